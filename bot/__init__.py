@@ -1,0 +1,1 @@
+"""itabot's entry points: CLI, composition root and the platform adapters."""

@@ -1,0 +1,33 @@
+"""The composition root: builds the repository, evidence store, clock and engine in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from handlers.engine import Engine
+from storage.clock import Clock
+from storage.evidence import DEFAULT_MAX_BYTES, EvidenceStore
+from storage.tinydb_repo import TinyRepository
+
+__all__ = ["Services", "build_services"]
+
+
+@dataclass
+class Services:
+    """Everything an entry point needs, built once and passed down."""
+
+    repo: TinyRepository
+    evidence: EvidenceStore
+    clock: Clock
+    engine: Engine
+    data_dir: Path | None
+
+
+def build_services(data_dir: Path | None, clock: Clock, max_file_bytes: int = DEFAULT_MAX_BYTES) -> Services:
+    """Open the data directory (None: in memory) and wire the engine to it."""
+    repo = TinyRepository(data_dir)
+    evidence = EvidenceStore(data_dir / "evidence" if data_dir else None, max_bytes=max_file_bytes)
+    exports = data_dir / "exports" if data_dir else None
+    engine = Engine(repo, evidence, clock, exports_dir=exports)
+    return Services(repo=repo, evidence=evidence, clock=clock, engine=engine, data_dir=data_dir)

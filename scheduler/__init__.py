@@ -1,0 +1,1 @@
+"""Scheduling: the fiscal calendar and the reminder policy."""

@@ -1,0 +1,217 @@
+"""Domain records of itabot: plain dataclasses that round-trip through JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+__all__ = [
+    "ROUNDS",
+    "ROLES",
+    "STATUS_DONE",
+    "STATUS_NOT_DONE",
+    "Organization",
+    "Unit",
+    "Identity",
+    "Officer",
+    "Invite",
+    "Measure",
+    "Evidence",
+    "ReportEntry",
+    "SendRecord",
+    "new_id",
+    "to_dict",
+    "from_dict",
+]
+
+ROUNDS: tuple[int, ...] = (3, 6, 9, 12)
+ROLES: tuple[str, ...] = ("officer", "head", "admin")
+STATUS_DONE = "done"
+STATUS_NOT_DONE = "not_done"
+
+Role = Literal["officer", "head", "admin"]
+Status = Literal["done", "not_done"]
+
+
+def new_id(prefix: str = "", nbytes: int = 5) -> str:
+    """Short random id: short enough for 64-byte callback data, unguessable enough for ids."""
+    return prefix + secrets.token_hex(nbytes)
+
+
+@dataclass
+class Organization:
+    """A hosted agency (อบต., เทศบาล …) with what its report's title and signature need."""
+
+    id: str
+    name: str
+    type: str = ""
+    district: str = ""
+    province: str = ""
+    signer_name: str = ""
+    signer_position: str = ""
+    created_at: str = ""
+
+
+@dataclass
+class Unit:
+    """A ส่วนราชการ (or a section inside one) that measures are assigned to."""
+
+    id: str
+    org_id: str
+    name: str
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Identity:
+    """One chat account (platform + user id) linked to an officer."""
+
+    platform: str
+    user_id: str
+    chat_id: str = ""
+    active: bool = True
+    linked_at: str = ""
+
+
+@dataclass
+class Officer:
+    """A person of an organization: officer, head or admin, with the units they answer for."""
+
+    id: str
+    org_id: str
+    display_name: str
+    role: str = "officer"
+    position: str = ""
+    unit_ids: list[str] = field(default_factory=list)
+    identities: list[Identity] = field(default_factory=list)
+    active: bool = True
+    lang: str = "th"
+    created_at: str = ""
+
+
+@dataclass
+class Invite:
+    """A one-time, expiring code bound to organization + unit + role."""
+
+    code: str
+    org_id: str
+    role: str
+    unit_ids: list[str] = field(default_factory=list)
+    name: str = ""
+    position: str = ""
+    created_by: str = ""
+    created_at: str = ""
+    expires_at: str = ""
+    used_by: str = ""
+    used_at: str = ""
+
+
+@dataclass
+class Measure:
+    """One row of the plan: a มาตรการ/กิจกรรม with its units, period and monitored rounds."""
+
+    id: str
+    no: int
+    indicator: str
+    title: str
+    steps: str = ""
+    unit_ids: list[str] = field(default_factory=list)
+    all_units: bool = False
+    period: str = ""
+    rounds: list[int] = field(default_factory=lambda: list(ROUNDS))
+    analysis: str = ""
+    monitoring: str = ""
+    responsible_text: str = ""
+    components: str = ""
+
+    def monitored_in(self, round_no: int) -> bool:
+        """True when the plan asks for a report of this measure in that round."""
+        return round_no in self.rounds
+
+    def is_for_unit(self, unit_id: str) -> bool:
+        """True when the unit is responsible (every-unit measures included)."""
+        return self.all_units or unit_id in self.unit_ids
+
+
+@dataclass
+class Evidence:
+    """Proof behind a report: a URL, or a file kept under the data directory by its SHA-256."""
+
+    id: str
+    kind: str  # "url" | "file" | "photo"
+    url: str = ""
+    sha256: str = ""
+    name: str = ""
+    mime: str = ""
+    size: int = 0
+    uploader_id: str = ""
+    created_at: str = ""
+
+
+@dataclass
+class ReportEntry:
+    """One revision of a unit's answer for a measure in a round; the newest one is current."""
+
+    id: str
+    org_id: str
+    fiscal_year: int
+    measure_id: str
+    round: int
+    unit_id: str
+    status: str
+    summary: str = ""
+    outcome: str = ""
+    reason: str = ""
+    evidence: list[Evidence] = field(default_factory=list)
+    officer_id: str = ""
+    officer_name: str = ""
+    created_at: str = ""
+    revision: int = 1
+
+
+@dataclass
+class SendRecord:
+    """A logged outgoing reminder/digest, so restarts neither repeat nor drop one."""
+
+    key: str
+    org_id: str
+    fiscal_year: int
+    round: int
+    kind: str
+    recipient: str
+    due: str
+    result: str = "sent"
+    attempts: int = 1
+    sent_at: str = ""
+    detail: str = ""
+
+
+T = TypeVar("T")
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    """Dataclass → JSON-ready dict."""
+    return dataclasses.asdict(obj)
+
+
+def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """JSON dict → dataclass, ignoring unknown keys so old files keep loading."""
+    names = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in names:
+            continue
+        if cls is Officer and key == "identities":
+            value = [from_dict(Identity, v) for v in value]
+        elif cls is ReportEntry and key == "evidence":
+            value = [from_dict(Evidence, v) for v in value]
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def now_iso(dt: datetime) -> str:
+    """Timestamps are stored as ISO strings with their offset."""
+    return dt.isoformat(timespec="seconds")

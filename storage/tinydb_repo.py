@@ -1,0 +1,290 @@
+"""TinyDB repository: a small registry plus one file per organization and one per fiscal year."""
+
+from __future__ import annotations
+
+import copy
+import fcntl
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tinydb import Query, TinyDB
+from tinydb.storages import MemoryStorage
+
+from .atomic import AtomicJSONStorage
+from .models import (
+    Invite,
+    Measure,
+    Officer,
+    Organization,
+    ReportEntry,
+    SendRecord,
+    Unit,
+    from_dict,
+    to_dict,
+)
+
+__all__ = ["TinyRepository"]
+
+Q = Query()
+
+
+def _safe_part(value: str) -> str:
+    """Ids become file names: keep them to a harmless alphabet."""
+    cleaned = "".join(c for c in value if c.isalnum() or c in "-_")
+    if not cleaned:
+        raise ValueError(f"bad id: {value!r}")
+    return cleaned
+
+
+class TinyRepository:
+    """Repository on TinyDB files under a data directory (or in memory when data_dir is None)."""
+
+    def __init__(self, data_dir: str | Path | None, max_open: int = 64) -> None:
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self._dbs: OrderedDict[str, TinyDB] = OrderedDict()
+        self._max_open = max_open
+        self._lock = threading.RLock()
+        self._lock_fh: Any = None
+        self._depth = 0
+        if self.data_dir is not None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            for name in self._all_db_files():
+                self._db_at(name)  # validate every file at startup: damaged ones stop us here
+
+    # ----- files -------------------------------------------------------------------------------
+    def _all_db_files(self) -> list[str]:
+        assert self.data_dir is not None
+        found = []
+        for path in sorted(self.data_dir.rglob("*.json")):
+            rel = path.relative_to(self.data_dir)
+            if rel.parts and rel.parts[0] in ("evidence", "exports", "backups"):
+                continue
+            found.append(str(rel))
+        return found
+
+    def _db_at(self, rel: str) -> TinyDB:
+        with self._lock:
+            db = self._dbs.get(rel)
+            if db is not None:
+                self._dbs.move_to_end(rel)
+                return db
+            if self.data_dir is None:
+                db = TinyDB(storage=MemoryStorage)
+            else:
+                db = TinyDB(self.data_dir / rel, storage=AtomicJSONStorage)
+                db.storage.read()  # parse now so damage is reported, not skipped
+            self._dbs[rel] = db
+            while self.data_dir is not None and len(self._dbs) > self._max_open:
+                self._dbs.popitem(last=False)
+            return db
+
+    def _table(self, rel: str, name: str) -> Any:
+        # cache_size=0 and no cached next id: another process may have replaced the file meanwhile
+        table = self._db_at(rel).table(name, cache_size=0)
+        table._next_id = None
+        return table
+
+    @staticmethod
+    def _registry() -> str:
+        return "registry.json"
+
+    @staticmethod
+    def _org_file(org_id: str) -> str:
+        return f"orgs/{_safe_part(org_id)}/org.json"
+
+    @staticmethod
+    def _fy_file(org_id: str, fiscal_year: int) -> str:
+        return f"orgs/{_safe_part(org_id)}/fy{int(fiscal_year)}.json"
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Serialize writers in this process (RLock) and across processes (flock on data_dir/.lock)."""
+        with self._lock:
+            if self.data_dir is None or self._depth > 0:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            fh = open(self.data_dir / ".lock", "a+b")  # noqa: SIM115 - held for the block
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            finally:
+                fh.close()
+
+    def _upsert(self, rel: str, table: str, doc: dict[str, Any], cond: Any) -> None:
+        with self.write_lock():
+            self._table(rel, table).upsert(doc, cond)
+
+    # ----- organizations ----------------------------------------------------------------------
+    def list_orgs(self) -> list[Organization]:
+        """Every hosted organization, oldest first."""
+        rows = self._table(self._registry(), "orgs").all()
+        return [from_dict(Organization, copy.deepcopy(dict(r))) for r in rows]
+
+    def get_org(self, org_id: str) -> Organization | None:
+        """One organization by id."""
+        row = self._table(self._registry(), "orgs").get(Q.id == org_id)
+        return from_dict(Organization, copy.deepcopy(dict(row))) if row else None
+
+    def save_org(self, org: Organization) -> None:
+        """Create or update an organization."""
+        self._upsert(self._registry(), "orgs", to_dict(org), Q.id == org.id)
+
+    # ----- units ------------------------------------------------------------------------------
+    def list_units(self, org_id: str) -> list[Unit]:
+        """Units of an organization in creation order."""
+        rows = self._table(self._org_file(org_id), "units").all()
+        return [from_dict(Unit, copy.deepcopy(dict(r))) for r in rows]
+
+    def save_unit(self, unit: Unit) -> None:
+        """Create or update a unit."""
+        self._upsert(self._org_file(unit.org_id), "units", to_dict(unit), Q.id == unit.id)
+
+    # ----- officers ---------------------------------------------------------------------------
+    def list_officers(self, org_id: str) -> list[Officer]:
+        """People of an organization."""
+        rows = self._table(self._org_file(org_id), "officers").all()
+        return [from_dict(Officer, copy.deepcopy(dict(r))) for r in rows]
+
+    def get_officer(self, org_id: str, officer_id: str) -> Officer | None:
+        """One person by id."""
+        row = self._table(self._org_file(org_id), "officers").get(Q.id == officer_id)
+        return from_dict(Officer, copy.deepcopy(dict(row))) if row else None
+
+    def save_officer(self, officer: Officer) -> None:
+        """Create or update a person."""
+        self._upsert(self._org_file(officer.org_id), "officers", to_dict(officer), Q.id == officer.id)
+
+    def find_identity(self, platform: str, user_id: str) -> tuple[str, str] | None:
+        """Which organization and officer a chat account belongs to."""
+        row = self._table(self._registry(), "identities").get(
+            (Q.platform == platform) & (Q.user_id == str(user_id))
+        )
+        return (row["org_id"], row["officer_id"]) if row else None
+
+    def link_identity(self, platform: str, user_id: str, org_id: str, officer_id: str) -> None:
+        """Point a chat account at an officer (replacing an earlier link)."""
+        doc = {"platform": platform, "user_id": str(user_id), "org_id": org_id, "officer_id": officer_id}
+        cond = (Q.platform == platform) & (Q.user_id == str(user_id))
+        self._upsert(self._registry(), "identities", doc, cond)
+
+    # ----- invites ----------------------------------------------------------------------------
+    def get_invite(self, code: str) -> Invite | None:
+        """An invite by its code."""
+        row = self._table(self._registry(), "invites").get(Q.code == code)
+        return from_dict(Invite, copy.deepcopy(dict(row))) if row else None
+
+    def save_invite(self, invite: Invite) -> None:
+        """Create or update an invite."""
+        self._upsert(self._registry(), "invites", to_dict(invite), Q.code == invite.code)
+
+    # ----- plans ------------------------------------------------------------------------------
+    def fiscal_years(self, org_id: str) -> list[int]:
+        """Fiscal years that have a plan file."""
+        if self.data_dir is None:
+            prefix = f"orgs/{_safe_part(org_id)}/fy"
+            years = [int(k[len(prefix) : -5]) for k in self._dbs if k.startswith(prefix)]
+            return sorted(y for y in years if self.list_measures(org_id, y))
+        folder = self.data_dir / "orgs" / _safe_part(org_id)
+        return sorted(int(p.stem[2:]) for p in folder.glob("fy*.json") if p.stem[2:].isdigit())
+
+    def list_measures(self, org_id: str, fiscal_year: int) -> list[Measure]:
+        """The plan's measures in plan order."""
+        rows = self._table(self._fy_file(org_id, fiscal_year), "measures").all()
+        measures = [from_dict(Measure, copy.deepcopy(dict(r))) for r in rows]
+        return sorted(measures, key=lambda m: (m.no, m.id))
+
+    def save_measures(self, org_id: str, fiscal_year: int, measures: list[Measure]) -> None:
+        """Replace the plan's measures in one atomic write (reports are untouched)."""
+        with self.write_lock():
+            table = self._table(self._fy_file(org_id, fiscal_year), "measures")
+            table.truncate()
+            table.insert_multiple([to_dict(m) for m in measures])
+
+    # ----- reports ----------------------------------------------------------------------------
+    def add_report(self, entry: ReportEntry) -> ReportEntry:
+        """Append a revision; its number follows the unit's earlier answers for that measure/round."""
+        with self.write_lock():
+            table = self._table(self._fy_file(entry.org_id, entry.fiscal_year), "reports")
+            earlier = table.count(
+                (Q.measure_id == entry.measure_id) & (Q.round == entry.round) & (Q.unit_id == entry.unit_id)
+            )
+            entry.revision = earlier + 1
+            table.insert(to_dict(entry))
+        return entry
+
+    def list_reports(
+        self, org_id: str, fiscal_year: int, round_no: int | None = None, measure_id: str | None = None
+    ) -> list[ReportEntry]:
+        """Every revision, oldest first, optionally for one round and/or measure."""
+        table = self._table(self._fy_file(org_id, fiscal_year), "reports")
+        if round_no is None and measure_id is None:
+            rows = table.all()
+        else:
+            rows = table.search(
+                Q.round.test(lambda r: round_no is None or r == round_no)
+                & Q.measure_id.test(lambda m: measure_id is None or m == measure_id)
+            )
+        return [from_dict(ReportEntry, copy.deepcopy(dict(r))) for r in rows]
+
+    # ----- conversation state -----------------------------------------------------------------
+    def get_state(self, org_id: str, key: str) -> dict[str, Any] | None:
+        """Where a chat account is in a conversation."""
+        row = self._table(self._org_file(org_id), "states").get(Q.key == key)
+        return copy.deepcopy(row["state"]) if row else None
+
+    def set_state(self, org_id: str, key: str, state: dict[str, Any] | None) -> None:
+        """Store (or with None, forget) a chat account's conversation state."""
+        with self.write_lock():
+            table = self._table(self._org_file(org_id), "states")
+            if state is None:
+                table.remove(Q.key == key)
+            else:
+                table.upsert({"key": key, "state": state}, Q.key == key)
+
+    # ----- send log and settings ---------------------------------------------------------------
+    def get_send(self, org_id: str, fiscal_year: int, key: str) -> SendRecord | None:
+        """A logged send by its idempotency key."""
+        row = self._table(self._fy_file(org_id, fiscal_year), "sends").get(Q.key == key)
+        return from_dict(SendRecord, dict(row)) if row else None
+
+    def log_send(self, record: SendRecord) -> None:
+        """Record (or update) a send attempt."""
+        rel = self._fy_file(record.org_id, record.fiscal_year)
+        self._upsert(rel, "sends", to_dict(record), Q.key == record.key)
+
+    def list_sends(self, org_id: str, fiscal_year: int) -> list[SendRecord]:
+        """The year's send log."""
+        rows = self._table(self._fy_file(org_id, fiscal_year), "sends").all()
+        return [from_dict(SendRecord, dict(r)) for r in rows]
+
+    def get_setting(self, org_id: str, key: str, default: Any = None) -> Any:
+        """A small per-organization setting (policy overrides, counters)."""
+        row = self._table(self._org_file(org_id), "settings").get(Q.key == key)
+        return copy.deepcopy(row["value"]) if row else default
+
+    def set_setting(self, org_id: str, key: str, value: Any) -> None:
+        """Store a per-organization setting."""
+        self._upsert(self._org_file(org_id), "settings", {"key": key, "value": value}, Q.key == key)
+
+    # ----- maintenance ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Drop open handles (files are never held open)."""
+        with self._lock:
+            self._dbs.clear()
+
+    def __repr__(self) -> str:
+        return f"TinyRepository({os.fspath(self.data_dir) if self.data_dir else ':memory:'})"
