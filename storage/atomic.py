@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -66,10 +67,8 @@ def atomic_write_bytes(path: Path, data: bytes, keep_backup: bool = False) -> No
                 pass  # a missing backup never blocks a write
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
     _fsync_dir(path.parent)
 

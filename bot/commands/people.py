@@ -1,0 +1,100 @@
+"""`itabot invite` and `itabot officers`: the admin's people management from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from bot.config import make_clock, resolve_data_dir
+from handlers.services import create_invite, deactivate_officer, find_org
+from storage.models import ROLES
+from storage.tinydb_repo import TinyRepository
+
+from . import Command
+
+__all__ = ["COMMANDS"]
+
+
+def _org_or_fail(repo: TinyRepository, name: str | None) -> str | None:
+    org = find_org(repo, name)
+    if org is None:
+        orgs = repo.list_orgs()
+        if not orgs:
+            print("ยังไม่มีหน่วยงานในโฟลเดอร์ข้อมูลนี้ นำเข้าแผนก่อน: itabot import FILE --org ชื่อหน่วยงาน", file=sys.stderr)
+        else:
+            names = ", ".join(o.name for o in orgs)
+            print(f"ระบุหน่วยงานด้วย --org (มี: {names})", file=sys.stderr)
+        return None
+    return org.id
+
+
+def _invite_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--unit", action="append", default=[], help="ชื่อหน่วยงาน (ใส่ได้หลายครั้ง) / unit name")
+    p.add_argument("--role", choices=ROLES, default="officer", help="บทบาท / role")
+    p.add_argument("--name", default="", help="ชื่อผู้รับเชิญ / invitee's name")
+    p.add_argument("--position", default="", help="ตำแหน่ง / position")
+    p.add_argument("--org", help="หน่วยงาน (เมื่อมีหลายหน่วยงาน) / organization")
+    p.add_argument("--days", type=int, default=7, help="อายุรหัส (วัน) / days valid")
+
+
+def _invite(args: argparse.Namespace) -> int:
+    repo = TinyRepository(resolve_data_dir(args.data_dir))
+    org_id = _org_or_fail(repo, args.org)
+    if org_id is None:
+        return 2
+    units = repo.list_units(org_id)
+    unit_ids = []
+    for name in args.unit:
+        norm = name.replace(" ", "")
+        hit = [u for u in units if norm in (u.name.replace(" ", ""), *[a.replace(" ", "") for a in u.aliases])]
+        if len(hit) != 1:
+            known = ", ".join(u.name for u in units)
+            print(f"ไม่พบหน่วยงาน \"{name}\" (มี: {known})", file=sys.stderr)
+            return 2
+        unit_ids.append(hit[0].id)
+    if args.role == "officer" and not unit_ids:
+        print("เจ้าหน้าที่ต้องมีหน่วยงาน: ใส่ --unit", file=sys.stderr)
+        return 2
+    invite = create_invite(
+        repo, make_clock(args.today), org_id, args.role, unit_ids, args.name, args.position, "cli", args.days
+    )
+    print(f"รหัสเชิญ ({args.role}, {', '.join(args.unit) or 'ทั้งหน่วยงาน'}) หมดอายุ {invite.expires_at[:10]}")
+    print(f"ให้ผู้รับพิมพ์ในแชต: /start {invite.code}")
+    bot_name = os.environ.get("TELEGRAM_BOT_USERNAME", "").lstrip("@")
+    if bot_name:
+        print(f"Telegram: https://t.me/{bot_name}?start={invite.code}")
+    print(invite.code)
+    return 0
+
+
+def _officers_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--org", help="หน่วยงาน / organization")
+    p.add_argument("--deactivate", metavar="ID", help="ปิดใช้งานบุคคลนี้ / deactivate this person")
+
+
+def _officers(args: argparse.Namespace) -> int:
+    repo = TinyRepository(resolve_data_dir(args.data_dir))
+    org_id = _org_or_fail(repo, args.org)
+    if org_id is None:
+        return 2
+    if args.deactivate:
+        person = deactivate_officer(repo, org_id, args.deactivate)
+        if person is None:
+            print(f"ไม่พบบุคคล {args.deactivate}", file=sys.stderr)
+            return 2
+        print(f"ปิดใช้งาน {person.display_name} แล้ว")
+        return 0
+    units = {u.id: u.name for u in repo.list_units(org_id)}
+    for p in repo.list_officers(org_id):
+        state = "" if p.active else " [ปิดใช้งาน]"
+        chats = ", ".join(f"{i.platform}" + ("" if i.active else "(off)") for i in p.identities)
+        unit_names = ", ".join(units.get(u, u) for u in p.unit_ids) or "-"
+        print(f"{p.id}\t{p.display_name}\t{p.role}\t{unit_names}\t{chats}{state}")
+    return 0
+
+
+COMMANDS = [
+    Command("invite", "สร้างรหัสเชิญ / create a one-time invite code", _invite_args, _invite, order=30),
+    Command("officers", "รายชื่อ/ปิดใช้งานเจ้าหน้าที่ / list or deactivate people", _officers_args, _officers, order=31),
+]

@@ -1,0 +1,137 @@
+"""Per-event context and the dispatch tables that flows register into with decorators."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storage.clock import Clock
+from storage.evidence import EvidenceStore
+from storage.models import Officer, Organization, Unit
+from storage.repository import Repository
+
+from .events import Button, Incoming, Reply
+from .texts import t
+
+__all__ = [
+    "Ctx",
+    "Handler",
+    "ActionHandler",
+    "COMMANDS",
+    "ACTIONS",
+    "STEPS",
+    "CommandSpec",
+    "command",
+    "action",
+    "step",
+    "MAX_TEXT",
+]
+
+MAX_TEXT = 4000  # one answer; the official form's cell is no essay, and phones choke on more
+
+
+@dataclass
+class Ctx:
+    """What a flow needs to answer one event: who, where they are, and the services."""
+
+    repo: Repository
+    evidence: EvidenceStore
+    clock: Clock
+    event: Incoming
+    officer: Officer
+    org: Organization
+    key: str
+    state: dict[str, Any] | None
+    exports_dir: Path | None = None
+    _units: list[Unit] | None = field(default=None, repr=False)
+
+    @property
+    def lang(self) -> str:
+        """The person's interface language."""
+        return self.officer.lang or "th"
+
+    def t(self, key: str, **kw: object) -> str:
+        """A text in the person's language."""
+        return t(self.lang, key, **kw)
+
+    @property
+    def units(self) -> list[Unit]:
+        """The organization's units (loaded once per event)."""
+        if self._units is None:
+            self._units = self.repo.list_units(self.org.id)
+        return self._units
+
+    def unit_name(self, unit_id: str) -> str:
+        """A unit's name for display."""
+        return next((u.name for u in self.units if u.id == unit_id), unit_id)
+
+    def save(self, state: dict[str, Any] | None) -> None:
+        """Persist the conversation state (None ends the conversation)."""
+        self.state = state
+        self.repo.set_state(self.org.id, self.key, state)
+
+    def new_nonce(self) -> str:
+        """A fresh token for the next keyboard: older keyboards become stale."""
+        nonce = secrets.token_hex(2)
+        if self.state is not None:
+            self.state["n"] = nonce
+        return nonce
+
+    def button(self, label: str, act: str, arg: str = "") -> Button:
+        """A button bound to the current keyboard's token (short data, never a Thai title)."""
+        nonce = (self.state or {}).get("n") or self.new_nonce()
+        data = f"{nonce}:{act}:{arg}"
+        assert len(data.encode()) <= 64, data
+        return Button(label, data)
+
+
+Handler = Callable[[Ctx], list[Reply]]
+ActionHandler = Callable[[Ctx, str], list[Reply]]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A /command: its handler and who may use it."""
+
+    handler: Handler
+    role: str = "officer"  # "officer" | "head" | "admin"
+    in_flow: bool = False  # allowed while a report is half done
+
+
+COMMANDS: dict[str, CommandSpec] = {}
+ACTIONS: dict[str, ActionHandler] = {}
+STEPS: dict[str, Handler] = {}
+
+
+def command(*names: str, role: str = "officer", in_flow: bool = False) -> Callable[[Handler], Handler]:
+    """Register a /command handler."""
+
+    def deco(fn: Handler) -> Handler:
+        for name in names:
+            COMMANDS[name] = CommandSpec(fn, role, in_flow)
+        return fn
+
+    return deco
+
+
+def action(name: str) -> Callable[[ActionHandler], ActionHandler]:
+    """Register a button action (the middle part of a button's data)."""
+
+    def deco(fn: ActionHandler) -> ActionHandler:
+        ACTIONS[name] = fn
+        return fn
+
+    return deco
+
+
+def step(name: str) -> Callable[[Handler], Handler]:
+    """Register what a conversation step does with typed text or attachments."""
+
+    def deco(fn: Handler) -> Handler:
+        STEPS[name] = fn
+        return fn
+
+    return deco

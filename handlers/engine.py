@@ -1,0 +1,157 @@
+"""The platform-neutral engine: one Incoming in, replies out; every platform and the console share it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from storage.clock import Clock
+from storage.evidence import EvidenceStore
+from storage.repository import Repository
+
+from . import import_flow, office, report_flow  # noqa: F401  (register commands, actions, steps)
+from .context import ACTIONS, COMMANDS, STEPS, Ctx
+from .events import Incoming, Reply
+from .report_flow import prompt_for, start_report
+from .services import InviteError, identity_key, is_admin, is_head, redeem_invite, set_identity_active
+from .texts import t
+
+__all__ = ["Engine", "REPORT_BUTTON"]
+
+log = logging.getLogger(__name__)
+
+REPORT_BUTTON = "go:report"  # stateless: reminders carry it, it always opens the list
+_ROLE_OK = {"officer": lambda o: True, "head": is_head, "admin": is_admin}
+_THROTTLE_FAILS, _THROTTLE_SECONDS = 5, 600
+_BUSY_STEPS = {"summary", "outcome", "evidence", "reason", "confirm", "edit", "import"}  # typed work to lose
+
+
+class Engine:
+    """Turns neutral events into replies, persisting conversation state between them."""
+
+    def __init__(
+        self, repo: Repository, evidence: EvidenceStore, clock: Clock, exports_dir: Path | None = None
+    ) -> None:
+        self.repo = repo
+        self.evidence = evidence
+        self.clock = clock
+        self.exports_dir = exports_dir
+        self._fails: dict[str, list[float]] = {}
+
+    def handle(self, event: Incoming) -> list[Reply]:
+        """Answer one event; never raises, whatever the input."""
+        try:
+            return self._handle(event)
+        except Exception:
+            log.exception(
+                "event failed: platform=%s user=%s kind=%s", event.platform, event.user_id, event.kind
+            )
+            return [Reply(t("th", "error"))]
+
+    def _handle(self, event: Incoming) -> list[Reply]:
+        if event.kind == "unfollow":
+            set_identity_active(self.repo, event.platform, event.user_id, False)
+            return []
+        if event.is_group:
+            return [Reply(t("th", "group_pointer"))]
+        found = self.repo.find_identity(event.platform, str(event.user_id))
+        officer = self.repo.get_officer(*found) if found else None
+        if officer is None:
+            return self._unregistered(event)
+        if event.kind == "follow":
+            set_identity_active(self.repo, event.platform, event.user_id, True)
+            return [Reply(t(officer.lang, "help"))]
+        org = self.repo.get_org(officer.org_id)
+        if org is None or not officer.active:
+            return [Reply(t(officer.lang, "inactive"))]
+        key = identity_key(event.platform, str(event.user_id))
+        ctx = Ctx(
+            self.repo,
+            self.evidence,
+            self.clock,
+            event,
+            officer,
+            org,
+            key,
+            self.repo.get_state(org.id, key),
+            self.exports_dir,
+        )
+        if event.kind == "command":
+            return self._command(ctx)
+        if event.kind == "button":
+            return self._button(ctx)
+        return self._input(ctx)
+
+    def _unregistered(self, event: Incoming) -> list[Reply]:
+        if event.kind == "follow":
+            return [Reply(t("th", "welcome_follow"))]
+        if event.kind != "command" or event.command != "start" or not event.args.strip():
+            return [Reply(t("th", "not_registered"))]
+        key = identity_key(event.platform, str(event.user_id))
+        now = time.monotonic()
+        fails = [f for f in self._fails.get(key, []) if now - f < _THROTTLE_SECONDS]
+        if len(fails) >= _THROTTLE_FAILS:
+            return [Reply(t("th", "invite_throttled"))]
+        try:
+            officer = redeem_invite(
+                self.repo,
+                self.clock,
+                event.args.split()[0],
+                event.platform,
+                str(event.user_id),
+                event.chat_id or str(event.user_id),
+                event.display_name,
+            )
+        except InviteError as exc:
+            self._fails[key] = [*fails, now]
+            return [Reply(t("th", exc.key))]
+        self._fails.pop(key, None)
+        org = self.repo.get_org(officer.org_id)
+        units = {u.id: u.name for u in self.repo.list_units(officer.org_id)}
+        unit_text = ", ".join(units.get(u, u) for u in officer.unit_ids) or (org.name if org else "")
+        text = t(
+            "th",
+            "registered",
+            name=officer.display_name,
+            role=t("th", f"role_{officer.role}"),
+            units=unit_text,
+            org=org.name if org else "",
+        )
+        return [Reply(text)]
+
+    def _command(self, ctx: Ctx) -> list[Reply]:
+        name = ctx.event.command
+        spec = COMMANDS.get(name)
+        in_flow = bool(ctx.state and ctx.state.get("step") in _BUSY_STEPS)
+        if spec is None:
+            if in_flow:
+                return [Reply(ctx.t("unknown_command_flow", cmd=name[:30], prompt=prompt_for(ctx)))]
+            return [Reply(ctx.t("unknown_command", cmd=name[:30]))]
+        if not _ROLE_OK[spec.role](ctx.officer):
+            return [Reply(ctx.t("admins_only" if spec.role == "admin" else "heads_only"))]
+        if in_flow and not spec.in_flow:
+            return [Reply(ctx.t("busy_flow", prompt=prompt_for(ctx)))]
+        if not in_flow and name in ("skip", "done"):
+            return [Reply(ctx.t("idle_text"))]
+        return spec.handler(ctx)
+
+    def _button(self, ctx: Ctx) -> list[Reply]:
+        data = ctx.event.data
+        if data == REPORT_BUTTON:
+            return start_report(ctx)
+        nonce, _, rest = data.partition(":")
+        act, _, arg = rest.partition(":")
+        if not ctx.state or ctx.state.get("n") != nonce or act not in ACTIONS:
+            return [Reply(ctx.t("stale_button"))]
+        return ACTIONS[act](ctx, arg)
+
+    def _input(self, ctx: Ctx) -> list[Reply]:
+        step = (ctx.state or {}).get("step", "")
+        if step in STEPS:
+            return STEPS[step](ctx)
+        if ctx.event.kind == "file" and not ctx.state:
+            return import_flow.offer_import(ctx)
+        if ctx.state and ctx.state.get("flow"):
+            return [Reply(prompt_for(ctx))]
+        return [Reply(ctx.t("idle_text"))]

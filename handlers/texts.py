@@ -1,0 +1,161 @@
+"""Every sentence the bot says, in Thai (default) and English; flows look texts up by key."""
+
+from __future__ import annotations
+
+__all__ = ["t", "LANGS"]
+
+LANGS = ("th", "en")
+
+_TH: dict[str, str] = {
+    "not_registered": (
+        "สวัสดี ยังไม่พบบัญชีของคุณในระบบรายงานผลมาตรการ ITA\n"
+        "ขอรหัสเชิญจากผู้ดูแลระบบของหน่วยงาน แล้วพิมพ์ /start ตามด้วยรหัส เช่น /start AB12CD34"
+    ),
+    "welcome_follow": (
+        "ยินดีต้อนรับสู่ itabot ระบบรายงานผลมาตรการส่งเสริมคุณธรรมและความโปร่งใส\n"
+        "ลงทะเบียนโดยพิมพ์ /start ตามด้วยรหัสเชิญที่ได้รับจากผู้ดูแลระบบ"
+    ),
+    "group_pointer": "รายงานผลได้ในแชตส่วนตัวกับบอตเท่านั้น กรุณาเปิดแชตส่วนตัวแล้วพิมพ์ /report",
+    "inactive": "บัญชีนี้ถูกปิดใช้งานแล้ว ติดต่อผู้ดูแลระบบของหน่วยงาน",
+    "invite_unknown": "ไม่พบรหัสเชิญนี้ ตรวจสอบรหัสอีกครั้ง หรือขอรหัสใหม่จากผู้ดูแลระบบ",
+    "invite_used": "รหัสเชิญนี้ถูกใช้ไปแล้ว ขอรหัสใหม่จากผู้ดูแลระบบ",
+    "invite_expired": "รหัสเชิญนี้หมดอายุแล้ว ขอรหัสใหม่จากผู้ดูแลระบบ",
+    "invite_throttled": "ใส่รหัสผิดหลายครั้ง กรุณารอ 10 นาทีแล้วลองใหม่",
+    "already_registered": "คุณลงทะเบียนแล้วในชื่อ {name} ({org}) พิมพ์ /help เพื่อดูคำสั่ง",
+    "registered": "ลงทะเบียนเรียบร้อย\n{name} · {role}\n{units}\n{org}\n\nพิมพ์ /report เพื่อรายงานผล หรือ /help เพื่อดูคำสั่ง",
+    "role_officer": "เจ้าหน้าที่ผู้รับผิดชอบ",
+    "role_head": "หัวหน้า",
+    "role_admin": "ผู้ดูแลระบบ",
+    "help": (
+        "คำสั่งที่ใช้ได้\n"
+        "/report – รายงานผลมาตรการรอบนี้\n"
+        "/status – มาตรการที่ยังไม่ได้รายงาน\n"
+        "/cancel – ยกเลิกสิ่งที่กำลังทำ\n"
+        "/lang en – English"
+    ),
+    "help_head": "\n/summary – สรุปผลรอบนี้ พร้อมไฟล์รายงาน\n/remind – เตือนผู้ที่ยังไม่รายงาน\n/invite – สร้างรหัสเชิญ\n/officers – รายชื่อเจ้าหน้าที่",
+    "unknown_command": "ไม่รู้จักคำสั่ง /{cmd} พิมพ์ /help เพื่อดูคำสั่งที่ใช้ได้",
+    "unknown_command_flow": "ไม่รู้จักคำสั่ง /{cmd}\n{prompt}",
+    "busy_flow": "คุณกำลังรายงานมาตรการค้างอยู่ ทำต่อให้เสร็จ หรือพิมพ์ /cancel เพื่อยกเลิกก่อน\n{prompt}",
+    "idle_text": "พิมพ์ /report เพื่อเริ่มรายงานผล หรือ /help เพื่อดูคำสั่ง",
+    "no_plan": "ยังไม่มีแผนมาตรการของปีงบประมาณนี้ ติดต่อผู้ดูแลระบบให้นำเข้าแผนก่อน",
+    "no_measures": "{round} ไม่มีมาตรการที่หน่วยงานของคุณต้องรายงาน",
+    "list_header": "มาตรการที่ต้องรายงาน {round} ปีงบประมาณ {fy}\nกำหนดส่ง {deadline} · รายงานแล้ว {done}/{total}",
+    "list_page": "หน้า {page}/{pages}",
+    "btn_prev": "« ก่อนหน้า",
+    "btn_next": "ถัดไป »",
+    "btn_back": "« กลับไปรายการ",
+    "btn_not_done": "ยังไม่ได้ดำเนินการ",
+    "btn_done": "ดำเนินการ",
+    "btn_save": "บันทึก",
+    "btn_edit": "แก้ไข",
+    "btn_cancel": "ยกเลิก",
+    "btn_finish_evidence": "เสร็จสิ้น",
+    "btn_skip": "ข้าม",
+    "btn_report_now": "รายงานเลย",
+    "measure_view": "มาตรการที่ {no} · ตัวชี้วัด {indicator}\n{title}",
+    "measure_steps": "ขั้นตอน: {steps}",
+    "measure_period": "ระยะเวลา: {period}",
+    "measure_unit": "หน่วยงาน: {unit}",
+    "measure_last": "รายงานล่าสุด ({date}): {status}{summary}",
+    "measure_ask_status": "ผลการดำเนินการ{round}เป็นอย่างไร",
+    "choose_unit": "รายงานในนามหน่วยงานใด",
+    "ask_summary": "พิมพ์สิ่งที่ดำเนินการแล้ว (สรุปผลการดำเนินการ) พร้อมวันที่ถ้ามี",
+    "ask_outcome": "ผลลัพธ์/ความสำเร็จที่ได้คืออะไร (พิมพ์ /skip เพื่อข้าม)",
+    "ask_evidence": "ส่งหลักฐานได้เลย: รูปภาพ ไฟล์ หรือลิงก์ (ส่งได้หลายรายการ)\nเสร็จแล้วพิมพ์ /done",
+    "ask_reason": "ยังไม่ได้ดำเนินการเพราะอะไร หรือมีแผนจะทำเมื่อใด (พิมพ์ /skip เพื่อข้าม)",
+    "text_required": "กรุณาพิมพ์เป็นข้อความ",
+    "text_empty": "ข้อความว่างเปล่า กรุณาพิมพ์อีกครั้ง",
+    "text_too_long": "ข้อความยาวเกินไป ({length:,} ตัวอักษร) ย่อให้ไม่เกิน {limit:,} ตัวอักษร",
+    "skip_not_allowed": "ขั้นนี้ข้ามไม่ได้\n{prompt}",
+    "evidence_added": "รับหลักฐานแล้ว: {items} (รวม {count} รายการ)\nส่งเพิ่มได้ หรือพิมพ์ /done",
+    "evidence_not_link": "ส่งรูปภาพ ไฟล์ หรือลิงก์ที่ขึ้นต้นด้วย http:// หรือ https:// หรือพิมพ์ /done เมื่อเสร็จ",
+    "evidence_too_many": "แนบหลักฐานได้สูงสุด {limit} รายการต่อครั้ง",
+    "file_too_big": "ไฟล์ {name} ใหญ่เกิน {limit} MB ส่งไฟล์ที่เล็กลง หรือส่งเป็นลิงก์แทน",
+    "file_not_here": "ขั้นนี้ยังไม่รับไฟล์\n{prompt}",
+    "recap": "ตรวจสอบก่อนบันทึก\n{measure}\nหน่วยงาน: {unit}\nสถานะ: {status}",
+    "recap_summary": "สิ่งที่ดำเนินการ: {text}",
+    "recap_outcome": "ผลลัพธ์: {text}",
+    "recap_reason": "เหตุผล/แผน: {text}",
+    "recap_evidence": "หลักฐาน: {count} รายการ",
+    "edit_which": "ต้องการแก้ไขส่วนใด",
+    "edit_status": "สถานะ",
+    "edit_summary": "สิ่งที่ดำเนินการ",
+    "edit_outcome": "ผลลัพธ์",
+    "edit_evidence": "หลักฐาน",
+    "edit_reason": "เหตุผล/แผน",
+    "saved": "บันทึกแล้ว ✅ {measure} ({status}) ครั้งที่ {revision}",
+    "all_done": "รายงานครบทุกมาตรการของ{round}แล้ว ขอบคุณค่ะ 🎉",
+    "next_pending": "มาตรการถัดไปที่ยังไม่ได้รายงาน:",
+    "cancelled": "ยกเลิกแล้ว ไม่ได้บันทึกข้อมูลใด",
+    "nothing_to_cancel": "ไม่มีรายการที่ค้างอยู่",
+    "stale_button": "ปุ่มนี้หมดอายุแล้ว ใช้ปุ่มในข้อความล่าสุด หรือพิมพ์ /report",
+    "not_yours": "มาตรการนี้ไม่ได้อยู่ในความรับผิดชอบของหน่วยงานคุณ",
+    "not_this_round": "มาตรการนี้ไม่ต้องรายงานใน{round}",
+    "heads_only": "คำสั่งนี้สำหรับหัวหน้าหรือผู้ดูแลระบบเท่านั้น",
+    "admins_only": "คำสั่งนี้สำหรับผู้ดูแลระบบเท่านั้น",
+    "status_officer_none": "{round}: รายงานครบแล้วทุกมาตรการ ✅",
+    "status_officer": "{round} กำหนดส่ง {deadline}\nยังไม่ได้รายงาน {count} มาตรการ:",
+    "status_head": "{round} กำหนดส่ง {deadline}\nรายงานแล้ว {done}/{total} มาตรการ",
+    "status_missing_unit": "• {unit}: ยังไม่รายงาน {count} มาตรการ{people}",
+    "status_all_reported": "ทุกหน่วยงานรายงานครบแล้ว ✅",
+    "summary_files": "ไฟล์รายงาน: Word, Excel และแผนภูมิ",
+    "summary_failed": "สร้างไฟล์รายงานไม่สำเร็จ ส่งเฉพาะข้อความสรุป (แจ้งผู้ดูแลระบบ)",
+    "invite_usage": "ใช้: /invite หน่วยงาน บทบาท\nบทบาท: officer (เจ้าหน้าที่), head (หัวหน้า), admin\nหน่วยงาน:\n{units}",
+    "invite_bad_unit": "ไม่พบหน่วยงาน \"{unit}\"\nหน่วยงานที่มี:\n{units}",
+    "invite_bad_role": "บทบาทต้องเป็น officer, head หรือ admin",
+    "invite_head_limit": "หัวหน้าสร้างรหัสได้เฉพาะบทบาทเจ้าหน้าที่ (officer) ในหน่วยงานของตนเอง",
+    "invite_made": "รหัสเชิญ {role} · {unit}\nใช้ได้ครั้งเดียว หมดอายุ {expires}\nส่งข้อความนี้ให้ผู้รับ แล้วให้พิมพ์:\n/start {code}",
+    "officers_header": "รายชื่อเจ้าหน้าที่ {org}",
+    "officers_inactive": " (ปิดใช้งาน)",
+    "officer_deactivated": "ปิดใช้งาน {name} แล้ว",
+    "cannot_deactivate_self": "ปิดใช้งานบัญชีของตนเองไม่ได้",
+    "btn_deactivate": "ปิด {name}",
+    "lang_set": "ใช้ภาษาไทย",
+    "lang_usage": "ใช้: /lang th หรือ /lang en",
+    "status_done": "ดำเนินการ",
+    "status_not_done": "ยังไม่ได้ดำเนินการ",
+    "all_units": "ทุกส่วนราชการ",
+    "import_preview_confirm": "นำเข้าแผนนี้แทนแผนปีงบประมาณ {fy} หรือไม่ (รายงานที่ทำไว้แล้วไม่หาย)",
+    "btn_import": "นำเข้า",
+    "import_done": "นำเข้าแผนแล้ว: เพิ่ม {created} ปรับปรุง {updated} ลบ {removed} มาตรการ",
+    "import_failed": "นำเข้าไม่ได้: {error}",
+    "import_admin_only": "เฉพาะผู้ดูแลระบบที่นำเข้าแผนได้ ไฟล์นี้ไม่ได้ถูกบันทึก",
+    "remind_sent": "ส่งการแจ้งเตือน {round} ถึงเจ้าหน้าที่ {count} คน",
+    "remind_none": "ไม่มีผู้ที่ต้องแจ้งเตือน ทุกคนรายงานครบแล้ว",
+    "remind_once": "วันนี้ส่งการแจ้งเตือนไปแล้ว (ส่งได้วันละครั้ง)",
+    "error": "ขออภัย เกิดข้อผิดพลาดภายใน ลองใหม่อีกครั้ง ข้อมูลที่บันทึกแล้วไม่สูญหาย",
+}
+
+_EN: dict[str, str] = {
+    "not_registered": "Hello! You are not registered yet. Ask your office's admin for an invite code, then type /start CODE",
+    "welcome_follow": "Welcome to itabot. Register by typing /start followed by the invite code from your admin.",
+    "group_pointer": "Reports are made in a private chat with the bot. Open a private chat and type /report",
+    "inactive": "This account has been deactivated. Contact your office's admin.",
+    "help": "Commands\n/report – report this round\n/status – what is still pending\n/cancel – cancel\n/lang th – ภาษาไทย",
+    "help_head": "\n/summary – round summary with documents\n/remind – remind who is missing\n/invite – create an invite\n/officers – people",
+    "idle_text": "Type /report to start reporting, or /help for commands.",
+    "lang_set": "Language: English",
+    "cancelled": "Cancelled. Nothing was saved.",
+    "stale_button": "That button has expired. Use the latest message or type /report.",
+    "btn_prev": "« Prev",
+    "btn_next": "Next »",
+    "btn_back": "« Back to list",
+    "btn_not_done": "Not done yet",
+    "btn_done": "Done",
+    "btn_save": "Save",
+    "btn_edit": "Edit",
+    "btn_cancel": "Cancel",
+    "btn_finish_evidence": "Finish",
+    "ask_summary": "What was done? (summary of the work, with dates if any)",
+    "ask_outcome": "What was the outcome? (/skip to skip)",
+    "ask_evidence": "Send evidence: photos, files or links (several allowed). Type /done when finished.",
+    "ask_reason": "Why not yet, or when is it planned? (/skip to skip)",
+    "all_done": "Every measure of {round} is reported. Thank you! 🎉",
+}
+
+
+def t(lang: str, key: str, **kw: object) -> str:
+    """The text for key in the user's language (Thai when no translation exists)."""
+    template = (_EN.get(key) if lang == "en" else None) or _TH[key]
+    return template.format(**kw) if kw else template
