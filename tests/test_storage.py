@@ -113,5 +113,6 @@ def test_backup_archive_holds_every_database(tmp_path: Path) -> None:
     repo.add_report(ReportEntry(id="r1", org_id="o1", fiscal_year=2569, measure_id="m", round=3, unit_id="u", status="done"))
     out = tmp_path / "b.tar.gz"
     assert cli(["backup", "--data-dir", str(data), "--out", str(out)]) == 0
-    names = tarfile.open(out).getnames()
+    with tarfile.open(out) as tar:
+        names = tar.getnames()
     assert "data/registry.json" in names and "data/orgs/o1/fy2569.json" in names

@@ -1,0 +1,114 @@
+"""`itabot summary`: a round's progress as chat text, or the Word, Excel or chart file, from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.config import make_clock, resolve_data_dir
+from report.chart import render_chart
+from report.compile import RoundReport, compile_round
+from report.docx import render_docx
+from report.render import base_name
+from report.text import summary_text
+from report.xlsx import render_xlsx
+from scheduler.fiscal import current_round, fiscal_year_of
+from storage.evidence import EvidenceStore
+from storage.models import ROUNDS, Unit
+
+from . import Command
+from .org import open_repo, pick_org
+
+__all__ = ["COMMAND", "find_unit"]
+
+Writer = Callable[[RoundReport, Path, EvidenceStore, str], Path]
+WRITERS: dict[str, tuple[str, Writer]] = {
+    "docx": (".docx", render_docx),
+    "xlsx": (".xlsx", render_xlsx),
+    "png": (".png", lambda report, path, _store, digits: render_chart(report, path, digits)),
+}
+
+
+def find_unit(units: list[Unit], text: str) -> Unit | None:
+    """A unit by id, name or alias, ignoring spaces."""
+    key = text.replace(" ", "")
+    return next(
+        (u for u in units if key in (u.id, u.name.replace(" ", ""), *[a.replace(" ", "") for a in u.aliases])),
+        None,
+    )
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--round", type=int, choices=ROUNDS, help="รอบ 3/6/9/12 เดือน (ค่าเริ่มต้น: รอบปัจจุบัน)")
+    p.add_argument("--fiscal-year", type=int, help="ปีงบประมาณ พ.ศ. (ค่าเริ่มต้น: ปีของวันนี้)")
+    p.add_argument("--unit", help="เฉพาะส่วนราชการนี้ / only this unit")
+    p.add_argument("--format", choices=("text", "docx", "xlsx", "png"), default="text", help="รูปแบบ / format")
+    p.add_argument("--out", help="ไฟล์ที่จะเขียน / output file")
+    p.add_argument("--digits", choices=("thai", "arabic"),
+                   help="ตัวเลขไทยหรืออารบิก (ค่าเริ่มต้น: ข้อความ=อารบิก, เอกสาร=ไทย)")
+    p.add_argument("--org", help="หน่วยงาน (เมื่อมีหลายหน่วยงาน) / organization")
+
+
+def _run(args: argparse.Namespace) -> int:
+    repo = open_repo(args.data_dir)
+    if repo is None:
+        return 2
+    org = pick_org(repo, args.org)
+    if org is None:
+        return 2
+    clock = make_clock(args.today)
+    today = clock.today()
+    fiscal_year = args.fiscal_year or fiscal_year_of(today)
+    if fiscal_year < 2400:
+        print(f"ปีงบประมาณต้องเป็น พ.ศ. เช่น {fiscal_year_of(today)}", file=sys.stderr)
+        return 2
+    if not repo.list_measures(org.id, fiscal_year):
+        years = ", ".join(str(y) for y in repo.fiscal_years(org.id)) or "-"
+        print(f"ยังไม่มีแผนมาตรการของปีงบประมาณ {fiscal_year} (มีแผนของปี: {years})", file=sys.stderr)
+        return 2
+    unit_id = None
+    if args.unit:
+        units = repo.list_units(org.id)
+        unit = find_unit(units, args.unit)
+        if unit is None:
+            print(f"ไม่พบส่วนราชการ \"{args.unit}\" (มี: {', '.join(u.name for u in units)})", file=sys.stderr)
+            return 2
+        unit_id = unit.id
+    round_no = args.round or current_round(today).months
+    report = compile_round(repo, org.id, fiscal_year, round_no, clock.now(), unit_id)
+    data_dir = resolve_data_dir(args.data_dir)
+    return _output(args, report, EvidenceStore(data_dir / "evidence"), data_dir)
+
+
+def _output(args: argparse.Namespace, report: RoundReport, store: EvidenceStore, data_dir: Path) -> int:
+    """Text to stdout (or --out); a document to --out or to the exports folder, printing its path."""
+    if args.format == "text":
+        text = summary_text(report, digits=args.digits or "arabic")
+        if not args.out:
+            print(text)
+            return 0
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+        print(out)
+        return 0
+    ext, writer = WRITERS[args.format]
+    out = Path(args.out) if args.out else data_dir / "exports" / report.org.id / f"{base_name(report)}{ext}"
+    try:
+        writer(report, out, store, args.digits or "thai")
+    except OSError as exc:
+        print(f"เขียนไฟล์ {out} ไม่ได้: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(out)
+    return 0
+
+
+COMMAND = Command(
+    name="summary",
+    help="สรุปผลรอบรายงาน (ข้อความ, Word, Excel, กราฟ) / a round's progress report",
+    add_arguments=_add_arguments,
+    run=_run,
+    order=40,
+)

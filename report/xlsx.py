@@ -1,0 +1,162 @@
+"""The Excel workbook: one row per measure with a countable status, and every evidence item on a second sheet."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from scheduler.fiscal import digits as dg
+from scheduler.fiscal import thai_short_date
+from storage.evidence import EvidenceStore
+from storage.models import ReportEntry
+
+from .compile import MeasureRow, RoundReport
+from .fonts import DOC_FONT
+from .text import STATUS_LABELS, STATUS_ORDER, clean, entry_day, evidence_label, has_file, title_lines
+
+__all__ = ["EVIDENCE_SHEET", "MEASURE_SHEET", "STATUS_COLUMN", "render_xlsx"]
+
+MEASURE_SHEET = "มาตรการ"
+EVIDENCE_SHEET = "หลักฐาน"
+SUMMARY_SHEET = "สรุป"
+MEASURE_HEADERS: tuple[tuple[str, int], ...] = (
+    ("ลำดับ", 7), ("ตัวชี้วัด", 24), ("มาตรการ/กิจกรรม", 40), ("ขั้นตอน/วิธีดำเนินการ", 45),
+    ("ผู้รับผิดชอบ", 20), ("ระยะเวลา", 18), ("สถานะ", 18), ("ความก้าวหน้าผลการดำเนินการ", 70),
+    ("ยังไม่ได้รายงาน", 20), ("จำนวนหลักฐาน", 10),
+)
+STATUS_COLUMN = 7  # 1-based: "สถานะ", one of STATUS_LABELS' values, so COUNTIF can count it
+EVIDENCE_HEADERS: tuple[tuple[str, int], ...] = (
+    ("ลำดับมาตรการ", 9), ("มาตรการ/กิจกรรม", 40), ("ส่วนราชการ", 20), ("ประเภท", 10),
+    ("ชื่อไฟล์หรือลิงก์", 45), ("SHA-256", 30), ("ผู้ส่ง", 20), ("วันที่ส่ง", 22), ("ไฟล์", 12),
+)
+KIND_LABELS = {"url": "ลิงก์", "photo": "ภาพ", "file": "ไฟล์"}
+CELL_MAX = 32000  # Excel refuses more than 32,767 characters in a cell
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _text(value: Any) -> Any:
+    """Numbers pass through; text is made XML-safe and cut to what a cell holds."""
+    if isinstance(value, (int, float)) or value is None:
+        return value
+    return clean(str(value))[:CELL_MAX]
+
+
+def _append(ws: Worksheet, values: Iterable[Any], font: Font) -> int:
+    """Append a row as literal values: text starting with "=" stays text, never a formula."""
+    ws.append([_text(v) for v in values])
+    row = ws.max_row
+    for cell in ws[row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+        cell.alignment = WRAP
+        cell.font = font
+    return row
+
+
+def _sheet(ws: Worksheet, headers: tuple[tuple[str, int], ...]) -> Font:
+    """Header row in bold, column widths, frozen header; returns the body font."""
+    body = Font(name=DOC_FONT, size=14)
+    head = Font(name=DOC_FONT, size=14, bold=True)
+    ws.append([h for h, _ in headers])
+    for i, (_, width) in enumerate(headers, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+        cell = ws.cell(row=1, column=i)
+        cell.font, cell.fill = head, HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    ws.freeze_panes = "A2"
+    return body
+
+
+def _finish(ws: Worksheet, ncols: int) -> None:
+    """Filters over the whole table."""
+    ws.auto_filter.ref = f"A1:{get_column_letter(ncols)}{max(ws.max_row, 1)}"
+
+
+def _answer_text(row: MeasureRow, style: str) -> str:
+    """Each unit's answer as plain lines."""
+    parts: list[str] = []
+    for ans in row.answers:
+        e = ans.entry
+        day = entry_day(e.created_at)
+        when = f" ({thai_short_date(day, style)})" if day else ""
+        lines = [f"{clean(ans.unit.name)} – {STATUS_LABELS.get(e.status, e.status)}{when}"]
+        lines += [f"{label}{clean(v)}" for label, v in (("- ", e.summary), ("ผลลัพธ์: ", e.outcome),
+                                                         ("เหตุผล: ", e.reason)) if clean(v)]
+        lines += [f"หลักฐาน: {evidence_label(ev)}" for ev in e.evidence]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def _measures(ws: Worksheet, report: RoundReport, style: str) -> None:
+    body = _sheet(ws, MEASURE_HEADERS)
+    for row in report.rows:
+        m = row.measure
+        pending = ", ".join(clean(u.name) for u in row.pending_units)
+        evidence = sum(len(a.entry.evidence) for a in row.answers)
+        _append(ws, (m.no, m.indicator, m.title, m.steps, row.unit_names, m.period,
+                     STATUS_LABELS.get(row.status, row.status), _answer_text(row, style), pending, evidence), body)
+    _finish(ws, len(MEASURE_HEADERS))
+
+
+def _who_when(entry: ReportEntry, stamp: str, style: str) -> tuple[str, str]:
+    day = entry_day(stamp or entry.created_at)
+    time = (stamp or entry.created_at)[11:16]
+    when = f"{thai_short_date(day, style)} {dg(time, style)}".strip() if day else ""
+    return clean(entry.officer_name) or entry.officer_id, when
+
+
+def _evidence(ws: Worksheet, report: RoundReport, store: EvidenceStore, style: str) -> None:
+    body = _sheet(ws, EVIDENCE_HEADERS)
+    for row in report.rows:
+        for ans in row.answers:
+            for ev in ans.entry.evidence:
+                who, when = _who_when(ans.entry, ev.created_at, style)
+                present = "" if ev.kind == "url" else ("มี" if has_file(store, ev.sha256) else "ไม่พบไฟล์")
+                r = _append(ws, (row.measure.no, row.measure.title, ans.unit.name, KIND_LABELS.get(ev.kind, ev.kind),
+                                 evidence_label(ev), ev.sha256, who, when, present), body)
+                if ev.kind == "url" and clean(ev.url).lower().startswith(("http://", "https://")):
+                    ws.cell(row=r, column=5).hyperlink = clean(ev.url)
+    _finish(ws, len(EVIDENCE_HEADERS))
+
+
+def _summary(ws: Worksheet, report: RoundReport, style: str) -> None:
+    """Title lines and live COUNTIF totals over the measure sheet."""
+    bold = Font(name=DOC_FONT, size=16, bold=True)
+    for line in title_lines(report, style):
+        ws.append([line])
+        ws.cell(row=ws.max_row, column=1).font = bold
+    ws.append([])
+    col = get_column_letter(STATUS_COLUMN)
+    last = len(report.rows) + 1
+    for status in STATUS_ORDER:
+        label = STATUS_LABELS[status]
+        ws.append([label, f'=COUNTIF(\'{MEASURE_SHEET}\'!{col}2:{col}{last},"{label}")'])
+    ws.append(["รวม", f"=COUNTA('{MEASURE_SHEET}'!{col}2:{col}{last})"])
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 12
+    for cells in ws.iter_rows(min_row=len(title_lines(report, style)) + 2):
+        for cell in cells:
+            cell.font = Font(name=DOC_FONT, size=14)
+
+
+def render_xlsx(report: RoundReport, path: Path, evidence: EvidenceStore, digits: str = "thai") -> Path:
+    """Write the round as an .xlsx workbook: measures, evidence and a live summary."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = MEASURE_SHEET
+    _measures(ws, report, digits)
+    _evidence(wb.create_sheet(EVIDENCE_SHEET), report, evidence, digits)
+    _summary(wb.create_sheet(SUMMARY_SHEET), report, digits)
+    wb.properties.title = title_lines(report, digits)[0]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(str(path))
+    return path
+
