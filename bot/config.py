@@ -32,6 +32,7 @@ class Settings:
     """Everything `itabot run` needs from the environment."""
 
     telegram_token: str = ""
+    telegram_bot_username: str = ""
     telegram_webhook_url: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base_url: str = ""
@@ -53,6 +54,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
     env = os.environ
     return Settings(
         telegram_token=env.get("TELEGRAM_BOT_TOKEN", ""),
+        telegram_bot_username=env.get("TELEGRAM_BOT_USERNAME", "").lstrip("@"),
         telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL", ""),
         telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),
         telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL", ""),

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from bot.config import make_clock, resolve_data_dir
+from bot.config import load_settings, make_clock, resolve_data_dir
+from bot.telegram import deep_link
 from handlers.services import create_invite, deactivate_officer, find_org
 from storage.models import ROLES
 from storage.tinydb_repo import TinyRepository
@@ -61,9 +61,9 @@ def _invite(args: argparse.Namespace) -> int:
     )
     print(f"รหัสเชิญ ({args.role}, {', '.join(args.unit) or 'ทั้งหน่วยงาน'}) หมดอายุ {invite.expires_at[:10]}")
     print(f"ให้ผู้รับพิมพ์ในแชต: /start {invite.code}")
-    bot_name = os.environ.get("TELEGRAM_BOT_USERNAME", "").lstrip("@")
+    bot_name = load_settings().telegram_bot_username
     if bot_name:
-        print(f"Telegram: https://t.me/{bot_name}?start={invite.code}")
+        print(f"Telegram: {deep_link(bot_name, invite.code)}")
     print(invite.code)
     return 0
 

@@ -1,0 +1,138 @@
+"""`itabot run`: builds the platform components around one set of services and serves until a signal.
+
+Hook points (each component has `register_routes(web)`, `async start()`, `async stop()`):
+  - Telegram: started when TELEGRAM_BOT_TOKEN is set (polling, or webhook when TELEGRAM_WEBHOOK_URL is set).
+  - LINE: add the LINE adapter in `build_components` (it registers /line/webhook in register_routes).
+  - Reminders: add scheduler.service.ReminderService in `build_components`; it pushes through the Outbox.
+Routes are registered before the web server starts; components start after it listens (a webhook must
+be reachable when Telegram is told about it) and stop in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any, Protocol
+
+from telegram.error import InvalidToken, TelegramError
+
+from .config import Settings
+from .outbox import Outbox
+from .telegram import PLATFORM, TelegramAdapter
+from .web import WebServer
+from .wiring import Services
+
+__all__ = ["Component", "build_components", "serve", "run", "telegram_adapter"]
+
+log = logging.getLogger(__name__)
+
+
+class Component(Protocol):
+    """Something `itabot run` starts and stops: a chat platform adapter or a background service."""
+
+    def register_routes(self, web: WebServer) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def telegram_adapter(
+    settings: Settings, services: Services, outbox: Outbox | None = None, **overrides: Any
+) -> TelegramAdapter:
+    """The Telegram adapter as configured by the environment (tests override pacing and timeouts)."""
+    repo = services.repo
+    options: dict[str, Any] = {
+        "api_root": settings.telegram_api_base_url,
+        "outbox": outbox,
+        "max_file_bytes": settings.max_file_mb * 1024 * 1024,
+        "webhook_url": settings.telegram_webhook_url,
+        "webhook_secret": settings.telegram_webhook_secret,
+        "known_user": lambda user_id: repo.find_identity(PLATFORM, user_id) is not None,
+    }
+    options.update(overrides)
+    return TelegramAdapter(services.engine, settings.telegram_token, **options)
+
+
+def build_components(settings: Settings, services: Services, outbox: Outbox) -> list[Component]:
+    """Every component this configuration asks for, in start order."""
+    components: list[Component] = []
+    if settings.telegram_token:
+        components.append(telegram_adapter(settings, services, outbox))
+    # TODO(LINE): when settings.line_channel_secret and settings.line_access_token are set, append the
+    #   LINE adapter here (it registers POST /line/webhook and its download route in register_routes and
+    #   calls outbox.register("line", ...) in start()).
+    # TODO(reminders): append a small component wrapping
+    #   scheduler.service.ReminderService(services.repo, services.clock, OfficerNotifier(outbox))
+    #   here, last, so every platform is registered in the outbox before the first reminder goes out
+    #   (its start() is sync and needs the running loop: call it from the component's async start();
+    #   stop() calls its shutdown()).
+    return components
+
+
+def _install_signals(stop: asyncio.Event) -> list[signal.Signals]:
+    """SIGINT/SIGTERM set the stop event (where the platform allows it)."""
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    return installed
+
+
+async def serve(
+    settings: Settings,
+    services: Services,
+    host: str,
+    port: int,
+    stop: asyncio.Event | None = None,
+    components: list[Component] | None = None,
+    outbox: Outbox | None = None,
+) -> int:
+    """Start the web server and the components, wait for `stop` (or a signal), then shut down cleanly."""
+    stop = stop or asyncio.Event()
+    outbox = outbox or Outbox()
+    if components is None:
+        components = build_components(settings, services, outbox)
+    if not components:
+        log.warning("no chat platform configured (set TELEGRAM_BOT_TOKEN); serving /healthz only")
+    web = WebServer(host, port)
+    for component in components:
+        component.register_routes(web)
+    signals = _install_signals(stop)
+    started: list[Component] = []
+    code = 0
+    await web.start()
+    try:
+        for component in components:
+            await component.start()
+            started.append(component)
+        log.info("itabot running (%d component(s)); Ctrl+C to stop", len(started))
+        await stop.wait()
+    except InvalidToken:
+        log.error("TELEGRAM_BOT_TOKEN ไม่ถูกต้อง / the Telegram bot token was rejected")
+        code = 1
+    except TelegramError as exc:
+        log.error("Telegram could not start: %s", exc)
+        code = 1
+    finally:
+        for component in reversed(started):
+            try:
+                await component.stop()
+            except Exception:
+                log.exception("stopping %s failed", type(component).__name__)
+        await web.stop()
+        loop = asyncio.get_running_loop()
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+        services.repo.close()
+    log.info("itabot stopped")
+    return code
+
+
+def run(settings: Settings, services: Services, host: str, port: int) -> int:
+    """Blocking entry point for the CLI."""
+    return asyncio.run(serve(settings, services, host, port))
