@@ -1,0 +1,220 @@
+"""`itabot import`, `itabot plan` and `itabot template`: load, show and start a measure plan."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.config import make_clock, resolve_data_dir
+from handlers.plan_import import (
+    MAX_IMPORT_BYTES,
+    TEMPLATE_HEADERS,
+    ParsedPlan,
+    PlanImportError,
+    apply_plan,
+    ensure_org,
+    parse_plan_bytes,
+    preview_text,
+    resolve_org,
+)
+from handlers.samples import TEMPLATES, template_plan
+from scheduler.fiscal import fiscal_year_of
+from storage.tinydb_repo import TinyRepository
+
+from . import Command
+
+__all__ = ["COMMANDS"]
+
+
+def _fiscal_year(args: argparse.Namespace) -> int:
+    """--fiscal-year, else the fiscal year of --today (or of today)."""
+    if args.fiscal_year is not None:
+        if not 2500 <= args.fiscal_year <= 2700:
+            raise PlanImportError(f"ปีงบประมาณ {args.fiscal_year} ไม่ถูกต้อง: ใช้ปี พ.ศ. เช่น 2569")
+        return int(args.fiscal_year)
+    return fiscal_year_of(make_clock(args.today).today())
+
+
+def _load(args: argparse.Namespace) -> ParsedPlan:
+    """The plan from the file or the named template."""
+    if bool(args.file) == bool(args.template):
+        raise PlanImportError("ระบุไฟล์แผน หรือ --template อย่างใดอย่างหนึ่ง")
+    if args.template:
+        return template_plan(args.template)
+    path = Path(args.file)
+    try:
+        size = path.stat().st_size
+        if size > MAX_IMPORT_BYTES:
+            raise PlanImportError(
+                f"ไฟล์ใหญ่เกินไป ({size / 1048576:.1f} MB) รับได้ไม่เกิน {MAX_IMPORT_BYTES // 1048576} MB"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PlanImportError(f"เปิดไฟล์ {path} ไม่ได้: {exc.strerror or exc}") from exc
+    return parse_plan_bytes(data, path.name)
+
+
+def _confirm() -> bool:
+    """Ask on a terminal; piped input never confirms by itself (use --yes)."""
+    if not sys.stdin.isatty():
+        return False
+    try:
+        return input("นำเข้าแผนนี้หรือไม่? (y/N) ").strip().lower() in ("y", "yes", "ใช่")
+    except EOFError:
+        return False
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    """Preview the plan; import it at once when clean, after --yes/confirmation when rows need a look."""
+    clock = make_clock(args.today)
+    try:
+        fiscal_year = _fiscal_year(args)
+        parsed = _load(args)
+    except PlanImportError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    repo = TinyRepository(resolve_data_dir(args.data_dir))
+    try:
+        org = resolve_org(repo, args.org)
+        changes = apply_plan(repo, org.id, fiscal_year, parsed, dry_run=True) if org else None
+        print(preview_text(parsed, fiscal_year, changes))
+        needs_ok = bool(parsed.problems) or bool(changes and changes.removed)
+        if needs_ok and not args.yes and not _confirm():
+            print("ยังไม่ได้นำเข้า: ตรวจรายการข้างบน แล้วสั่งอีกครั้งพร้อม --yes เพื่อยืนยัน", file=sys.stderr)
+            return 1
+        org = ensure_org(repo, args.org, clock)
+        result = apply_plan(repo, org.id, fiscal_year, parsed)
+        print(f"✅ นำเข้าแล้ว → {org.name}\n{result.text()}")
+        return 0
+    except PlanImportError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    finally:
+        repo.close()
+
+
+def _add_import(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", nargs="?", help="ไฟล์แผน .docx / .xlsx / .csv")
+    p.add_argument("--org", help="ชื่อหน่วยงาน (สร้างใหม่ถ้ายังไม่มี) / organization name")
+    p.add_argument("--fiscal-year", type=int, help="ปีงบประมาณ พ.ศ. / fiscal year (BE), default: current")
+    p.add_argument("--template", choices=sorted(TEMPLATES), help="นำเข้าแม่แบบที่มากับโปรแกรม / shipped template")
+    p.add_argument("--yes", action="store_true", help="ยืนยันโดยไม่ถาม / import without asking")
+
+
+def _measure_json(measure: Any, unit_names: dict[str, str]) -> dict[str, Any]:
+    """One measure as `itabot plan --json` prints it."""
+    units = (
+        list(unit_names.values()) if measure.all_units else [unit_names.get(u, u) for u in measure.unit_ids]
+    )
+    return {
+        "id": measure.id,
+        "no": measure.no,
+        "indicator": measure.indicator,
+        "title": measure.title,
+        "units": units,
+        "all_units": measure.all_units,
+        "rounds": measure.rounds,
+        "period": measure.period,
+    }
+
+
+def _run_plan(args: argparse.Namespace) -> int:
+    """Print the plan of a fiscal year as text or JSON."""
+    repo = TinyRepository(resolve_data_dir(args.data_dir))
+    try:
+        fiscal_year = _fiscal_year(args)
+        org = resolve_org(repo, args.org)
+        if org is None:
+            print("ยังไม่มีหน่วยงาน: นำเข้าแผนก่อนด้วย itabot import FILE", file=sys.stderr)
+            return 1
+        measures = repo.list_measures(org.id, fiscal_year)
+        unit_names = {u.id: u.name for u in repo.list_units(org.id)}
+        if args.json:
+            print(json.dumps([_measure_json(m, unit_names) for m in measures], ensure_ascii=False, indent=2))
+            return 0
+        if not measures:
+            years = ", ".join(str(y) for y in repo.fiscal_years(org.id)) or "-"
+            print(f"{org.name}: ยังไม่มีแผนปีงบประมาณ {fiscal_year} (มีแผนของปี: {years})")
+            return 0
+        print(f"{org.name} — แผนมาตรการ ปีงบประมาณ {fiscal_year}: {len(measures)} รายการ")
+        for m in measures:
+            item = _measure_json(m, unit_names)
+            units = "ทุกส่วนราชการ" if m.all_units else ", ".join(item["units"]) or "-"
+            rounds = ", ".join(str(r) for r in m.rounds)
+            print(f"{m.no}. [{m.indicator or '-'}] {m.title}\n   {units} · รอบ {rounds} เดือน · id {m.id}")
+        return 0
+    except PlanImportError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    finally:
+        repo.close()
+
+
+def _add_plan(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="พิมพ์เป็น JSON / print JSON")
+    p.add_argument("--fiscal-year", type=int, help="ปีงบประมาณ พ.ศ. / fiscal year (BE)")
+    p.add_argument("--org", help="ชื่อหน่วยงาน / organization name")
+
+
+def _xlsx_template() -> bytes:
+    """An empty workbook with the Thai headers, wide columns and TH Sarabun."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = "แผนมาตรการ"
+    ws.append(list(TEMPLATE_HEADERS))
+    widths = (8, 22, 40, 50, 24, 24, 28)
+    for col, width in enumerate(widths, start=1):
+        cell = ws.cell(row=1, column=col)
+        cell.font = Font(name="TH Sarabun New", size=16, bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[cell.column_letter].width = width
+    ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _run_template(args: argparse.Namespace) -> int:
+    """Write the empty import template (CSV to stdout unless --out)."""
+    if args.format == "xlsx":
+        out = Path(args.out or "plan-template.xlsx")
+        out.write_bytes(_xlsx_template())
+        print(f"เขียนแบบฟอร์มแล้ว: {out}")
+        return 0
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(TEMPLATE_HEADERS)
+    if args.out:
+        Path(args.out).write_text(buf.getvalue(), encoding="utf-8-sig")
+        print(f"เขียนแบบฟอร์มแล้ว: {args.out}")
+    else:
+        sys.stdout.write(buf.getvalue())
+    return 0
+
+
+def _add_template(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("csv", "xlsx"), default="csv", help="csv (ค่าเริ่มต้น) หรือ xlsx")
+    p.add_argument("--out", help="ไฟล์ที่จะเขียน / output file")
+
+
+COMMANDS = [
+    Command(
+        "import",
+        "นำเข้าแผนมาตรการจาก .docx/.xlsx/.csv / import the measure plan",
+        _add_import,
+        _run_import,
+        20,
+    ),
+    Command("plan", "แสดงแผนมาตรการ / show the plan's measures", _add_plan, _run_plan, 21),
+    Command(
+        "template", "แบบฟอร์มนำเข้าแผน (CSV/XLSX) / empty import template", _add_template, _run_template, 22
+    ),
+]

@@ -1,0 +1,150 @@
+"""Find the measure table(s) in an office's Word document and read them as a plan."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+from .plan_import import GridRow, ParsedPlan, PlanImportError, TableReader, check_container, clean_text
+
+__all__ = ["parse_docx_bytes"]
+_CORRUPT = "ไฟล์ Word เสียหรือเปิดไม่ได้: ลองเปิดใน Word แล้วบันทึกเป็น .docx ใหม่"
+
+
+def _open(data: bytes) -> Any:
+    """The python-docx Document, or a Thai error for a damaged file or one that is not Word."""
+    import docx  # local: only a .docx import pays for it
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if "word/document.xml" not in archive.namelist():
+                raise PlanImportError("ไฟล์นี้ไม่ใช่เอกสาร Word (.docx)")
+    except zipfile.BadZipFile as exc:
+        raise PlanImportError(_CORRUPT) from exc
+    try:
+        return docx.Document(io.BytesIO(data))
+    except Exception as exc:  # missing parts, bad XML, wrong content type: all mean a damaged file
+        raise PlanImportError(_CORRUPT) from exc
+
+
+def _grid_width(tbl: Any) -> int:
+    """Grid columns of a table; documents converted from PDF may lack w:tblGrid, so rows count too."""
+    from docx.oxml.ns import qn
+
+    grid = tbl.find(qn("w:tblGrid"))
+    declared = len(grid.findall(qn("w:gridCol"))) if grid is not None else 0
+    widest = max(
+        (tr.grid_before + sum(max(tc.grid_span, 1) for tc in tr.tc_lst) for tr in tbl.tr_lst), default=0
+    )
+    return max(declared, widest)
+
+
+def _table_rows(tbl: Any, parent: Any, number: int) -> Iterator[GridRow]:
+    """A <w:tbl> as grid rows: horizontal merges once, vertical merges marked as inherited."""
+    from docx.table import _Cell
+
+    width = max(_grid_width(tbl), 1)
+    previous: list[str] = []
+    for r, tr in enumerate(tbl.tr_lst, start=1):
+        cells = [""] * width
+        inherited: set[int] = set()
+        col = tr.grid_before
+        tcs = list(tr.tc_lst)
+        for tc in tcs:
+            span = max(tc.grid_span, 1)
+            if col + span > len(cells):
+                cells.extend([""] * (col + span - len(cells)))
+            if tc.vMerge == "continue":
+                cells[col] = previous[col] if col < len(previous) else ""
+                inherited.add(col)
+            else:
+                cells[col] = clean_text(_Cell(tc, parent).text)
+            col += span
+        merged_row = len(tcs) == 1 and width > 1 and tcs[0].grid_span >= width - 1
+        previous = cells
+        yield GridRow(
+            cells=cells,
+            label=f"ตารางที่ {number} แถวที่ {r}",
+            inherited=frozenset(inherited),
+            merged_row=merged_row,
+        )
+
+
+def _blocks(container: Any) -> Iterator[tuple[str, Any]]:
+    """Paragraph texts and tables in reading order, looking inside content controls (w:sdt)."""
+    from docx.oxml.ns import qn
+
+    for child in container.iterchildren():
+        if child.tag == qn("w:p"):
+            yield "p", "".join(t.text or "" for t in child.iter(qn("w:t")))
+        elif child.tag == qn("w:tbl"):
+            yield "tbl", child
+        elif child.tag == qn("w:sdt"):
+            for content in child.iterchildren(qn("w:sdtContent")):
+                yield from _blocks(content)
+
+
+def _nested_tables(tbl: Any) -> list[Any]:
+    """Tables inside a table's cells (a layout table wrapping the real one)."""
+    from docx.oxml.ns import qn
+
+    return [t for t in tbl.iter(qn("w:tbl")) if t is not tbl]
+
+
+class _DocReader:
+    """Walks the document's tables, deciding which continue the measure table before them."""
+
+    def __init__(self, document: Any) -> None:
+        self.document = document
+        self.reader = TableReader(strict=False)
+        self.number = 0
+        self.last_width = 0
+        self.text_between = True
+
+    def paragraph(self, text: str) -> None:
+        """Text between two tables means the second one does not continue the first."""
+        self.text_between = self.text_between or bool(text.strip())
+
+    def table(self, tbl: Any) -> None:
+        """Feed one table; look inside it when it is only a layout table."""
+        self.number += 1
+        width = _grid_width(tbl)
+        continues = self.reader.columns is not None and not self.text_between and width == self.last_width
+        self.reader.start_table(continues=continues)
+        before = self.reader.seen_header
+        self.reader.seen_header = False
+        for row in _table_rows(tbl, self.document, self.number):
+            self.reader.feed(row)
+        found_header = self.reader.seen_header
+        self.reader.seen_header = before or found_header
+        self.text_between = False
+        if self.reader.columns is not None:
+            self.last_width = width
+        elif not found_header and not continues:
+            for inner in _nested_tables(tbl):
+                self.table(inner)
+
+
+def parse_docx_bytes(data: bytes, filename: str = "plan.docx") -> ParsedPlan:
+    """Every measure table of the document, continued across pages; other tables are ignored."""
+    check_container(data, "docx")
+    document = _open(data)
+    walker = _DocReader(document)
+    try:
+        for kind, item in _blocks(document.element.body):
+            if kind == "p":
+                walker.paragraph(item)
+            else:
+                walker.table(item)
+    except PlanImportError:
+        raise
+    except Exception as exc:  # an odd structure must not stop the bot: say so instead
+        raise PlanImportError("อ่านตารางในเอกสารไม่ได้: ลองเปิดใน Word แล้วบันทึกเป็น .docx ใหม่") from exc
+    if not walker.reader.seen_header:
+        raise PlanImportError(
+            "ไม่พบตารางมาตรการในเอกสาร: ต้องมีตารางที่หัวคอลัมน์มี «มาตรการ/กิจกรรม» "
+            "และ «ผู้รับผิดชอบ» หรือ «ระยะเวลาดำเนินการ»"
+        )
+    return walker.reader.result(filename)
