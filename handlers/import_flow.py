@@ -13,7 +13,7 @@ PLAN_SUFFIXES = (".docx", ".xlsx", ".csv")
 
 def offer_import(ctx: Ctx) -> list[Reply]:
     """Parse the file, show the preview, and keep it (by hash) until the admin confirms."""
-    from .plan_import import PlanImportError, parse_plan_bytes, preview_text
+    from .plan_import import PlanImportError, apply_plan, parse_plan_bytes, preview_text
 
     att = next((a for a in ctx.event.attachments if a.name.lower().endswith(PLAN_SUFFIXES)), None)
     if att is None:
@@ -27,12 +27,13 @@ def offer_import(ctx: Ctx) -> list[Reply]:
     except PlanImportError as exc:
         return [Reply(ctx.t("import_failed", error=str(exc)))]
     fy = round_context(ctx.repo, ctx.org.id, ctx.clock).fiscal_year
+    changes = apply_plan(ctx.repo, ctx.org.id, fy, parsed, dry_run=True)
     stored = ctx.evidence.put(att.data, att.name, att.mime, ctx.officer.id)
     ctx.save({"flow": "import", "step": "import", "sha": stored.sha256, "name": stored.name, "fy": fy})
     ctx.new_nonce()
     rows = [[ctx.button(ctx.t("btn_import"), "i"), ctx.button(ctx.t("btn_cancel"), "x")]]
     ctx.save(ctx.state)
-    text = preview_text(parsed, fy) + "\n\n" + ctx.t("import_preview_confirm", fy=fy)
+    text = preview_text(parsed, fy, changes) + "\n\n" + ctx.t("import_preview_confirm", fy=fy)
     return [Reply(text, rows)]
 
 
@@ -52,4 +53,4 @@ def act_import(ctx: Ctx, arg: str) -> list[Reply]:
         result = apply_plan(ctx.repo, ctx.org.id, int(st["fy"]), parse_plan_bytes(data, st["name"]))
     except PlanImportError as exc:
         return [Reply(ctx.t("import_failed", error=str(exc)))]
-    return [Reply(ctx.t("import_done", created=result.created, updated=result.updated, removed=result.removed))]
+    return [Reply(ctx.t("import_done") + "\n" + result.text())]

@@ -118,7 +118,7 @@ _TH: dict[str, str] = {
     "all_units": "ทุกส่วนราชการ",
     "import_preview_confirm": "นำเข้าแผนนี้แทนแผนปีงบประมาณ {fy} หรือไม่ (รายงานที่ทำไว้แล้วไม่หาย)",
     "btn_import": "นำเข้า",
-    "import_done": "นำเข้าแผนแล้ว: เพิ่ม {created} ปรับปรุง {updated} ลบ {removed} มาตรการ",
+    "import_done": "นำเข้าแผนแล้ว ✅",
     "import_failed": "นำเข้าไม่ได้: {error}",
     "import_admin_only": "เฉพาะผู้ดูแลระบบที่นำเข้าแผนได้ ไฟล์นี้ไม่ได้ถูกบันทึก",
     "remind_sent": "ส่งการแจ้งเตือน {round} ถึงเจ้าหน้าที่ {count} คน",
