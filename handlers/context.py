@@ -46,6 +46,7 @@ class Ctx:
     key: str
     state: dict[str, Any] | None
     exports_dir: Path | None = None
+    remind: Callable[[str, str], str] | None = None  # port: send this round's reminders now
     _units: list[Unit] | None = field(default=None, repr=False)
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from storage.clock import Clock
@@ -37,6 +38,8 @@ class Engine:
         self.evidence = evidence
         self.clock = clock
         self.exports_dir = exports_dir
+        # set by the composition root when a reminder service runs: (org_id, officer_id) -> Thai answer
+        self.remind: Callable[[str, str], str] | None = None
         self._fails: dict[str, list[float]] = {}
 
     def handle(self, event: Incoming) -> list[Reply]:

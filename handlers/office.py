@@ -213,6 +213,14 @@ def act_deactivate(ctx: Ctx, officer_id: str) -> list[Reply]:
     return [Reply(ctx.t("officer_deactivated", name=person.display_name))]
 
 
+@command("remind", role="head")
+def cmd_remind(ctx: Ctx) -> list[Reply]:
+    """/remind: heads send this round's pending reminders now (at most once a day)."""
+    if ctx.remind is None:
+        return [Reply(ctx.t("remind_unavailable"))]
+    return [Reply(ctx.remind(ctx.org.id, ctx.officer.id))]
+
+
 @action("r")
 def act_report_start(ctx: Ctx, arg: str) -> list[Reply]:
     """A "report now" button from a reminder."""
