@@ -61,9 +61,10 @@ def build_components(settings: Settings, services: Services, outbox: Outbox) -> 
     components: list[Component] = []
     if settings.telegram_token:
         components.append(telegram_adapter(settings, services, outbox))
-    # TODO(LINE): when settings.line_channel_secret and settings.line_access_token are set, append the
-    #   LINE adapter here (it registers POST /line/webhook and its download route in register_routes and
-    #   calls outbox.register("line", ...) in start()).
+    if settings.line_channel_secret and settings.line_access_token:
+        from .line import line_adapter  # imported only when LINE is configured
+
+        components.append(line_adapter(settings, services, outbox))
     # TODO(reminders): append a small component wrapping
     #   scheduler.service.ReminderService(services.repo, services.clock, OfficerNotifier(outbox))
     #   here, last, so every platform is registered in the outbox before the first reminder goes out
@@ -98,7 +99,7 @@ async def serve(
     if components is None:
         components = build_components(settings, services, outbox)
     if not components:
-        log.warning("no chat platform configured (set TELEGRAM_BOT_TOKEN); serving /healthz only")
+        log.warning("no chat platform configured (set TELEGRAM_BOT_TOKEN, or LINE_CHANNEL_SECRET + LINE_CHANNEL_ACCESS_TOKEN); serving /healthz only")
     web = WebServer(host, port)
     for component in components:
         component.register_routes(web)
