@@ -30,7 +30,6 @@ SAMPLE_ORG = Organization(
 def ensure_demo(services: Services) -> tuple[Organization, bool]:
     """Create the sample office and plan on an empty data dir; make sure the demo user exists."""
     from handlers.plan_import import apply_plan
-
     from handlers.samples import sample_plan
 
     repo, clock = services.repo, services.clock
