@@ -1,0 +1,173 @@
+"""Thai texts of reminders, digests and the completed report, as neutral Replies (short, for phones)."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from handlers.events import Button, OutFile, Reply
+from scheduler.fiscal import round_label, thai_date
+from storage.models import Officer
+from storage.repository import Repository
+
+from .planner import KIND_COMPLETE, KIND_DIGEST_ORG, KIND_DIGEST_UNIT, KIND_OPEN, PendingItem, PlannedSend
+
+__all__ = ["REPORT_BUTTON", "MAX_ITEMS", "MessageBuilder", "officer_reminder", "head_digest", "remind_now_reply"]
+
+log = logging.getLogger(__name__)
+
+REPORT_BUTTON = Button("รายงานเลย", "go:report")
+MAX_ITEMS = 12
+MAX_TITLE = 60
+STYLE = "arabic"  # Arabic digits read best on a phone; dates stay Buddhist Era
+
+
+def _short(text: str, limit: int = MAX_TITLE) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _item_lines(items: list[PendingItem], with_unit: bool) -> list[str]:
+    lines = []
+    for item in items[:MAX_ITEMS]:
+        unit = f" ({item.unit.name})" if with_unit else ""
+        lines.append(f"• {item.measure.no}. {_short(item.measure.title)}{unit}")
+    if len(items) > MAX_ITEMS:
+        lines.append(f"• และอีก {len(items) - MAX_ITEMS} มาตรการ")
+    return lines
+
+
+def _when_line(kind: str, deadline: date, today: date, label: str) -> str:
+    days = (deadline - today).days
+    due = thai_date(deadline, STYLE)
+    if kind == KIND_OPEN:
+        return f"📋 เปิดรับรายงานผล{label}แล้ว\nกำหนดส่งภายใน {due}"
+    if days > 0:
+        return f"⏰ อีก {days} วันครบกำหนดรายงานผล{label} ({due})"
+    if days == 0:
+        return f"⏰ วันนี้ครบกำหนดรายงานผล{label} ({due})"
+    return f"❗ เลยกำหนดรายงานผล{label} ({due}) มาแล้ว {-days} วัน"
+
+
+def officer_reminder(send: PlannedSend, today: date) -> Reply:
+    """One message per officer: when, and every measure their units still owe, with a report button."""
+    slot = send.slot
+    label = round_label(slot.round, STYLE)
+    units = {i.unit.id for i in send.items}
+    lines = [
+        _when_line(send.kind, slot.deadline, today, label),
+        f"มาตรการที่ยังไม่ได้รายงาน {len(send.items)} รายการ:",
+        *_item_lines(send.items, with_unit=len(units) > 1),
+        "กด “รายงานเลย” เพื่อเริ่มรายงาน",
+    ]
+    return Reply("\n".join(lines), buttons=[[REPORT_BUTTON]])
+
+
+def head_digest(send: PlannedSend, today: date, officers: list[Officer]) -> Reply:
+    """Heads: per unit, who answers for it and which measures it has not reported."""
+    slot = send.slot
+    label = round_label(slot.round, STYLE)
+    due = thai_date(slot.deadline, STYLE)
+    state = "เลยกำหนด" if today > slot.deadline else "กำหนด"
+    lines = [f"📊 ยังไม่ได้รายงานผล{label} ({state} {due})"]
+    by_unit: dict[str, list[PendingItem]] = {}
+    for item in send.items:
+        by_unit.setdefault(item.unit.id, []).append(item)
+    for unit_items in by_unit.values():
+        unit = unit_items[0].unit
+        names = [o.display_name for o in officers if o.role == "officer" and o.active and unit.id in o.unit_ids]
+        who = f" ({', '.join(names)})" if names else " (ยังไม่มีเจ้าหน้าที่ลงทะเบียน)"
+        numbers = ", ".join(str(i.measure.no) for i in unit_items)
+        lines.append(f"• {unit.name}{who}: {len(unit_items)} มาตรการ — ข้อ {numbers}")
+    total_units = len(by_unit)
+    lines.append(f"รวม {total_units} หน่วยงาน {len(send.items)} รายการ")
+    return Reply("\n".join(lines))
+
+
+def remind_now_reply(sent: int, already_today: bool, outside_hours: str = "") -> Reply:
+    """What the head who typed /remind is told."""
+    if outside_hours:
+        return Reply(f"ส่งการแจ้งเตือนได้เฉพาะวันทำการ เวลา {outside_hours} กรุณาลองใหม่ในเวลาดังกล่าว")
+    if already_today:
+        return Reply("วันนี้ส่งการแจ้งเตือนไปแล้ว ส่งได้วันละครั้ง")
+    if sent == 0:
+        return Reply("ไม่มีผู้ที่ต้องแจ้งเตือน: ทุกหน่วยงานรายงานครบแล้ว")
+    return Reply(f"ส่งการแจ้งเตือนถึงผู้ที่ยังไม่ได้รายงานแล้ว {sent} คน")
+
+
+def _as_outfile(obj: Any) -> OutFile | None:
+    if isinstance(obj, OutFile):
+        return obj
+    if all(hasattr(obj, a) for a in ("path", "name", "mime", "kind")):  # report.render.RenderedFile
+        return OutFile(Path(obj.path), obj.name, obj.mime, obj.kind)
+    if isinstance(obj, (str, Path)):
+        path = Path(obj)
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return OutFile(path, path.name, mime, "photo" if mime.startswith("image/") else "document")
+    return None
+
+
+class MessageBuilder:
+    """Builds each planned send's Reply; the compiled report is rendered once per round and reused."""
+
+    def __init__(self, repo: Repository, now: datetime, data_dir: Path | None = None) -> None:
+        self._repo = repo
+        self._now = now
+        self._data_dir = data_dir
+        self._officers: dict[str, list[Officer]] = {}
+        self._compiled: dict[tuple[str, int, int], Reply] = {}
+        self._table: dict[str, Callable[[PlannedSend], Reply]] = {
+            KIND_DIGEST_UNIT: self._digest,
+            KIND_DIGEST_ORG: self._digest,
+            KIND_COMPLETE: self._complete,
+        }
+
+    def build(self, send: PlannedSend) -> Reply:
+        """The message of one planned send."""
+        make = self._table.get(send.kind, self._reminder)
+        return make(send)
+
+    def _reminder(self, send: PlannedSend) -> Reply:
+        return officer_reminder(send, self._now.date())
+
+    def _digest(self, send: PlannedSend) -> Reply:
+        if send.org_id not in self._officers:
+            self._officers[send.org_id] = self._repo.list_officers(send.org_id)
+        return head_digest(send, self._now.date(), self._officers[send.org_id])
+
+    def _complete(self, send: PlannedSend) -> Reply:
+        key = (send.org_id, send.slot.fiscal_year, send.slot.round)
+        if key not in self._compiled:
+            self._compiled[key] = self._compile(*key)
+        return self._compiled[key]
+
+    def _compile(self, org_id: str, fiscal_year: int, round_no: int) -> Reply:
+        """Text via report.text.summary_text, files via report.render.render_documents (if present)."""
+        from report.compile import compile_round
+
+        report = compile_round(self._repo, org_id, fiscal_year, round_no, self._now)
+        head = f"✅ ทุกหน่วยงานรายงานผล{round_label(round_no, STYLE)} ปีงบประมาณ {fiscal_year} ครบแล้ว"
+        text = f"{head}\nรายงาน {len(report.rows)} มาตรการ"
+        try:
+            from report.text import summary_text
+
+            text = f"{head}\n\n{summary_text(report)}"
+        except Exception:  # the report package may be absent or changing: the notice still goes out
+            log.warning("report.text.summary_text unavailable; sending the short notice", exc_info=True)
+        files: list[OutFile] = []
+        if self._data_dir is None:
+            return Reply(text)  # in-memory store: nowhere to write documents
+        try:
+            from report.render import render_documents
+            from storage.evidence import EvidenceStore
+
+            evidence = EvidenceStore(self._data_dir / "evidence")
+            rendered = render_documents(report, self._data_dir / "exports", evidence)
+            files = [f for f in (_as_outfile(x) for x in rendered) if f is not None]
+        except Exception:
+            log.warning("rendering the round's documents failed; sending text only", exc_info=True)
+        return Reply(text, files=files)

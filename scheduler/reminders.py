@@ -1,0 +1,254 @@
+"""Executor: which planned sends are due now, sending them once, and the send log that proves it.
+
+Idempotency: every send has a deterministic key (org, FY, round, kind, recipient, due) and is written
+to the send log (Repository.log_send) as "sending" *before* the notifier is called, then updated to
+"sent" or "failed". A send whose key is in the log is never attempted again, so a restart can never
+duplicate one; a crash in the instant between the two writes leaves "sending", which the service
+marks "interrupted" at start and shows to admins with the failures (at most once beats twice).
+A send missed while the bot was down is still due after restart as long as its successor in the
+chain is not (see planner.Slot.expires), so it goes out once, late, or not at all if superseded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from handlers.events import Reply
+from scheduler.fiscal import current_round, fiscal_year_of, get_round
+from storage.clock import BANGKOK, Clock
+from storage.models import Officer, SendRecord, now_iso
+from storage.repository import Repository
+
+from .messages import MessageBuilder, remind_now_reply
+from .planner import AUDIENCE_OFFICERS, PlannedSend, RoundPlan, Slot, chain_kind, plan_year, send_key
+from .policy import ReminderPolicy, load_policy
+from .workdays import WorkCalendar, in_quiet_window
+
+__all__ = [
+    "KIND_REMIND_NOW",
+    "RESULT_FAILED",
+    "RESULT_INTERRUPTED",
+    "RESULT_SENDING",
+    "RESULT_SENT",
+    "Notifier",
+    "OrgPlans",
+    "due_sends",
+    "failed_sends",
+    "load_org_plans",
+    "mark_interrupted",
+    "remind_now",
+    "run_due",
+]
+
+log = logging.getLogger(__name__)
+
+RESULT_SENT = "sent"
+RESULT_FAILED = "failed"
+RESULT_SENDING = "sending"
+RESULT_INTERRUPTED = "interrupted"
+KIND_REMIND_NOW = "remind_now"
+KIND_REMIND_REQUEST = "remind_now_request"
+DEFAULT_RETRY_DELAYS: tuple[float, ...] = (2.0, 10.0, 60.0)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Notifier(Protocol):
+    """Delivers one Reply to one person over whichever platform they use."""
+
+    async def send(self, officer: Officer, reply: Reply) -> bool:
+        """True delivered, False permanently failed; raises for transient errors (retried)."""
+        ...
+
+
+@dataclass
+class OrgPlans:
+    """An organization's policy, calendar and the round plans of the fiscal years around a moment."""
+
+    org_id: str
+    policy: ReminderPolicy
+    calendar: WorkCalendar
+    rounds: list[RoundPlan]
+
+
+def load_org_plans(repo: Repository, org_id: str, now: datetime, years: Sequence[int] | None = None) -> OrgPlans:
+    """Plan the fiscal year of `now` and the one before (its last round's nudges run into October)."""
+    policy = load_policy(repo, org_id)
+    cal = WorkCalendar.for_policy(policy)
+    fy = fiscal_year_of(now.astimezone(BANGKOK).date())
+    rounds: list[RoundPlan] = []
+    units = repo.list_units(org_id)
+    officers = repo.list_officers(org_id)
+    for year in years if years is not None else (fy - 1, fy):
+        measures = repo.list_measures(org_id, year)
+        if not measures:
+            continue
+        reports = repo.list_reports(org_id, year)
+        rounds.extend(plan_year(org_id, policy, cal, year, measures, units, officers, reports))
+    return OrgPlans(org_id, policy, cal, rounds)
+
+
+def _logged_keys(repo: Repository, org_id: str, years: set[int]) -> set[str]:
+    return {r.key for y in years for r in repo.list_sends(org_id, y)}
+
+
+def due_sends(repo: Repository, org_id: str, now: datetime) -> list[PlannedSend]:
+    """Sends due at `now` (due ≤ now < expires), inside the quiet window and not yet in the send log."""
+    plans = load_org_plans(repo, org_id, now)
+    if not in_quiet_window(now, plans.policy, plans.calendar):
+        return []
+    live = [s for rp in plans.rounds for s in rp.sends if s.due <= now < s.slot.expires]
+    if not live:
+        return []
+    logged = _logged_keys(repo, org_id, {s.slot.fiscal_year for s in live})
+    return sorted((s for s in live if s.key not in logged), key=lambda s: (s.due, s.kind, s.officer.id))
+
+
+async def _deliver(
+    repo: Repository,
+    clock: Clock,
+    notifier: Notifier,
+    send: PlannedSend,
+    reply: Reply,
+    retry_delays: Sequence[float],
+    sleep: Sleep,
+) -> SendRecord | None:
+    """Log "sending", try with backoff on transient errors, log the final result (None: already logged)."""
+    slot = send.slot
+    if repo.get_send(send.org_id, slot.fiscal_year, send.key) is not None:
+        return None  # another tick got there first
+    record = SendRecord(
+        key=send.key, org_id=send.org_id, fiscal_year=slot.fiscal_year, round=slot.round, kind=send.kind,
+        recipient=send.officer.id, due=now_iso(send.due), result=RESULT_SENDING, attempts=0,
+        detail=f"{len(send.items)} items",
+    )
+    repo.log_send(record)
+    for attempt in range(1, len(retry_delays) + 2):
+        record.attempts = attempt
+        try:
+            ok = await notifier.send(send.officer, reply)
+        except Exception as exc:  # transient: retry with backoff, then give up and tell admins
+            record.detail = f"{type(exc).__name__}: {exc}"[:300]
+            log.warning("send %s attempt %d failed: %s", send.key, attempt, record.detail)
+            if attempt <= len(retry_delays):
+                await sleep(retry_delays[attempt - 1])
+                continue
+            record.result = RESULT_FAILED
+            break
+        record.result = RESULT_SENT if ok else RESULT_FAILED
+        if not ok:
+            record.detail = "delivery refused (blocked or unknown recipient)"
+        break
+    record.sent_at = now_iso(clock.now())
+    repo.log_send(record)
+    return record
+
+
+def _data_dir(repo: Repository) -> Path | None:
+    data_dir = getattr(repo, "data_dir", None)
+    return Path(data_dir) if data_dir is not None else None
+
+
+async def run_due(
+    repo: Repository,
+    clock: Clock,
+    notifier: Notifier,
+    now: datetime | None = None,
+    *,
+    retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+    sleep: Sleep = asyncio.sleep,
+    org_ids: Sequence[str] | None = None,
+) -> list[SendRecord]:
+    """Send everything due for every organization (or the given ones); returns the log records written."""
+    now = now or clock.now()
+    builder = MessageBuilder(repo, now, _data_dir(repo))
+    done: list[SendRecord] = []
+    for org_id in org_ids if org_ids is not None else [o.id for o in repo.list_orgs()]:
+        try:
+            sends = due_sends(repo, org_id, now)
+        except Exception:  # one organization's bad policy or plan must not silence the others
+            log.exception("planning reminders of %s failed", org_id)
+            continue
+        for send in sends:
+            rec = await _deliver(repo, clock, notifier, send, builder.build(send), retry_delays, sleep)
+            if rec is not None:
+                done.append(rec)
+    return done
+
+
+def failed_sends(repo: Repository, org_id: str, fiscal_year: int) -> list[SendRecord]:
+    """Sends that finally failed or were cut by a crash, for admins' /status."""
+    bad = (RESULT_FAILED, RESULT_INTERRUPTED)
+    return [r for r in repo.list_sends(org_id, fiscal_year) if r.result in bad]
+
+
+def mark_interrupted(repo: Repository, org_id: str, fiscal_years: Sequence[int]) -> int:
+    """At start: a "sending" left by a crash becomes "interrupted" (never resent, shown to admins)."""
+    count = 0
+    for year in fiscal_years:
+        for rec in repo.list_sends(org_id, year):
+            if rec.result == RESULT_SENDING:
+                rec.result = RESULT_INTERRUPTED
+                repo.log_send(rec)
+                count += 1
+    return count
+
+
+def _live_rounds(plans: OrgPlans, now: datetime) -> list[RoundPlan]:
+    """Rounds whose officers' chain is running now; else the round whose window holds today."""
+    live = []
+    for rp in plans.rounds:
+        chain = [s for s in rp.slots if chain_kind(s.kind)]
+        if chain and chain[0].due <= now < chain[-1].expires:
+            live.append(rp)
+    if live:
+        return live
+    rnd = current_round(now.astimezone(BANGKOK).date())
+    return [rp for rp in plans.rounds if rp.round == rnd]
+
+
+async def remind_now(
+    repo: Repository,
+    clock: Clock,
+    notifier: Notifier,
+    org_id: str,
+    requested_by: str,
+    *,
+    retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+    sleep: Sleep = asyncio.sleep,
+) -> Reply:
+    """A head's /remind: send the current round's pending reminders now, at most once a day."""
+    now = clock.now().astimezone(BANGKOK).replace(second=0, microsecond=0)
+    plans = load_org_plans(repo, org_id, now)
+    policy = plans.policy
+    if not in_quiet_window(now, policy, plans.calendar):
+        hours = f"{policy.quiet_start:%H:%M}–{policy.quiet_end:%H:%M} น."
+        return remind_now_reply(0, False, outside_hours=hours)
+    today = now.date()
+    fy = fiscal_year_of(today)
+    midnight = datetime.combine(today, datetime.min.time(), tzinfo=BANGKOK)
+    marker_key = send_key(org_id, fy, 0, KIND_REMIND_REQUEST, org_id, midnight)
+    if repo.get_send(org_id, fy, marker_key) is not None:
+        return remind_now_reply(0, True)
+    repo.log_send(SendRecord(
+        key=marker_key, org_id=org_id, fiscal_year=fy, round=0, kind=KIND_REMIND_REQUEST, recipient=org_id,
+        due=now_iso(midnight), result=RESULT_SENT, sent_at=now_iso(clock.now()), detail=f"by {requested_by}",
+    ))
+    builder = MessageBuilder(repo, now, _data_dir(repo))
+    sent = 0
+    for rp in _live_rounds(plans, now):
+        rnd = get_round(rp.round.fiscal_year, rp.round.months)
+        slot = Slot(rnd.fiscal_year, rnd.months, KIND_REMIND_NOW, now, now + timedelta(days=1),
+                    AUDIENCE_OFFICERS, rnd.end)
+        pending = {s.officer.id: s for s in rp.sends if chain_kind(s.kind)}
+        for example in pending.values():
+            send = PlannedSend(org_id, slot, KIND_REMIND_NOW, example.officer, example.items)
+            rec = await _deliver(repo, clock, notifier, send, builder.build(send), retry_delays, sleep)
+            sent += rec is not None and rec.result == RESULT_SENT
+    return remind_now_reply(sent, False)

@@ -1,0 +1,150 @@
+"""ReminderService: APScheduler 3.11 AsyncIOScheduler jobs derived from the fiscal calendar and reports.
+
+The jobs are only alarm clocks: each one runs `tick()`, which asks the executor what is due now and
+not yet in the send log (scheduler/reminders.py). All truth lives in the repository, so the
+in-memory job store losing everything on restart is harmless: `start()` rebuilds the jobs from the
+plans, runs one catch-up tick (a reminder missed while down goes out once if it still matters), and
+a periodic job re-derives every 15 minutes so new reports, plan changes and policy edits are seen.
+
+One ReminderService per process (APScheduler: one scheduler per process); two processes on one
+data directory would each send — `itabot run` owns the scheduler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+
+from scheduler.fiscal import fiscal_year_of
+from storage.clock import BANGKOK, Clock
+from storage.models import SendRecord
+from storage.repository import Repository
+
+from .reminders import DEFAULT_RETRY_DELAYS, Notifier, Sleep, load_org_plans, mark_interrupted, run_due
+
+__all__ = ["ReminderService", "REDERIVE_JOB"]
+
+log = logging.getLogger(__name__)
+
+REDERIVE_JOB = "rederive"
+SEND_PREFIX = "send:"
+
+# misfire_grace_time=None: a job that fires late (event loop busy, machine suspended) still runs,
+# however late — running late is safe because tick() re-checks each send's due/expires window and the
+# send log, so a stale job can neither resend nor send something superseded. APScheduler's default
+# (1 s) would silently drop such a wake-up instead.
+# coalesce=True: if the periodic re-derive missed several runs (suspend/resume), run it once, not N
+# times in a burst — every run computes the same thing.
+# max_instances=1: a slow tick (retry backoff) is never overlapped by the next one.
+JOB_DEFAULTS = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+
+
+class ReminderService:
+    """Owns the AsyncIOScheduler that wakes the reminder executor at the planned moments."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        clock: Clock,
+        notifier: Notifier,
+        *,
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        sleep: Sleep = asyncio.sleep,
+        rederive_minutes: int = 15,
+    ) -> None:
+        self.repo = repo
+        self.clock = clock
+        self.notifier = notifier
+        self._retry_delays = retry_delays
+        self._sleep = sleep
+        self._rederive_minutes = rederive_minutes
+        self.scheduler = AsyncIOScheduler(timezone=BANGKOK, job_defaults=JOB_DEFAULTS)
+        self._lock: asyncio.Lock | None = None
+        self._catch_up: asyncio.Task[list[SendRecord]] | None = None
+
+    # ----- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Recover, derive the jobs, start the scheduler and send what was missed (needs a running loop)."""
+        self._lock = asyncio.Lock()
+        now = self.clock.now()
+        fy = fiscal_year_of(now.astimezone(BANGKOK).date())
+        for org in self.repo.list_orgs():
+            cut = mark_interrupted(self.repo, org.id, (fy - 1, fy))
+            if cut:
+                log.warning("%s: %d send(s) cut by a crash marked interrupted", org.id, cut)
+        self.scheduler.add_job(
+            self.refresh,
+            CronTrigger(minute=f"*/{self._rederive_minutes}", hour="6-18", day_of_week="mon-fri", timezone=BANGKOK),
+            id=REDERIVE_JOB,
+            replace_existing=True,
+        )
+        self.rebuild()
+        self.scheduler.start()
+        self._catch_up = asyncio.ensure_future(self.tick())
+
+    async def ready(self) -> list[SendRecord]:
+        """Wait for the catch-up run started by start(); returns what it sent."""
+        return await self._catch_up if self._catch_up is not None else []
+
+    def shutdown(self) -> None:
+        """Stop the scheduler (jobs are derived again at the next start)."""
+        if self._catch_up is not None and not self._catch_up.done():
+            self._catch_up.cancel()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    # ----- jobs ------------------------------------------------------------------------------
+    def planned_moments(self, now: datetime | None = None) -> list[datetime]:
+        """Every future due moment of every organization's plans, each once."""
+        now = now or self.clock.now()
+        moments: set[datetime] = set()
+        for org in self.repo.list_orgs():
+            try:
+                plans = load_org_plans(self.repo, org.id, now)
+            except Exception:  # a bad policy/plan of one organization must not stop the others
+                log.exception("planning reminders of %s failed", org.id)
+                continue
+            moments.update(s.due for rp in plans.rounds for s in rp.slots if s.due > now)
+        return sorted(moments)
+
+    def rebuild(self) -> int:
+        """Replace the send jobs with one DateTrigger per future due moment; returns their number."""
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(SEND_PREFIX):
+                job.remove()
+        moments = self.planned_moments()
+        for moment in moments:
+            self.scheduler.add_job(
+                self.tick,
+                DateTrigger(run_date=moment, timezone=BANGKOK),
+                id=f"{SEND_PREFIX}{moment.isoformat()}",
+                replace_existing=True,
+            )
+        return len(moments)
+
+    async def refresh(self) -> list[SendRecord]:
+        """Periodic re-derive: pick up new reports/plans/policies, then send what is due."""
+        try:
+            self.rebuild()
+        except Exception:  # a damaged plan must not stop the reminders of everyone else
+            log.exception("rebuilding reminder jobs failed")
+        return await self.tick()
+
+    async def tick(self) -> list[SendRecord]:
+        """Send everything due now and not yet logged (serialized: ticks never overlap)."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            try:
+                return await run_due(
+                    self.repo, self.clock, self.notifier, retry_delays=self._retry_delays, sleep=self._sleep
+                )
+            except Exception:
+                log.exception("reminder run failed")
+                return []
