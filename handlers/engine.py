@@ -141,8 +141,8 @@ class Engine:
 
     def _button(self, ctx: Ctx) -> list[Reply]:
         data = ctx.event.data
-        if data == REPORT_BUTTON:
-            return start_report(ctx)
+        if data == REPORT_BUTTON or data.startswith(REPORT_BUTTON + ":"):
+            return start_report(ctx, round_ref=data[len(REPORT_BUTTON) + 1 :])
         nonce, _, rest = data.partition(":")
         act, _, arg = rest.partition(":")
         if not ctx.state or ctx.state.get("n") != nonce or act not in ACTIONS:

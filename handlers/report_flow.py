@@ -44,22 +44,56 @@ def _mine(ctx: Ctx) -> tuple[list[Measure], set[str]]:
     return measures, done
 
 
-def start_report(ctx: Ctx, page: int = 0) -> list[Reply]:
-    """Open (or reopen) the list of this round's measures for the person."""
+def _parse_round_ref(ctx: Ctx, ref: str) -> tuple[int, int] | None:
+    """"2569:3" from a reminder button: a planned year and a round that has already opened."""
+    fy_text, _, rnd_text = ref.partition(":")
+    if not (fy_text.isdigit() and rnd_text in ("3", "6", "9", "12")):
+        return None
+    fy, rnd = int(fy_text), int(rnd_text)
+    if fy not in ctx.repo.fiscal_years(ctx.org.id) or get_round(fy, rnd).start > ctx.clock.today():
+        return None
+    return fy, rnd
+
+
+def _late_rounds(ctx: Ctx, fy: int, rnd: int) -> list[tuple[int, int, int]]:
+    """Earlier rounds of the year in which the person still owes answers: (fy, round, count)."""
+    late = []
+    measures = ctx.repo.list_measures(ctx.org.id, fy)
+    for earlier in (r for r in (3, 6, 9) if r < rnd):
+        mine = measures_for(ctx.officer, measures, earlier)
+        latest = reported_units(ctx.repo, ctx.org.id, fy, earlier)
+        owed = [m for m in mine if any((m.id, u.id) not in latest for u in units_for_measure(ctx.officer, m, ctx.units))]
+        if owed:
+            late.append((fy, earlier, len(owed)))
+    return late
+
+
+def start_report(ctx: Ctx, page: int = 0, round_ref: str = "") -> list[Reply]:
+    """Open (or reopen) the list of a round's measures: today's round, or the one a reminder names."""
     rc = round_context(ctx.repo, ctx.org.id, ctx.clock)
-    if not rc.measures:
+    fy, rnd = _parse_round_ref(ctx, round_ref) or (rc.fiscal_year, rc.round.months)
+    if not ctx.repo.list_measures(ctx.org.id, fy):
         ctx.save(None)
         return [Reply(ctx.t("no_plan"))]
-    ctx.save({"flow": "report", "step": "list", "fy": rc.fiscal_year, "round": rc.round.months, "page": page})
+    ctx.save({"flow": "report", "step": "list", "fy": fy, "round": rnd, "page": page})
     return _list_page(ctx, page)
+
+
+@action("o")
+def act_other_round(ctx: Ctx, ref: str) -> list[Reply]:
+    """Switch the list to an earlier round that still has answers owed."""
+    return start_report(ctx, round_ref=ref)
 
 
 def _list_page(ctx: Ctx, page: int) -> list[Reply]:
     measures, done = _mine(ctx)
     st = ctx.state or {}
     if not measures:
-        ctx.save(None)
-        return [Reply(ctx.t("no_measures", round=_round_text(ctx)))]
+        late = _late_rounds(ctx, int(st["fy"]), int(st["round"]))
+        if not late:
+            ctx.save(None)
+            return [Reply(ctx.t("no_measures", round=_round_text(ctx)))]
+        return start_report(ctx, round_ref=f"{late[0][0]}:{late[0][1]}")
     pages = max(1, -(-len(measures) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     st.update(step="list", page=page)
@@ -87,6 +121,9 @@ def _list_page(ctx: Ctx, page: int) -> list[Reply]:
     if nav:
         rows.append(nav)
         head += "\n" + ctx.t("list_page", page=page + 1, pages=pages)
+    for fy, earlier, count in _late_rounds(ctx, int(st["fy"]), int(st["round"])):
+        label = ctx.t("btn_late_round", round=round_label(earlier, "arabic"), count=count)
+        rows.append([ctx.button(label, "o", f"{fy}:{earlier}")])
     ctx.save(st)
     return [Reply(head, rows)]
 

@@ -53,6 +53,7 @@ _TH: dict[str, str] = {
     "btn_finish_evidence": "เสร็จสิ้น",
     "btn_skip": "ข้าม",
     "btn_report_now": "รายงานเลย",
+    "btn_late_round": "⚠️ ค้าง{round} ({count})",
     "measure_view": "มาตรการที่ {no} · ตัวชี้วัด {indicator}\n{title}",
     "measure_steps": "ขั้นตอน: {steps}",
     "measure_period": "ระยะเวลา: {period}",

@@ -16,11 +16,16 @@ from storage.repository import Repository
 
 from .planner import KIND_COMPLETE, KIND_DIGEST_ORG, KIND_DIGEST_UNIT, KIND_OPEN, PendingItem, PlannedSend
 
-__all__ = ["REPORT_BUTTON", "MAX_ITEMS", "MessageBuilder", "officer_reminder", "head_digest", "remind_now_reply"]
+__all__ = ["REPORT_BUTTON", "report_button", "MAX_ITEMS", "MessageBuilder", "officer_reminder", "head_digest", "remind_now_reply"]
 
 log = logging.getLogger(__name__)
 
 REPORT_BUTTON = Button("รายงานเลย", "go:report")
+
+
+def report_button(fiscal_year: int, round_no: int) -> Button:
+    """The reminder's button opens the round it is about (an overdue round is not today's round)."""
+    return Button("รายงานเลย", f"go:report:{fiscal_year}:{round_no}")
 MAX_ITEMS = 12
 MAX_TITLE = 60
 STYLE = "arabic"  # Arabic digits read best on a phone; dates stay Buddhist Era
@@ -64,7 +69,7 @@ def officer_reminder(send: PlannedSend, today: date) -> Reply:
         *_item_lines(send.items, with_unit=len(units) > 1),
         "กด “รายงานเลย” เพื่อเริ่มรายงาน",
     ]
-    return Reply("\n".join(lines), buttons=[[REPORT_BUTTON]])
+    return Reply("\n".join(lines), buttons=[[report_button(slot.fiscal_year, slot.round)]])
 
 
 def head_digest(send: PlannedSend, today: date, officers: list[Officer]) -> Reply:

@@ -13,7 +13,7 @@ def test_officer_reports_done_with_text_link_and_file() -> None:
     chat.say("/report")
     assert "รอบ 6 เดือน" in chat.text and "31 มี.ค. 69" in chat.text
     labels = [b.label for b in chat.buttons()]
-    assert labels == ["1. จัดทำคู่มือการปฏิบัติงาน", "2. เผยแพร่ข้อมูลงบประมาณ"]  # m3/m4 belong to สำนักปลัด
+    assert labels == ["1. จัดทำคู่มือการปฏิบัติงาน", "2. เผยแพร่ข้อมูลงบประมาณ", "⚠️ ค้างรอบ 3 เดือน (2)"]
     chat.press("2. เผยแพร่")
     assert "เผยแพร่ข้อมูลงบประมาณ" in chat.text and "กองคลัง" in chat.text
     chat.press("ดำเนินการ")
@@ -171,9 +171,28 @@ def test_long_plans_page(tmp_path) -> None:
     chat = office.register("u0", "officer", "สำนักปลัด")
     chat.say("/report")
     assert "หน้า 1/2" in chat.text
-    first = [b.label for b in chat.buttons()]
+    first = [b.label for b in chat.buttons() if "ค้าง" not in b.label]
     chat.press("ถัดไป")
-    second = [b.label for b in chat.buttons()]
+    second = [b.label for b in chat.buttons() if "ค้าง" not in b.label]
     assert "หน้า 2/2" in chat.text and set(first).isdisjoint(second)
     chat.press("ก่อนหน้า")
-    assert [b.label for b in chat.buttons()] == first
+    assert [b.label for b in chat.buttons() if "ค้าง" not in b.label] == first
+
+
+def test_late_round_is_offered_and_reminder_button_opens_its_round() -> None:
+    office = make_office()
+    chat = office.register("u1", "officer", "กองคลัง")
+    chat.say("/report")
+    chat.press("ค้างรอบ 3 เดือน")
+    assert "รอบ 3 เดือน" in chat.text and "31 ธ.ค. 68" in chat.text
+    chat.press("2. เผยแพร่")
+    chat.press("ยังไม่ได้ดำเนินการ")
+    chat.say("/skip")
+    chat.press("บันทึก")
+    assert [r.round for r in office.repo.list_reports("o1", 2569)] == [3]
+    chat.press_data("go:report:2569:3")  # a reminder for the overdue round
+    assert "รอบ 3 เดือน" in chat.text and "รายงานแล้ว 1/2" in chat.text
+    chat.press_data("go:report:2569:12")  # a round that has not opened yet falls back to today's
+    assert "รอบ 6 เดือน" in chat.text
+    chat.press_data("go:report:2599:3")  # no such plan
+    assert "รอบ 6 เดือน" in chat.text

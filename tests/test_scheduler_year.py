@@ -156,7 +156,7 @@ def test_one_message_lists_all_pending_measures_with_report_button(walked: tuple
         assert title in text
     assert "รายงานการใช้จ่ายงบประมาณ" not in text  # u2's measure, not a1's
     assert "อีก 7 วัน" in text and "31 มีนาคม 2569" in text
-    assert [(b.label, b.data) for b in round6[0].flat_buttons()] == [("รายงานเลย", "go:report")]
+    assert [(b.label, b.data) for b in round6[0].flat_buttons()] == [("รายงานเลย", "go:report:2569:6")]
     overdue = [r for at, o, r in rec.sent if o.id == "b1" and at.date() == D("2026-01-07")][0]
     assert "เลยกำหนด" in overdue.text and "7 วัน" in overdue.text
 
