@@ -65,11 +65,10 @@ def build_components(settings: Settings, services: Services, outbox: Outbox) -> 
         from .line import line_adapter  # imported only when LINE is configured
 
         components.append(line_adapter(settings, services, outbox))
-    # TODO(reminders): append a small component wrapping
-    #   scheduler.service.ReminderService(services.repo, services.clock, OfficerNotifier(outbox))
-    #   here, last, so every platform is registered in the outbox before the first reminder goes out
-    #   (its start() is sync and needs the running loop: call it from the component's async start();
-    #   stop() calls its shutdown()).
+    from .outbox import OfficerNotifier
+    from .reminders import ReminderComponent
+
+    components.append(ReminderComponent(services, OfficerNotifier(outbox)))  # last: platforms are registered
     return components
 
 

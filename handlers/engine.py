@@ -79,6 +79,7 @@ class Engine:
             key,
             self.repo.get_state(org.id, key),
             self.exports_dir,
+            self.remind,
         )
         if event.kind == "command":
             return self._command(ctx)

@@ -7,6 +7,7 @@ import sys
 
 from bot.config import make_clock, resolve_data_dir
 from bot.console import ConsoleAdapter
+from bot.reminders import console_remind_port
 from bot.wiring import Services, build_services
 from scheduler.fiscal import fiscal_year_of, thai_date
 from storage.models import Identity, Officer, Organization, new_id
@@ -81,6 +82,7 @@ def _run(args: argparse.Namespace) -> int:
         + (" (สร้างหน่วยงานและแผนตัวอย่างแล้ว)" if created else "")
         + "\nพิมพ์ /report เพื่อรายงานผล, /help ดูคำสั่ง, ตัวเลขเพื่อกดปุ่ม, ชื่อไฟล์เพื่อแนบหลักฐาน, /quit เพื่อออก\n\n"
     )
+    services.engine.remind = console_remind_port(services, out)
     adapter = ConsoleAdapter(services.engine, out, user_id=args.user, max_file_bytes=services.evidence.max_bytes)
     adapter.run(sys.stdin, echo=not sys.stdin.isatty())
     return 0
