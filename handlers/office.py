@@ -101,7 +101,23 @@ def cmd_status(ctx: Ctx) -> list[Reply]:
             parts.append(ctx.t("status_missing_unit", unit=ctx.unit_name(unit_id), count=count, people=who))
         if not missing:
             parts.append(ctx.t("status_all_reported"))
+    if is_admin(ctx.officer):
+        parts.extend(_failed_sends(ctx, rc.fiscal_year))
     return [Reply("\n".join(parts) or ctx.t("no_measures", round=label))]
+
+
+def _failed_sends(ctx: Ctx, fiscal_year: int) -> list[str]:
+    """Admins see reminders that could not be delivered, so someone can phone those people."""
+    from scheduler.reminders import failed_sends
+
+    failed = failed_sends(ctx.repo, ctx.org.id, fiscal_year)
+    if not failed:
+        return []
+    names = {p.id: p.display_name for p in ctx.repo.list_officers(ctx.org.id)}
+    lines = [ctx.t("status_failed_sends", count=len(failed))]
+    for rec in failed[-10:]:
+        lines.append(f"• {rec.due[:10]} {names.get(rec.recipient, rec.recipient)} ({rec.kind}, {rec.result})")
+    return lines
 
 
 @command("summary", role="head")

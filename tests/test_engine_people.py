@@ -151,3 +151,22 @@ def test_english_interface() -> None:
     chat.say("/lang th")
     chat.say("/help")
     assert "คำสั่งที่ใช้ได้" in chat.text
+
+
+def test_admin_status_lists_failed_reminders() -> None:
+    from storage.models import SendRecord
+
+    office = make_office()
+    admin = office.register("ad", "admin")
+    officer = office.register("u1", "officer", "กองคลัง", name="สมหญิง")
+    found = office.repo.find_identity("test", "u1")
+    assert found and officer
+    office.repo.log_send(SendRecord(
+        key="k1", org_id="o1", fiscal_year=2569, round=6, kind="remind_T-7", recipient=found[1],
+        due="2026-03-24T09:00:00+07:00", result="failed", attempts=4,
+    ))
+    admin.say("/status")
+    assert "ส่งไม่สำเร็จ 1 รายการ" in admin.text and "สมหญิง" in admin.text
+    head = office.register("h", "head")
+    head.say("/status")
+    assert "ส่งไม่สำเร็จ" not in head.text
