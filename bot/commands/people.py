@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 
 from bot.config import load_settings, make_clock, resolve_data_dir
 from bot.telegram import deep_link
 from handlers.services import create_invite, deactivate_officer, find_org
+from scheduler.fiscal import thai_date
 from storage.models import ROLES
 from storage.tinydb_repo import TinyRepository
 
@@ -59,7 +61,8 @@ def _invite(args: argparse.Namespace) -> int:
     invite = create_invite(
         repo, make_clock(args.today), org_id, args.role, unit_ids, args.name, args.position, "cli", args.days
     )
-    print(f"รหัสเชิญ ({args.role}, {', '.join(args.unit) or 'ทั้งหน่วยงาน'}) หมดอายุ {invite.expires_at[:10]}")
+    expires = thai_date(datetime.fromisoformat(invite.expires_at).date(), "arabic")
+    print(f"รหัสเชิญ ({args.role}, {', '.join(args.unit) or 'ทั้งหน่วยงาน'}) ใช้ได้ครั้งเดียว หมดอายุ {expires}")
     print(f"ให้ผู้รับพิมพ์ในแชต: /start {invite.code}")
     bot_name = load_settings().telegram_bot_username
     if bot_name:
