@@ -1,0 +1,467 @@
+"""Cell parsing and the table reader shared by the CSV, XLSX and DOCX importers (keeps plan_import small)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from scheduler.fiscal import to_arabic_digits
+from storage.models import ROUNDS
+
+from .units import split_responsible
+
+__all__ = [
+    "INDICATOR_NAMES",
+    "GridRow",
+    "ParsedPlan",
+    "PlanImportError",
+    "PlanRow",
+    "TableReader",
+    "clean_text",
+    "header_field",
+    "infer_indicator",
+    "map_header",
+    "parse_indicator",
+    "parse_no",
+    "parse_rounds",
+]
+
+
+class PlanImportError(Exception):
+    """A file that cannot be imported; the message is Thai and says what to fix."""
+
+
+@dataclass
+class PlanRow:
+    """One measure as read from the file, before units get ids."""
+
+    no: int
+    indicator: str
+    title: str
+    steps: str = ""
+    responsible_text: str = ""
+    unit_names: list[str] = field(default_factory=list)
+    all_units: bool = False
+    period: str = ""
+    rounds: list[int] = field(default_factory=lambda: list(ROUNDS))
+    analysis: str = ""
+    monitoring: str = ""
+    components: str = ""
+    source: str = ""
+
+
+@dataclass
+class ParsedPlan:
+    """What a file holds: the measures, and every row it could not use (Thai, with row and column)."""
+
+    rows: list[PlanRow]
+    problems: list[str] = field(default_factory=list)
+    source: str = ""
+    sections: list[str] = field(default_factory=list)
+
+
+# ----- cells ----------------------------------------------------------------------------------
+_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff"), None)
+
+
+def clean_text(value: Any) -> str:
+    """A cell as text: no HTML fragments or invisible marks, single spaces, no blank lines."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = _TAG.sub(" ", str(value)).translate(_INVISIBLE).replace("\xa0", " ").replace("\r", "\n")
+    lines = (re.sub(r"[ \t\f\v]+", " ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", to_arabic_digits(text)).lower()
+
+
+INDICATOR_NAMES: dict[str, tuple[str, ...]] = {
+    "1": ("การปฏิบัติหน้าที่",),
+    "2": ("การใช้งบประมาณ",),
+    "3": ("การใช้อำนาจ",),
+    "4": ("การใช้ทรัพย์สินของราชการ", "การใช้ทรัพย์สินของทางราชการ"),
+    "5": ("การแก้ไขปัญหาการทุจริต", "การแก้ปัญหาการทุจริต"),
+    "6": ("คุณภาพการดำเนินงาน",),
+    "7": ("ประสิทธิภาพการสื่อสาร",),
+    "8": ("การปรับปรุงการทำงาน", "การปรับปรุงระบบการทำงาน"),
+    "9": ("การเปิดเผยข้อมูล",),
+    "10": ("การป้องกันการทุจริต",),
+}
+_OIT_CODE = re.compile(r"^(?:ข้อ)?(?:o\.?|0)(\d{1,2})(?![\d.])")
+_IND_NUMBER = re.compile(r"^(?:ตัวชี้วัด(?:ย่อย)?(?:ที่)?)?\(?(\d{1,3})(?:\.\d+)?\)?(?=[^\d]|$)")
+
+
+def parse_indicator(text: str) -> str | None:
+    """ "1. การปฏิบัติ หน้าที่" → "1", "o12"/"๐๑๒" → "o12"; None when it names no indicator."""
+    compact = _compact(clean_text(text))
+    if not compact:
+        return None
+    oit = _OIT_CODE.match(compact)
+    if oit and int(oit.group(1)) > 0:
+        return f"o{int(oit.group(1))}"
+    num = _IND_NUMBER.match(compact)
+    if num:
+        n = int(num.group(1))
+        return str(n) if 1 <= n <= 10 else None
+    for key, names in INDICATOR_NAMES.items():
+        if any(compact.startswith(name) or compact.startswith("ตัวชี้วัด" + name) for name in names):
+            return key
+    return None
+
+
+def infer_indicator(*texts: str) -> str:
+    """The indicator a measure's own text cites ("จากผลการประเมิน ITA ตัวชี้วัดที่ ๙.๔ …"), or ""."""
+    for text in texts:
+        found = re.search(r"ตัวชี้วัด(?:ย่อย)?ที่(\d{1,2})", _compact(text))
+        if found and 1 <= int(found.group(1)) <= 10:
+            return found.group(1)
+    return ""
+
+
+def parse_no(text: str) -> int | None:
+    """ "๑", "1.", "(1)", "ข้อ 3", "๐๑๒" → the number; None when the cell holds none."""
+    found = re.match(r"^(?:ข้อ|ลำดับ(?:ที่)?|no\.?)?\(?o?(\d{1,4})[.)]?$", _compact(clean_text(text)))
+    return int(found.group(1)) if found else None
+
+
+def _numbers(group: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\d+", group)]
+
+
+def parse_rounds(text: str) -> tuple[list[int] | None, str]:
+    """A การกำกับติดตาม cell → (rounds, note); empty means all four, None means a round that does not exist."""
+    t = to_arabic_digits(clean_text(text)).lower()
+    if not t:
+        return list(ROUNDS), ""
+    if re.search(r"ทุกรอบ|ทุกไตรมาส|\bevery\b|\ball\b", t):
+        return list(ROUNDS), ""
+    found: set[int] = set()
+    bad: set[str] = set()
+    for m in re.finditer(r"ไตรมาส(?:ที่)?\s*(\d)(?:\s*-\s*(\d))?((?:\s*(?:,|และ|/)\s*\d)*)", t):
+        first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+        quarters = list(range(first, last + 1)) + _numbers(m.group(3))
+        for q in quarters:
+            (found.add(q * 3) if 1 <= q <= 4 else bad.add(f"ไตรมาส {q}"))
+    for m in re.finditer(r"รอบ(ที่)?\s*((?:\d+\s*(?:,|และ|/|หรือ|\s)\s*)*\d+)\s*(เดือน)?", t):
+        for n in _numbers(m.group(2)):
+            if m.group(1) and not m.group(3) and 1 <= n <= 4:
+                found.add(n * 3)
+            elif n in ROUNDS:
+                found.add(n)
+            else:
+                bad.add(f"รอบ {n}")
+    found.update(int(n) for n in re.findall(r"(\d+)\s*เดือน", t) if int(n) in ROUNDS)
+    if re.fullmatch(r"[\d\s,/และ]+", t):
+        for n in _numbers(t):
+            (found.add(n) if n in ROUNDS else bad.add(str(n)))
+    if bad:
+        return None, f"ไม่มี {', '.join(sorted(bad))} (ใช้ได้เฉพาะรอบ 3, 6, 9, 12 เดือน)"
+    if not found:
+        return list(ROUNDS), "ไม่ระบุรอบ จึงติดตามทุกรอบ (3, 6, 9, 12 เดือน)"
+    return sorted(found), ""
+
+
+# ----- headers --------------------------------------------------------------------------------
+_IGNORE = (
+    "สรุปผล",
+    "ผลลัพธ์",
+    "ความก้าวหน้า",
+    "ผลการดำเนินการ",
+    "คะแนน",
+    "หมายเหตุ",
+    "หลักฐาน",
+    "งบประมาณ",
+    "ความสำเร็จ",
+)
+_HEADER_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    # (field, Thai fragments the header contains, English names it equals)
+    ("ignore", _IGNORE, ("result", "results", "progress", "score", "budget", "note", "notes")),
+    ("analysis", ("วิเคราะห์",), ("analysis",)),
+    ("monitoring", ("กำกับ", "ติดตาม"), ("rounds", "round", "monitoring")),
+    ("responsible", ("รับผิดชอบ",), ("responsible", "unit", "units", "owner")),
+    ("period", ("ระยะเวลา",), ("period", "timeline", "duration")),
+    ("steps", ("ขั้นตอน", "วิธีดำเนินการ", "วิธีการ", "วิธีปฏิบัติ"), ("steps", "method", "how")),
+    ("components", ("องค์ประกอบ",), ("components",)),
+    ("indicator", ("ตัวชี้วัด",), ("indicator", "kpi")),
+    ("title", ("มาตรการ", "กิจกรรม", "โครงการ"), ("measure", "title", "activity", "ข้อมูล", "รายการ")),
+    ("title2", ("แนวทาง",), ()),
+    ("no", (), ("ลำดับ", "ลำดับที่", "ข้อ", "ที่", "no", "no.", "#", "item")),
+)
+_MAX_HEADER_CHARS = 60
+
+
+def header_field(text: str) -> str | None:
+    """Which plan field a header cell names, "ignore" for progress/score columns, None if unknown."""
+    compact = _compact(text).strip(":*")
+    if not compact or len(compact) > _MAX_HEADER_CHARS:
+        return None
+    for name, fragments, exact in _HEADER_RULES:
+        if compact in exact or any(f in compact for f in fragments):
+            return name
+    return None
+
+
+def map_header(cells: list[str], strong: bool = False) -> dict[int, str] | None:
+    """Column → field when the row is a measure-table header (a title column and one more), else None.
+
+    strong: inside a table, only a row that is clearly a header (a repeated one) counts, not a data row.
+    """
+    filled = [(i, c) for i, c in enumerate(cells) if c.strip()]
+    if len(filled) < (3 if strong else 2):
+        return None
+    mapping: dict[int, str] = {}
+    for i, text in filled:
+        name = header_field(text)
+        if name is None:
+            continue
+        if name != "ignore" and name in mapping.values():
+            name = "ignore"
+        mapping[i] = name
+    if (4 * len(mapping) < 3 * len(filled)) if strong else (2 * len(mapping) < len(filled)):
+        return None
+    if "title2" in mapping.values():
+        col = next(i for i, n in mapping.items() if n == "title2")
+        mapping[col] = "steps" if "title" in mapping.values() and "steps" not in mapping.values() else "title"
+        if list(mapping.values()).count("title") > 1:
+            mapping[col] = "ignore"
+    fields = set(mapping.values())
+    if "title" not in fields or not fields & {
+        "no",
+        "indicator",
+        "steps",
+        "responsible",
+        "period",
+        "components",
+    }:
+        return None
+    return mapping
+
+
+# ----- the table reader shared by CSV, XLSX and DOCX -----------------------------------------
+@dataclass
+class GridRow:
+    """One table row laid out on the grid, with what merged cells it carries."""
+
+    cells: list[str]
+    label: str
+    inherited: frozenset[int] = frozenset()  # columns continuing a vertical merge from the row above
+    merged_row: bool = False  # one cell spans the whole row: a section heading
+
+
+_SECTION_WORDS = ("มาตรการ", "ด้าน", "ประเด็น", "ยุทธศาสตร์", "มิติ", "ส่วนที่", "หมวด", "ตัวชี้วัด", "แผนงาน")
+_TEXT_FIELDS = ("title", "steps", "analysis", "responsible", "period", "monitoring", "components")
+
+
+@dataclass
+class _Draft:
+    """A measure being read: raw cell texts, finished once the table ends (continuations may follow)."""
+
+    no: int
+    indicator: str
+    label: str
+    texts: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)
+    skipped: bool = False  # an unreadable row: its continuation rows are absorbed, not reported again
+
+
+def _is_subheader(row: GridRow, columns: dict[int, str]) -> bool:
+    """The second line of a two-line header ("ไตรมาส 1 | 2 | 3 | 4", "(1) | (2) | …"): short cells, no title."""
+    own = [c.strip() for i, c in enumerate(row.cells) if i not in row.inherited and c.strip()]
+    if len(own) < 2 or any(len(c) > 20 for c in own):
+        return False
+    title = next(
+        (row.cells[i] for i, f in columns.items() if f == "title" and i not in row.inherited), ""
+    ).strip()
+    return not title or re.fullmatch(r"\(?[0-9๐-๙]{1,2}\)?", title) is not None
+
+
+def _join(first: str, more: str) -> str:
+    if not first:
+        return more
+    sep = "\n" if re.match(r"^(?:[0-9๐-๙]{1,2}[.)]|[-•*])", more) else " "
+    return first + sep + more
+
+
+class TableReader:
+    """Turns grid rows into plan rows: headers, continuation rows and tables, merged cells, sections."""
+
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.errors: list[str] = []
+        self.notes: list[str] = []
+        self.sections: list[str] = []
+        self.drafts: list[_Draft] = []
+        self.columns: dict[int, str] | None = None
+        self.headers: dict[str, str] = {}
+        self.seen_header = False
+        self._current: _Draft | None = None
+        self._fresh = False
+        self._group_indicator = ""
+        self._after_header = False
+
+    def start_table(self, continues: bool) -> None:
+        """A new table: it keeps the header only when it continues the previous one across a page."""
+        if not continues:
+            self.columns, self._current, self._group_indicator = None, None, ""
+        self._fresh = True
+
+    def _fail(self, label: str, field_name: str, what: str) -> None:
+        column = self.headers.get(field_name, field_name)
+        self.errors.append(f"{label} คอลัมน์ «{column}»: {what}")
+
+    def feed(self, row: GridRow) -> None:
+        """Read one row."""
+        header = map_header(row.cells, strong=self.columns is not None)
+        if header is not None:
+            self.columns, self.seen_header, self._fresh = header, True, True
+            self.headers = {f: re.sub(r"\s+", " ", row.cells[i]).strip() for i, f in header.items()}
+            self._after_header = True
+            return
+        if self.columns is None or not any(c.strip() for c in row.cells):
+            return
+        values: dict[str, str] = {}
+        own: dict[str, str] = {}
+        for col, name in self.columns.items():
+            if name == "ignore" or col >= len(row.cells):
+                continue
+            text = clean_text(row.cells[col])
+            values[name] = text
+            if col not in row.inherited:
+                own[name] = text
+        if self._after_header and _is_subheader(row, self.columns):
+            return
+        self._classify(row, values, {k: v for k, v in own.items() if v})
+        self._fresh = self._after_header = False
+
+    def _classify(self, row: GridRow, values: dict[str, str], own: dict[str, str]) -> None:
+        """Decide whether a row starts a measure, continues one, names a section or cannot be read."""
+        if not own:
+            return
+        fields = set(self.columns.values()) if self.columns else set()
+        if len(own) == 1 or row.merged_row:
+            name, text = next(iter(own.items()))
+            if name == "no" and parse_no(text) is not None and len(own) == 1:
+                return  # a numbered but empty row of a form
+            if row.merged_row or name in ("no", "indicator"):
+                indicator = parse_indicator(text) if name == "indicator" or row.merged_row else None
+                if indicator and not indicator.startswith("o"):
+                    self._group_indicator = indicator
+                self.sections.append(text)
+                return
+        if own.keys() & {"no", "indicator"}:
+            self._start(row, values, own)
+            return
+        title = own.get("title", "")
+        if set(own) == {"title"} and title.startswith(_SECTION_WORDS) and not (self._fresh and self._current):
+            self.sections.append(title)
+            return
+        has_key = bool(fields & {"no", "indicator"})
+        lacks_anchor = not own.keys() & {"responsible", "period"}
+        if self._current is not None and (not title or (has_key and (self._fresh or lacks_anchor))):
+            if self.strict and not self._current.skipped:
+                self.notes.append(f"{row.label}: อ่านเป็นส่วนต่อของมาตรการใน{self._current.label}")
+            for name, text in own.items():
+                if name in _TEXT_FIELDS:
+                    self._current.texts[name] = _join(self._current.texts.get(name, ""), text)
+            return
+        if title:
+            self._start(row, values, own)
+            return
+        self.errors.append(f"{row.label}: ไม่มีชื่อมาตรการ และไม่ใช่ส่วนต่อของแถวก่อนหน้า")
+
+    def _start(self, row: GridRow, values: dict[str, str], own: dict[str, str]) -> None:
+        """Begin a measure from a row that has its own number, indicator or title."""
+        previous = self.drafts[-1] if self.drafts else None
+        no_text = own.get("no", "")
+        no = parse_no(no_text) if no_text else (previous.no + 1 if previous else 1)
+        if no is None:
+            self._fail(row.label, "no", f"อ่านลำดับ «{no_text}» ไม่ได้")
+            self._current = _Draft(
+                no=0, indicator="", label=row.label, texts={}, skipped=True
+            )  # absorbs its continuations
+            return
+        ind_text = values.get("indicator", "")
+        indicator = parse_indicator(ind_text) if ind_text else ""
+        if indicator is None:
+            self._fail(
+                row.label, "indicator", f"อ่านตัวชี้วัด «{ind_text[:40]}» ไม่ได้ (ใช้ 1–10 หรือรหัส OIT เช่น o12)"
+            )
+            self._current = _Draft(no=0, indicator="", label=row.label, texts={}, skipped=True)
+            return
+        if not indicator and no_text and _OIT_CODE.match(_compact(no_text)):
+            indicator = f"o{no}"
+        if not indicator and "indicator" in (self.columns or {}).values():
+            indicator = self._group_indicator or (previous.indicator if previous else "")
+        texts = {name: values.get(name, "") for name in _TEXT_FIELDS}
+        if not texts["title"]:
+            self._fail(row.label, "title", "ไม่มีชื่อมาตรการ/กิจกรรม")
+            self._current = _Draft(no=0, indicator="", label=row.label, texts={}, skipped=True)
+            return
+        if not indicator:
+            indicator = infer_indicator(texts["title"], texts["analysis"], texts["steps"])
+        self._current = _Draft(
+            no=no, indicator=indicator, label=row.label, texts=texts, headers=dict(self.headers)
+        )
+        self.drafts.append(self._current)
+
+    def finish(self) -> list[PlanRow]:
+        """The measures read, with units and rounds parsed from their complete cells."""
+        rows: list[PlanRow] = []
+        for d in self.drafts:
+            texts, self.headers = d.texts, d.headers
+            rounds, note = parse_rounds(texts["monitoring"])
+            if rounds is None:
+                self._fail(d.label, "monitoring", note)
+                continue
+            if note and texts["monitoring"]:
+                self.notes.append(
+                    f"{d.label} คอลัมน์ «{self.headers.get('monitoring', 'การกำกับติดตาม')}»: {note}"
+                )
+            names, all_units = split_responsible(texts["responsible"])
+            if not names and not all_units:
+                self.notes.append(f"{d.label}: ไม่มีผู้รับผิดชอบ — ยังไม่มีหน่วยงานใดต้องรายงานมาตรการนี้")
+            if not d.indicator:
+                self.notes.append(f"{d.label}: ไม่พบตัวชี้วัดของมาตรการนี้")
+            title = re.sub(r"^[-•*–]\s*", "", texts["title"])
+            rows.append(
+                PlanRow(
+                    no=d.no,
+                    indicator=d.indicator,
+                    title=title,
+                    steps=texts["steps"],
+                    responsible_text=texts["responsible"],
+                    unit_names=names,
+                    all_units=all_units,
+                    period=texts["period"],
+                    rounds=rounds,
+                    analysis=texts["analysis"],
+                    monitoring=texts["monitoring"],
+                    components=texts["components"],
+                    source=d.label,
+                )
+            )
+        return rows
+
+    def result(self, source: str) -> ParsedPlan:
+        """The parsed plan; in strict mode (CSV/XLSX) any unreadable row fails the whole file."""
+        rows = self.finish()
+        if not self.seen_header:
+            raise PlanImportError(
+                "ไม่พบหัวตารางมาตรการ: ต้องมีคอลัมน์ «มาตรการ/กิจกรรม» และอย่างน้อยหนึ่งใน "
+                "«ลำดับ», «ตัวชี้วัด», «ขั้นตอน/วิธีการปฏิบัติ», «ผู้รับผิดชอบ», «ระยะเวลาดำเนินการ» "
+                "(ดูแบบฟอร์มจาก itabot template)"
+            )
+        if self.errors and self.strict:
+            shown = self.errors[:10]
+            more = f"\n…และอีก {len(self.errors) - 10} แถว" if len(self.errors) > 10 else ""
+            raise PlanImportError("ไฟล์นี้ยังนำเข้าไม่ได้ (ไม่มีการเปลี่ยนแปลงใด ๆ):\n- " + "\n- ".join(shown) + more)
+        if not rows:
+            raise PlanImportError("พบหัวตารางแต่ไม่มีมาตรการในตาราง")
+        skipped = [f"{e} — ข้ามแถวนี้" for e in self.errors]
+        return ParsedPlan(rows=rows, problems=skipped + self.notes, source=source, sections=self.sections)
