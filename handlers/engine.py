@@ -11,7 +11,7 @@ from storage.clock import Clock
 from storage.evidence import EvidenceStore
 from storage.repository import Repository
 
-from . import import_flow, office, report_flow  # noqa: F401  (register commands, actions, steps)
+from . import import_flow, office, report_flow, report_list  # noqa: F401  (register commands, actions, steps)
 from .context import ACTIONS, COMMANDS, STEPS, Ctx
 from .events import Incoming, Reply
 from .report_flow import prompt_for, start_report

@@ -11,7 +11,8 @@ from storage.models import ROLES
 
 from .context import Ctx, action, command
 from .events import OutFile, Reply
-from .report_flow import prompt_for, start_report
+from .report_flow import prompt_for
+from .report_list import start_report
 from .services import (
     create_invite,
     deactivate_officer,

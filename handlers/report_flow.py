@@ -1,4 +1,4 @@
-"""The report conversation: list → measure → status → what was done → outcome → evidence → recap → save."""
+"""The report conversation after the list: measure → status → what was done → outcome → evidence → recap → save."""
 
 from __future__ import annotations
 
@@ -6,144 +6,40 @@ from datetime import datetime
 from typing import Any
 
 from report.compile import responsible_units
-from scheduler.fiscal import get_round, round_label, thai_short_date
+from scheduler.fiscal import thai_short_date
 from storage.evidence import EvidenceError
 from storage.models import STATUS_DONE, STATUS_NOT_DONE, Evidence, Measure, from_dict, to_dict
 
 from .context import MAX_TEXT, Ctx, action, command, step
 from .events import Button, Reply
-from .services import measures_for, reported_units, round_context, save_report, units_for_measure
+from .report_list import mine, round_text, short, start_report
+from .services import reported_units, save_report, units_for_measure
 
-__all__ = ["start_report", "prompt_for", "PAGE_SIZE", "MAX_EVIDENCE"]
+__all__ = ["start_report", "prompt_for", "MAX_EVIDENCE"]
 
-PAGE_SIZE = 6
 MAX_EVIDENCE = 30
-LABEL_MAX = 48
 
 
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _round_text(ctx: Ctx) -> str:
-    return round_label(int((ctx.state or {}).get("round", 0)), "arabic")
 
 
-def _mine(ctx: Ctx) -> tuple[list[Measure], set[str]]:
-    """The person's measures this round and the ids they have fully reported."""
-    st = ctx.state or {}
-    fy, rnd = int(st["fy"]), int(st["round"])
-    measures = measures_for(ctx.officer, ctx.repo.list_measures(ctx.org.id, fy), rnd)
-    latest = reported_units(ctx.repo, ctx.org.id, fy, rnd)
-    done = set()
-    for m in measures:
-        units = units_for_measure(ctx.officer, m, ctx.units)
-        if units and all((m.id, u.id) in latest for u in units):
-            done.add(m.id)
-    return measures, done
 
 
-def _parse_round_ref(ctx: Ctx, ref: str) -> tuple[int, int] | None:
-    """"2569:3" from a reminder button: a planned year and a round that has already opened."""
-    fy_text, _, rnd_text = ref.partition(":")
-    if not (fy_text.isdigit() and rnd_text in ("3", "6", "9", "12")):
-        return None
-    fy, rnd = int(fy_text), int(rnd_text)
-    if fy not in ctx.repo.fiscal_years(ctx.org.id) or get_round(fy, rnd).start > ctx.clock.today():
-        return None
-    return fy, rnd
 
 
-def _late_rounds(ctx: Ctx, fy: int, rnd: int) -> list[tuple[int, int, int]]:
-    """Earlier rounds of the year in which the person still owes answers: (fy, round, count)."""
-    late = []
-    measures = ctx.repo.list_measures(ctx.org.id, fy)
-    for earlier in (r for r in (3, 6, 9) if r < rnd):
-        mine = measures_for(ctx.officer, measures, earlier)
-        latest = reported_units(ctx.repo, ctx.org.id, fy, earlier)
-        owed = [m for m in mine if any((m.id, u.id) not in latest for u in units_for_measure(ctx.officer, m, ctx.units))]
-        if owed:
-            late.append((fy, earlier, len(owed)))
-    return late
 
 
-def start_report(ctx: Ctx, page: int = 0, round_ref: str = "") -> list[Reply]:
-    """Open (or reopen) the list of a round's measures: today's round, or the one a reminder names."""
-    rc = round_context(ctx.repo, ctx.org.id, ctx.clock)
-    fy, rnd = _parse_round_ref(ctx, round_ref) or (rc.fiscal_year, rc.round.months)
-    if not ctx.repo.list_measures(ctx.org.id, fy):
-        ctx.save(None)
-        return [Reply(ctx.t("no_plan"))]
-    ctx.save({"flow": "report", "step": "list", "fy": fy, "round": rnd, "page": page})
-    return _list_page(ctx, page)
 
 
-@action("o")
-def act_other_round(ctx: Ctx, ref: str) -> list[Reply]:
-    """Switch the list to an earlier round that still has answers owed."""
-    return start_report(ctx, round_ref=ref)
 
 
-def _list_page(ctx: Ctx, page: int) -> list[Reply]:
-    measures, done = _mine(ctx)
-    st = ctx.state or {}
-    if not measures:
-        late = _late_rounds(ctx, int(st["fy"]), int(st["round"]))
-        if not late:
-            ctx.save(None)
-            return [Reply(ctx.t("no_measures", round=_round_text(ctx)))]
-        return start_report(ctx, round_ref=f"{late[0][0]}:{late[0][1]}")
-    pages = max(1, -(-len(measures) // PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    st.update(step="list", page=page)
-    st.pop("mid", None)
-    st.pop("draft", None)
-    ctx.new_nonce()
-    rnd = get_round(int(st["fy"]), int(st["round"]))
-    head = ctx.t(
-        "list_header",
-        round=_round_text(ctx),
-        fy=st["fy"],
-        deadline=thai_short_date(rnd.end),
-        done=len(done),
-        total=len(measures),
-    )
-    rows = []
-    for m in measures[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
-        mark = "✅ " if m.id in done else ""
-        rows.append([ctx.button(_short(f"{mark}{m.no}. {m.title.lstrip('- ')}", LABEL_MAX), "m", m.id)])
-    nav = []
-    if page > 0:
-        nav.append(ctx.button(ctx.t("btn_prev"), "p", str(page - 1)))
-    if page < pages - 1:
-        nav.append(ctx.button(ctx.t("btn_next"), "p", str(page + 1)))
-    if nav:
-        rows.append(nav)
-        head += "\n" + ctx.t("list_page", page=page + 1, pages=pages)
-    for fy, earlier, count in _late_rounds(ctx, int(st["fy"]), int(st["round"])):
-        label = ctx.t("btn_late_round", round=round_label(earlier, "arabic"), count=count)
-        rows.append([ctx.button(label, "o", f"{fy}:{earlier}")])
-    ctx.save(st)
-    return [Reply(head, rows)]
 
 
-@command("report")
-def cmd_report(ctx: Ctx) -> list[Reply]:
-    """/report: start at the list."""
-    return start_report(ctx)
 
 
-@action("p")
-def act_page(ctx: Ctx, arg: str) -> list[Reply]:
-    """Next/previous page of the list."""
-    return _list_page(ctx, int(arg) if arg.isdigit() else 0)
 
 
-@action("l")
-def act_back(ctx: Ctx, arg: str) -> list[Reply]:
-    """Back to the list from a measure."""
-    return _list_page(ctx, int((ctx.state or {}).get("page", 0)))
 
 
 def _measure(ctx: Ctx, measure_id: str) -> Measure | None:
@@ -159,7 +55,7 @@ def act_measure(ctx: Ctx, measure_id: str) -> list[Reply]:
     if measure is None or not units_for_measure(ctx.officer, measure, ctx.units):
         return [Reply(ctx.t("not_yours"))]
     if not measure.monitored_in(int(st["round"])):
-        return [Reply(ctx.t("not_this_round", round=_round_text(ctx)))]
+        return [Reply(ctx.t("not_this_round", round=round_text(ctx)))]
     units = units_for_measure(ctx.officer, measure, ctx.units)
     st.update(mid=measure.id, draft={})
     if len(units) == 1:
@@ -168,7 +64,7 @@ def act_measure(ctx: Ctx, measure_id: str) -> list[Reply]:
     ctx.new_nonce()
     latest = reported_units(ctx.repo, ctx.org.id, int(st["fy"]), int(st["round"]))
     rows = [
-        [ctx.button(("✅ " if (measure.id, u.id) in latest else "") + _short(u.name, 40), "u", u.id)]
+        [ctx.button(("✅ " if (measure.id, u.id) in latest else "") + short(u.name, 40), "u", u.id)]
         for u in units
     ]
     rows.append([ctx.button(ctx.t("btn_back"), "l")])
@@ -186,9 +82,9 @@ def act_unit(ctx: Ctx, unit_id: str) -> list[Reply]:
 
 
 def _measure_text(ctx: Ctx, m: Measure, unit_id: str | None) -> str:
-    lines = [ctx.t("measure_view", no=m.no, indicator=m.indicator, title=_short(m.title, 400))]
+    lines = [ctx.t("measure_view", no=m.no, indicator=m.indicator, title=short(m.title, 400))]
     if m.steps:
-        lines.append(ctx.t("measure_steps", steps=_short(m.steps, 500)))
+        lines.append(ctx.t("measure_steps", steps=short(m.steps, 500)))
     if m.period:
         lines.append(ctx.t("measure_period", period=m.period))
     units = [u for u in responsible_units(m, ctx.units) if unit_id is None or u.id == unit_id]
@@ -204,7 +100,7 @@ def _measure_text(ctx: Ctx, m: Measure, unit_id: str | None) -> str:
                     "measure_last",
                     date=day,
                     status=_status_mark(ctx, last.status),
-                    summary=f" – {_short(text, 200)}" if text else "",
+                    summary=f" – {short(text, 200)}" if text else "",
                 )
             )
     return "\n".join(lines)
@@ -224,7 +120,7 @@ def _ask_status(ctx: Ctx, measure: Measure, unit_id: str) -> list[Reply]:
         [ctx.button(ctx.t("btn_back"), "l")],
     ]
     ctx.save(st)
-    text = _measure_text(ctx, measure, unit_id) + "\n\n" + ctx.t("measure_ask_status", round=_round_text(ctx))
+    text = _measure_text(ctx, measure, unit_id) + "\n\n" + ctx.t("measure_ask_status", round=round_text(ctx))
     return [Reply(text, rows)]
 
 
@@ -273,7 +169,7 @@ def prompt_for(ctx: Ctx) -> str:
     if name in _PROMPTS:
         return ctx.t(_PROMPTS[name])
     if name == "status":
-        return ctx.t("measure_ask_status", round=_round_text(ctx))
+        return ctx.t("measure_ask_status", round=round_text(ctx))
     if name == "confirm":
         return ctx.t("btn_save") + " / " + ctx.t("btn_edit") + " / " + ctx.t("btn_cancel")
     return ctx.t("idle_text")
@@ -357,14 +253,14 @@ def step_evidence(ctx: Ctx) -> list[Reply]:
             try:
                 added.append(ctx.evidence.link(word, who, stamp))
             except EvidenceError as exc:
-                errors.append(f"{_short(word, 60)}: {exc}")
+                errors.append(f"{short(word, 60)}: {exc}")
     if len(items) + len(added) > MAX_EVIDENCE:
         return [Reply(ctx.t("evidence_too_many", limit=MAX_EVIDENCE))]
     items.extend(to_dict(e) for e in added)
     ctx.save(st)
     out = []
     if added:
-        names = ", ".join(_short(e.name or e.url, 40) for e in added)
+        names = ", ".join(short(e.name or e.url, 40) for e in added)
         out.append(ctx.t("evidence_added", items=names, count=len(items)))
     out.extend(errors)
     if not added and not errors:
@@ -414,21 +310,21 @@ def _recap(ctx: Ctx) -> list[Reply]:
     st = ctx.state or {}
     draft = st["draft"]
     measure = _measure(ctx, st["mid"])
-    title = f"{measure.no}. {_short(measure.title, 120)}" if measure else st["mid"]
+    title = f"{measure.no}. {short(measure.title, 120)}" if measure else st["mid"]
     lines = [
         ctx.t(
             "recap", measure=title, unit=ctx.unit_name(st["uid"]), status=_status_mark(ctx, draft["status"])
         )
     ]
     if draft["status"] == STATUS_DONE:
-        lines.append(ctx.t("recap_summary", text=_short(draft.get("summary", ""), 600)))
+        lines.append(ctx.t("recap_summary", text=short(draft.get("summary", ""), 600)))
         if draft.get("outcome"):
-            lines.append(ctx.t("recap_outcome", text=_short(draft["outcome"], 400)))
+            lines.append(ctx.t("recap_outcome", text=short(draft["outcome"], 400)))
         lines.append(ctx.t("recap_evidence", count=len(draft.get("evidence", []))))
         for item in draft.get("evidence", [])[:10]:
-            lines.append("  • " + _short(item.get("name") or item.get("url", ""), 60))
+            lines.append("  • " + short(item.get("name") or item.get("url", ""), 60))
     elif draft.get("reason"):
-        lines.append(ctx.t("recap_reason", text=_short(draft["reason"], 600)))
+        lines.append(ctx.t("recap_reason", text=short(draft["reason"], 600)))
     st["step"] = "confirm"
     st.pop("edit", None)
     ctx.new_nonce()
@@ -470,15 +366,15 @@ def act_save(ctx: Ctx, arg: str) -> list[Reply]:
     )
     saved = ctx.t(
         "saved",
-        measure=f"{measure.no}. {_short(measure.title, 60)}",
+        measure=f"{measure.no}. {short(measure.title, 60)}",
         status=_status_mark(ctx, entry.status),
         revision=entry.revision,
     )
-    measures, done = _mine(ctx)
+    measures, done = mine(ctx)
     pending = [m for m in measures if m.id not in done]
     if not pending:
         ctx.save(None)
-        return [Reply(saved + "\n\n" + ctx.t("all_done", round=_round_text(ctx)))]
+        return [Reply(saved + "\n\n" + ctx.t("all_done", round=round_text(ctx)))]
     nxt = pending[0]
     units = units_for_measure(ctx.officer, nxt, ctx.units)
     latest = reported_units(ctx.repo, ctx.org.id, int(st["fy"]), int(st["round"]))

@@ -1,0 +1,142 @@
+"""The report list: today's round (or one a reminder names), paging, and earlier rounds still owed."""
+
+from __future__ import annotations
+
+from scheduler.fiscal import get_round, round_label, thai_short_date
+from storage.models import Measure
+
+from .context import Ctx, action, command
+from .events import Reply
+from .services import measures_for, reported_units, round_context, units_for_measure
+
+__all__ = ["start_report", "list_page", "mine", "short", "round_text", "PAGE_SIZE", "LABEL_MAX"]
+
+PAGE_SIZE = 6
+LABEL_MAX = 48
+
+
+def short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def round_text(ctx: Ctx) -> str:
+    return round_label(int((ctx.state or {}).get("round", 0)), "arabic")
+
+
+def mine(ctx: Ctx) -> tuple[list[Measure], set[str]]:
+    """The person's measures this round and the ids they have fully reported."""
+    st = ctx.state or {}
+    fy, rnd = int(st["fy"]), int(st["round"])
+    measures = measures_for(ctx.officer, ctx.repo.list_measures(ctx.org.id, fy), rnd)
+    latest = reported_units(ctx.repo, ctx.org.id, fy, rnd)
+    done = set()
+    for m in measures:
+        units = units_for_measure(ctx.officer, m, ctx.units)
+        if units and all((m.id, u.id) in latest for u in units):
+            done.add(m.id)
+    return measures, done
+
+
+def _parse_round_ref(ctx: Ctx, ref: str) -> tuple[int, int] | None:
+    """"2569:3" from a reminder button: a planned year and a round that has already opened."""
+    fy_text, _, rnd_text = ref.partition(":")
+    if not (fy_text.isdigit() and rnd_text in ("3", "6", "9", "12")):
+        return None
+    fy, rnd = int(fy_text), int(rnd_text)
+    if fy not in ctx.repo.fiscal_years(ctx.org.id) or get_round(fy, rnd).start > ctx.clock.today():
+        return None
+    return fy, rnd
+
+
+def _late_rounds(ctx: Ctx, fy: int, rnd: int) -> list[tuple[int, int, int]]:
+    """Earlier rounds of the year in which the person still owes answers: (fy, round, count)."""
+    late = []
+    measures = ctx.repo.list_measures(ctx.org.id, fy)
+    for earlier in (r for r in (3, 6, 9) if r < rnd):
+        mine = measures_for(ctx.officer, measures, earlier)
+        latest = reported_units(ctx.repo, ctx.org.id, fy, earlier)
+        owed = [m for m in mine if any((m.id, u.id) not in latest for u in units_for_measure(ctx.officer, m, ctx.units))]
+        if owed:
+            late.append((fy, earlier, len(owed)))
+    return late
+
+
+def start_report(ctx: Ctx, page: int = 0, round_ref: str = "") -> list[Reply]:
+    """Open (or reopen) the list of a round's measures: today's round, or the one a reminder names."""
+    rc = round_context(ctx.repo, ctx.org.id, ctx.clock)
+    fy, rnd = _parse_round_ref(ctx, round_ref) or (rc.fiscal_year, rc.round.months)
+    if not ctx.repo.list_measures(ctx.org.id, fy):
+        ctx.save(None)
+        return [Reply(ctx.t("no_plan"))]
+    ctx.save({"flow": "report", "step": "list", "fy": fy, "round": rnd, "page": page})
+    return list_page(ctx, page)
+
+
+@action("o")
+def act_other_round(ctx: Ctx, ref: str) -> list[Reply]:
+    """Switch the list to an earlier round that still has answers owed."""
+    return start_report(ctx, round_ref=ref)
+
+
+def list_page(ctx: Ctx, page: int) -> list[Reply]:
+    measures, done = mine(ctx)
+    st = ctx.state or {}
+    if not measures:
+        late = _late_rounds(ctx, int(st["fy"]), int(st["round"]))
+        if not late:
+            ctx.save(None)
+            return [Reply(ctx.t("no_measures", round=round_text(ctx)))]
+        return start_report(ctx, round_ref=f"{late[0][0]}:{late[0][1]}")
+    pages = max(1, -(-len(measures) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    st.update(step="list", page=page)
+    st.pop("mid", None)
+    st.pop("draft", None)
+    ctx.new_nonce()
+    rnd = get_round(int(st["fy"]), int(st["round"]))
+    head = ctx.t(
+        "list_header",
+        round=round_text(ctx),
+        fy=st["fy"],
+        deadline=thai_short_date(rnd.end),
+        done=len(done),
+        total=len(measures),
+    )
+    rows = []
+    for m in measures[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
+        mark = "✅ " if m.id in done else ""
+        rows.append([ctx.button(short(f"{mark}{m.no}. {m.title.lstrip('- ')}", LABEL_MAX), "m", m.id)])
+    nav = []
+    if page > 0:
+        nav.append(ctx.button(ctx.t("btn_prev"), "p", str(page - 1)))
+    if page < pages - 1:
+        nav.append(ctx.button(ctx.t("btn_next"), "p", str(page + 1)))
+    if nav:
+        rows.append(nav)
+        head += "\n" + ctx.t("list_page", page=page + 1, pages=pages)
+    for fy, earlier, count in _late_rounds(ctx, int(st["fy"]), int(st["round"])):
+        label = ctx.t("btn_late_round", round=round_label(earlier, "arabic"), count=count)
+        rows.append([ctx.button(label, "o", f"{fy}:{earlier}")])
+    ctx.save(st)
+    return [Reply(head, rows)]
+
+
+@command("report")
+def cmd_report(ctx: Ctx) -> list[Reply]:
+    """/report: start at the list."""
+    return start_report(ctx)
+
+
+@action("p")
+def act_page(ctx: Ctx, arg: str) -> list[Reply]:
+    """Next/previous page of the list."""
+    return list_page(ctx, int(arg) if arg.isdigit() else 0)
+
+
+@action("l")
+def act_back(ctx: Ctx, arg: str) -> list[Reply]:
+    """Back to the list from a measure."""
+    return list_page(ctx, int((ctx.state or {}).get("page", 0)))
+
+
