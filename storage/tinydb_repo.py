@@ -51,6 +51,8 @@ class TinyRepository:
         self._lock = threading.RLock()
         self._lock_fh: Any = None
         self._depth = 0
+        self._ident_index: dict[tuple[str, str], tuple[str, str]] = {}
+        self._ident_sig: Any = None
         if self.data_dir is not None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             for name in self._all_db_files():
@@ -169,11 +171,21 @@ class TinyRepository:
         self._upsert(self._org_file(officer.org_id), "officers", to_dict(officer), Q.id == officer.id)
 
     def find_identity(self, platform: str, user_id: str) -> tuple[str, str] | None:
-        """Which organization and officer a chat account belongs to."""
-        row = self._table(self._registry(), "identities").get(
-            (Q.platform == platform) & (Q.user_id == str(user_id))
-        )
-        return (row["org_id"], row["officer_id"]) if row else None
+        """Which organization and officer a chat account belongs to (every event asks: indexed)."""
+        db = self._db_at(self._registry())
+        tables = db.storage.read() or {}
+        sig = getattr(db.storage, "_sig", None)
+        if sig is None:  # in memory: no file signature to key an index on
+            row = self._table(self._registry(), "identities").get(
+                (Q.platform == platform) & (Q.user_id == str(user_id))
+            )
+            return (row["org_id"], row["officer_id"]) if row else None
+        with self._lock:
+            if self._ident_sig != sig:
+                rows = tables.get("identities", {}).values()
+                self._ident_index = {(r["platform"], r["user_id"]): (r["org_id"], r["officer_id"]) for r in rows}
+                self._ident_sig = sig
+            return self._ident_index.get((platform, str(user_id)))
 
     def link_identity(self, platform: str, user_id: str, org_id: str, officer_id: str) -> None:
         """Point a chat account at an officer (replacing an earlier link)."""

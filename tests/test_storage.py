@@ -86,6 +86,9 @@ def test_another_process_sees_new_writes(tmp_path: Path) -> None:
     assert second.get_org("o1") is not None
     second.save_org(Organization(id="o2", name="b"))
     assert {o.id for o in first.list_orgs()} == {"o1", "o2"}
+    assert first.find_identity("telegram", "42") is None  # builds the identity index
+    second.link_identity("telegram", "42", "o1", "p1")
+    assert first.find_identity("telegram", "42") == ("o1", "p1")  # the index follows the file
 
 
 def test_evidence_files_are_content_addressed_and_names_are_safe(tmp_path: Path) -> None:
