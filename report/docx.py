@@ -43,15 +43,15 @@ from .text import (
 __all__ = ["COLUMNS", "downscale_photo", "render_docx"]
 
 COLUMNS: tuple[tuple[str, int], ...] = (  # header, width in mm (A4 landscape minus 15 mm margins = 267)
-    ("ลำดับ", 13),
-    ("ตัวชี้วัด", 28),
-    ("มาตรการ/กิจกรรม", 42),
-    ("ขั้นตอน/วิธีดำเนินการ", 50),
+    ("ลำดับ", 12),
+    ("ตัวชี้วัด", 18),
+    ("มาตรการ/กิจกรรม", 45),
+    ("ขั้นตอน/วิธีดำเนินการ", 62),
     ("ผู้รับผิดชอบ", 25),
     ("ระยะเวลา", 24),
-    ("ความก้าวหน้าผลการดำเนินการ", 85),
+    ("ความก้าวหน้าผลการดำเนินการ", 81),
 )
-SPLIT_ROW_CHARS = 600  # a row longer than about a page may break across pages; shorter rows never do
+SPLIT_ROW_CHARS = 250  # a long row may break across pages (else it leaves pages half empty); short rows never do
 PHOTO_BOX_MM = (120, 72)
 PHOTO_MAX_PX = 1200
 LINK_COLOR = RGBColor(0x05, 0x63, 0xC1)
@@ -235,7 +235,7 @@ def _table(doc: DocxDocument, report: RoundReport, store: EvidenceStore, photo_n
         tr = table.add_row()
         _row_props(tr._tr, header=False, can_split=_row_length(row) > SPLIT_ROW_CHARS)
         cells = tr.cells
-        values = (dg(str(m.no), style), m.indicator, m.title, m.steps, row.unit_names, m.period)
+        values = (dg(str(m.no), style), dg(m.indicator, style), m.title, m.steps, row.unit_names, m.period)
         for i, value in enumerate(values):
             cells[i].width = Mm(COLUMNS[i][1])
             align = WD_ALIGN_PARAGRAPH.CENTER if i == 0 else None

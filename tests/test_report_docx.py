@@ -58,7 +58,9 @@ def test_page_title_and_table_shape(tmp_path: Path) -> None:
     assert [r.cells[0].text for r in table.rows[1:]] == ["๑", "๒", "๓", "๔"]  # ๕ is not monitored in round 6
     header_pr = _pr(table.rows[0]._tr)
     assert header_pr.find(qn("w:tblHeader")) is not None
-    assert all(_pr(r._tr).find(qn("w:cantSplit")) is not None for r in table.rows)
+    short_rows = [r for r in table.rows if len("".join(c.text for c in r.cells)) < 250]
+    assert len(short_rows) >= 2  # the header and short measures never break across a page
+    assert all(_pr(r._tr).find(qn("w:cantSplit")) is not None for r in short_rows)
 
 
 def test_progress_cells_tick_the_reported_box(tmp_path: Path) -> None:
