@@ -1,0 +1,138 @@
+"""Memory: peak RSS of `itabot run` hosting 200 organizations while serving the throughput load.
+
+A data directory with 200 organizations (bench/workload.py; rounds 3, 6 and 9 of FY 2569 answered,
+round 12 open so that officers have something to report, ~0.45 MB of year file each) is served by
+`itabot run --today 2026-09-10` started as a subprocess, with TELEGRAM_BOT_TOKEN and
+TELEGRAM_API_BASE_URL pointing at the benchmark's fake Bot API server (bench/fake_bot_api.py, in
+this process). Once the bot polls, one officer of every organization runs the scripted report
+conversation of bench/telegram_throughput.py (closed loop, all at once), so every organization's
+files are touched. The figure is the kernel's high-water mark of the bot's resident set
+(VmHWM in /proc/<pid>/status) read just before SIGTERM; VmRSS is also sampled during the run.
+
+Run: `python -m bench.memory [--quick]` (Linux only: it reads /proc).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .fake_bot_api import FakeBotAPI
+from .telegram_throughput import OPEN_ROUND_DATA, drive, officer_script
+from .workload import NOW, build_data_dir, load_users
+
+__all__ = ["run", "proc_status_kb"]
+
+GOAL_MB = 300
+
+
+def proc_status_kb(pid: int, field: str) -> int:
+    """A kB field (VmRSS, VmHWM …) of /proc/<pid>/status; 0 when the process is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).with_name("itabot")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
+
+
+async def _wait_polling(fake: FakeBotAPI, proc: subprocess.Popen[bytes], timeout: float) -> float:
+    t0 = time.perf_counter()
+    while fake.requests["getupdates"] == 0:
+        if proc.poll() is not None:
+            raise RuntimeError(f"itabot run exited with {proc.returncode} before polling")
+        if time.perf_counter() - t0 > timeout:
+            raise RuntimeError("itabot run did not start polling in time")
+        await asyncio.sleep(0.05)
+    return time.perf_counter() - t0
+
+
+async def _sample(pid: int, peak: list[int], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        peak[0] = max(peak[0], proc_status_kb(pid, "VmRSS"))
+        await asyncio.sleep(0.2)
+
+
+async def _run(n_orgs: int, measures: int, work_dir: str | None) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="itabot-bench-mem-", dir=work_dir))
+    proc: subprocess.Popen[bytes] | None = None
+    fake = await FakeBotAPI().start()
+    try:
+        data_dir = tmp / "data"
+        orgs = build_data_dir(data_dir, n_orgs, OPEN_ROUND_DATA)
+        users = load_users(orgs, n_orgs)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LINE_", "ITABOT_"))}
+        env.update(TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_BASE_URL=fake.root_url, ITABOT_HOST="127.0.0.1",
+                   ITABOT_PORT=str(_free_port()), PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+        cmd = [*_command(), "run", "--data-dir", str(data_dir), "--today", NOW.date().isoformat()]
+        log = (tmp / "itabot.log").open("wb")
+        proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT)
+        startup = await _wait_polling(fake, proc, timeout=120)
+        idle_kb = proc_status_kb(proc.pid, "VmRSS")
+        peak = [idle_kb]
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(_sample(proc.pid, peak, stop))
+        load = await drive(fake, users, officer_script(measures), echo=False, timeout=60)
+        stop.set()
+        await sampler
+        hwm_kb = proc_status_kb(proc.pid, "VmHWM")
+        if proc.poll() is not None:
+            raise RuntimeError(f"itabot run died during the load (exit {proc.returncode})")
+        proc.send_signal(signal.SIGTERM)
+        exit_code = proc.wait(timeout=30)
+        log.close()
+        return {
+            "memory.peak_rss_mb": round(hwm_kb / 1024, 1),
+            "unit": "MiB (VmHWM of the itabot run process)",
+            "goal": f"peak_rss_mb < {GOAL_MB}",
+            "rss_after_startup_mb": round(idle_kb / 1024, 1),
+            "rss_sampled_max_mb": round(peak[0] / 1024, 1),
+            "organizations": n_orgs,
+            "data_dir_mb": round(sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file()) / 1e6, 1),
+            "startup_seconds": round(startup, 2),
+            "load": load.figures(),
+            "exit_code_after_sigterm": exit_code,
+            "how": (f"`itabot run` subprocess on {n_orgs} orgs (rounds 3-9 answered), polling the fake Bot API; "
+                    f"{len(users)} officers (one per org) run the {measures}-measure report script closed loop; "
+                    "VmHWM read from /proc before SIGTERM"),
+        }
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        await fake.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(n_orgs: int = 200, measures: int = 1, work_dir: str | None = None) -> dict[str, Any]:
+    """Peak RSS of the bot process hosting n organizations under load."""
+    return asyncio.run(_run(n_orgs, measures, work_dir))
+
+
+if __name__ == "__main__":
+    out = run(n_orgs=10) if "--quick" in sys.argv else run()
+    print(json.dumps({"memory": out}, ensure_ascii=False, indent=2))
