@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from report.compile import latest_entries
 from storage.clock import Clock
 from storage.evidence import EvidenceStore
-from storage.models import Officer, Organization, Unit
+from storage.models import Measure, Officer, Organization, ReportEntry, Unit
 from storage.repository import Repository
 
 from .events import Button, Incoming, Reply
@@ -48,6 +49,7 @@ class Ctx:
     exports_dir: Path | None = None
     remind: Callable[[str, str], str] | None = None  # port: send this round's reminders now
     _units: list[Unit] | None = field(default=None, repr=False)
+    _memo: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
 
     @property
     def lang(self) -> str:
@@ -64,6 +66,27 @@ class Ctx:
         if self._units is None:
             self._units = self.repo.list_units(self.org.id)
         return self._units
+
+    def measures(self, fiscal_year: int) -> list[Measure]:
+        """The year's plan, read once per event."""
+        key = ("measures", fiscal_year)
+        if key not in self._memo:
+            self._memo[key] = self.repo.list_measures(self.org.id, fiscal_year)
+        return list(self._memo[key])
+
+    def latest(self, fiscal_year: int, round_no: int) -> dict[tuple[str, str], ReportEntry]:
+        """Newest answer per (measure, unit) in a round; the year's reports are read once per event."""
+        key = ("latest", fiscal_year)
+        if key not in self._memo:
+            by_round: dict[int, list[ReportEntry]] = {}
+            for entry in self.repo.list_reports(self.org.id, fiscal_year):
+                by_round.setdefault(entry.round, []).append(entry)
+            self._memo[key] = {r: latest_entries(entries) for r, entries in by_round.items()}
+        return dict(self._memo[key].get(round_no, {}))
+
+    def forget(self) -> None:
+        """Drop what was read this event (after a write that changes it)."""
+        self._memo.clear()
 
     def unit_name(self, unit_id: str) -> str:
         """A unit's name for display."""

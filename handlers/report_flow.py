@@ -13,7 +13,7 @@ from storage.models import STATUS_DONE, STATUS_NOT_DONE, Evidence, Measure, from
 from .context import MAX_TEXT, Ctx, action, command, step
 from .events import Button, Reply
 from .report_list import mine, round_text, short, start_report
-from .services import reported_units, save_report, units_for_measure
+from .services import save_report, units_for_measure
 
 __all__ = ["start_report", "prompt_for", "MAX_EVIDENCE"]
 
@@ -44,7 +44,7 @@ MAX_EVIDENCE = 30
 
 def _measure(ctx: Ctx, measure_id: str) -> Measure | None:
     st = ctx.state or {}
-    return next((m for m in ctx.repo.list_measures(ctx.org.id, int(st["fy"])) if m.id == measure_id), None)
+    return next((m for m in ctx.measures(int(st["fy"])) if m.id == measure_id), None)
 
 
 @action("m")
@@ -62,7 +62,7 @@ def act_measure(ctx: Ctx, measure_id: str) -> list[Reply]:
         return _ask_status(ctx, measure, units[0].id)
     st["step"] = "unit"
     ctx.new_nonce()
-    latest = reported_units(ctx.repo, ctx.org.id, int(st["fy"]), int(st["round"]))
+    latest = ctx.latest(int(st["fy"]), int(st["round"]))
     rows = [
         [ctx.button(("✅ " if (measure.id, u.id) in latest else "") + short(u.name, 40), "u", u.id)]
         for u in units
@@ -91,7 +91,7 @@ def _measure_text(ctx: Ctx, m: Measure, unit_id: str | None) -> str:
     lines.append(ctx.t("measure_unit", unit=", ".join(u.name for u in units) or m.responsible_text))
     if unit_id:
         st = ctx.state or {}
-        last = reported_units(ctx.repo, ctx.org.id, int(st["fy"]), int(st["round"])).get((m.id, unit_id))
+        last = ctx.latest(int(st["fy"]), int(st["round"])).get((m.id, unit_id))
         if last:
             day = thai_short_date(datetime.fromisoformat(last.created_at).date())
             text = last.summary or last.reason
@@ -364,6 +364,7 @@ def act_save(ctx: Ctx, arg: str) -> list[Reply]:
         reason=draft.get("reason", ""),
         evidence=[from_dict(Evidence, e) for e in draft.get("evidence", [])],
     )
+    ctx.forget()  # the list below must see this answer
     saved = ctx.t(
         "saved",
         measure=f"{measure.no}. {short(measure.title, 60)}",
@@ -377,7 +378,7 @@ def act_save(ctx: Ctx, arg: str) -> list[Reply]:
         return [Reply(saved + "\n\n" + ctx.t("all_done", round=round_text(ctx)))]
     nxt = pending[0]
     units = units_for_measure(ctx.officer, nxt, ctx.units)
-    latest = reported_units(ctx.repo, ctx.org.id, int(st["fy"]), int(st["round"]))
+    latest = ctx.latest(int(st["fy"]), int(st["round"]))
     unit = next((u for u in units if (nxt.id, u.id) not in latest), units[0])
     st["draft"] = {}
     replies = _ask_status(ctx, nxt, unit.id)

@@ -7,7 +7,7 @@ from storage.models import Measure
 
 from .context import Ctx, action, command
 from .events import Reply
-from .services import measures_for, reported_units, round_context, units_for_measure
+from .services import measures_for, round_context, units_for_measure
 
 __all__ = ["start_report", "list_page", "mine", "short", "round_text", "PAGE_SIZE", "LABEL_MAX"]
 
@@ -28,8 +28,8 @@ def mine(ctx: Ctx) -> tuple[list[Measure], set[str]]:
     """The person's measures this round and the ids they have fully reported."""
     st = ctx.state or {}
     fy, rnd = int(st["fy"]), int(st["round"])
-    measures = measures_for(ctx.officer, ctx.repo.list_measures(ctx.org.id, fy), rnd)
-    latest = reported_units(ctx.repo, ctx.org.id, fy, rnd)
+    measures = measures_for(ctx.officer, ctx.measures(fy), rnd)
+    latest = ctx.latest(fy, rnd)
     done = set()
     for m in measures:
         units = units_for_measure(ctx.officer, m, ctx.units)
@@ -52,10 +52,10 @@ def _parse_round_ref(ctx: Ctx, ref: str) -> tuple[int, int] | None:
 def _late_rounds(ctx: Ctx, fy: int, rnd: int) -> list[tuple[int, int, int]]:
     """Earlier rounds of the year in which the person still owes answers: (fy, round, count)."""
     late = []
-    measures = ctx.repo.list_measures(ctx.org.id, fy)
+    measures = ctx.measures(fy)
     for earlier in (r for r in (3, 6, 9) if r < rnd):
         mine = measures_for(ctx.officer, measures, earlier)
-        latest = reported_units(ctx.repo, ctx.org.id, fy, earlier)
+        latest = ctx.latest(fy, earlier)
         owed = [m for m in mine if any((m.id, u.id) not in latest for u in units_for_measure(ctx.officer, m, ctx.units))]
         if owed:
             late.append((fy, earlier, len(owed)))
@@ -66,10 +66,10 @@ def start_report(ctx: Ctx, page: int = 0, round_ref: str = "") -> list[Reply]:
     """Open (or reopen) the list of a round's measures: today's round, or the one a reminder names."""
     rc = round_context(ctx.repo, ctx.org.id, ctx.clock)
     fy, rnd = _parse_round_ref(ctx, round_ref) or (rc.fiscal_year, rc.round.months)
-    if not ctx.repo.list_measures(ctx.org.id, fy):
+    if not ctx.measures(fy):
         ctx.save(None)
         return [Reply(ctx.t("no_plan"))]
-    ctx.save({"flow": "report", "step": "list", "fy": fy, "round": rnd, "page": page})
+    ctx.state = {"flow": "report", "step": "list", "fy": fy, "round": rnd, "page": page}  # list_page saves
     return list_page(ctx, page)
 
 

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tinydb import Query, TinyDB
 from tinydb.storages import MemoryStorage
@@ -31,6 +31,16 @@ from .models import (
 __all__ = ["TinyRepository"]
 
 Q = Query()
+T = TypeVar("T")
+
+
+def _load(cls: type[T], row: Any) -> T:
+    """A record from a stored row, sharing no mutable list with TinyDB's cached data.
+
+    Lists are copied one level deep: their items are scalars or dicts that from_dict turns into new
+    objects, so a full deepcopy (the hot spot of every read) is not needed.
+    """
+    return from_dict(cls, {k: list(v) if isinstance(v, list) else v for k, v in row.items()})
 
 
 def _safe_part(value: str) -> str:
@@ -134,12 +144,12 @@ class TinyRepository:
     def list_orgs(self) -> list[Organization]:
         """Every hosted organization, oldest first."""
         rows = self._table(self._registry(), "orgs").all()
-        return [from_dict(Organization, copy.deepcopy(dict(r))) for r in rows]
+        return [_load(Organization, r) for r in rows]
 
     def get_org(self, org_id: str) -> Organization | None:
         """One organization by id."""
         row = self._table(self._registry(), "orgs").get(Q.id == org_id)
-        return from_dict(Organization, copy.deepcopy(dict(row))) if row else None
+        return _load(Organization, row) if row else None
 
     def save_org(self, org: Organization) -> None:
         """Create or update an organization."""
@@ -149,7 +159,7 @@ class TinyRepository:
     def list_units(self, org_id: str) -> list[Unit]:
         """Units of an organization in creation order."""
         rows = self._table(self._org_file(org_id), "units").all()
-        return [from_dict(Unit, copy.deepcopy(dict(r))) for r in rows]
+        return [_load(Unit, r) for r in rows]
 
     def save_unit(self, unit: Unit) -> None:
         """Create or update a unit."""
@@ -159,12 +169,12 @@ class TinyRepository:
     def list_officers(self, org_id: str) -> list[Officer]:
         """People of an organization."""
         rows = self._table(self._org_file(org_id), "officers").all()
-        return [from_dict(Officer, copy.deepcopy(dict(r))) for r in rows]
+        return [_load(Officer, r) for r in rows]
 
     def get_officer(self, org_id: str, officer_id: str) -> Officer | None:
         """One person by id."""
         row = self._table(self._org_file(org_id), "officers").get(Q.id == officer_id)
-        return from_dict(Officer, copy.deepcopy(dict(row))) if row else None
+        return _load(Officer, row) if row else None
 
     def save_officer(self, officer: Officer) -> None:
         """Create or update a person."""
@@ -197,7 +207,7 @@ class TinyRepository:
     def get_invite(self, code: str) -> Invite | None:
         """An invite by its code."""
         row = self._table(self._registry(), "invites").get(Q.code == code)
-        return from_dict(Invite, copy.deepcopy(dict(row))) if row else None
+        return _load(Invite, row) if row else None
 
     def save_invite(self, invite: Invite) -> None:
         """Create or update an invite."""
@@ -216,7 +226,7 @@ class TinyRepository:
     def list_measures(self, org_id: str, fiscal_year: int) -> list[Measure]:
         """The plan's measures in plan order."""
         rows = self._table(self._fy_file(org_id, fiscal_year), "measures").all()
-        measures = [from_dict(Measure, copy.deepcopy(dict(r))) for r in rows]
+        measures = [_load(Measure, r) for r in rows]
         return sorted(measures, key=lambda m: (m.no, m.id))
 
     def save_measures(self, org_id: str, fiscal_year: int, measures: list[Measure]) -> None:
@@ -250,7 +260,7 @@ class TinyRepository:
                 Q.round.test(lambda r: round_no is None or r == round_no)
                 & Q.measure_id.test(lambda m: measure_id is None or m == measure_id)
             )
-        return [from_dict(ReportEntry, copy.deepcopy(dict(r))) for r in rows]
+        return [_load(ReportEntry, r) for r in rows]
 
     # ----- conversation state -----------------------------------------------------------------
     def get_state(self, org_id: str, key: str) -> dict[str, Any] | None:

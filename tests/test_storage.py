@@ -119,3 +119,20 @@ def test_backup_archive_holds_every_database(tmp_path: Path) -> None:
     with tarfile.open(out) as tar:
         names = tar.getnames()
     assert "data/registry.json" in names and "data/orgs/o1/fy2569.json" in names
+
+
+def test_records_read_back_are_copies(tmp_path: Path) -> None:
+    from storage.models import Evidence, Officer
+
+    for repo in (TinyRepository(None), TinyRepository(tmp_path)):
+        repo.save_officer(Officer(id="p1", org_id="o1", display_name="ก", unit_ids=["u1"]))
+        person = repo.get_officer("o1", "p1")
+        assert person
+        person.unit_ids.append("u2")
+        assert repo.get_officer("o1", "p1").unit_ids == ["u1"]  # type: ignore[union-attr]
+        repo.add_report(ReportEntry(id="r1", org_id="o1", fiscal_year=2569, measure_id="m", round=3, unit_id="u1",
+                                    status="done", evidence=[Evidence(id="e1", kind="url", url="https://a.go.th")]))
+        entry = repo.list_reports("o1", 2569)[0]
+        entry.evidence[0].url = "https://changed"
+        entry.evidence.clear()
+        assert repo.list_reports("o1", 2569)[0].evidence[0].url == "https://a.go.th"
