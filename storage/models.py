@@ -136,9 +136,9 @@ class Measure:
         return self.all_units or unit_id in self.unit_ids
 
 
-@dataclass
+@dataclass(frozen=True)
 class Evidence:
-    """Proof behind a report: a URL, or a file kept under the data directory by its SHA-256."""
+    """Proof behind a report: a URL, or a file kept under the data directory by its SHA-256 (immutable)."""
 
     id: str
     kind: str  # "url" | "file" | "photo"
@@ -197,9 +197,14 @@ def to_dict(obj: Any) -> dict[str, Any]:
     return dataclasses.asdict(obj)
 
 
+_FIELDS: dict[type, frozenset[str]] = {}
+
+
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     """JSON dict → dataclass, ignoring unknown keys so old files keep loading."""
-    names = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    names = _FIELDS.get(cls)
+    if names is None:  # dataclasses.fields() is slow, and this runs for every stored row read
+        names = _FIELDS[cls] = frozenset(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key not in names:

@@ -43,6 +43,13 @@ def _load(cls: type[T], row: Any) -> T:
     return from_dict(cls, {k: list(v) if isinstance(v, list) else v for k, v in row.items()})
 
 
+def _detached(entry: ReportEntry) -> ReportEntry:
+    """A copy the caller may change: its own evidence list (Evidence itself is immutable)."""
+    clone = copy.copy(entry)
+    clone.evidence = list(entry.evidence)
+    return clone
+
+
 def _safe_part(value: str) -> str:
     """Ids become file names: keep them to a harmless alphabet."""
     cleaned = "".join(c for c in value if c.isalnum() or c in "-_")
@@ -63,6 +70,7 @@ class TinyRepository:
         self._depth = 0
         self._ident_index: dict[tuple[str, str], tuple[str, str]] = {}
         self._ident_sig: Any = None
+        self._reports_cache: dict[str, tuple[Any, list[ReportEntry]]] = {}
         if self.data_dir is not None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             for name in self._all_db_files():
@@ -239,28 +247,42 @@ class TinyRepository:
     # ----- reports ----------------------------------------------------------------------------
     def add_report(self, entry: ReportEntry) -> ReportEntry:
         """Append a revision; its number follows the unit's earlier answers for that measure/round."""
+        rel = self._fy_file(entry.org_id, entry.fiscal_year)
         with self.write_lock():
-            table = self._table(self._fy_file(entry.org_id, entry.fiscal_year), "reports")
+            storage = self._db_at(rel).storage
+            storage.read()  # under the lock: the signature now is the one this write replaces
+            before = getattr(storage, "_sig", None)
+            table = self._table(rel, "reports")
             earlier = table.count(
                 (Q.measure_id == entry.measure_id) & (Q.round == entry.round) & (Q.unit_id == entry.unit_id)
             )
             entry.revision = earlier + 1
             table.insert(to_dict(entry))
+            cached, after = self._reports_cache.get(rel), getattr(storage, "_sig", None)
+            if cached is not None and before is not None and after is not None and cached[0] == before:
+                self._reports_cache[rel] = (after, [*cached[1], _load(ReportEntry, to_dict(entry))])
         return entry
 
     def list_reports(
         self, org_id: str, fiscal_year: int, round_no: int | None = None, measure_id: str | None = None
     ) -> list[ReportEntry]:
         """Every revision, oldest first, optionally for one round and/or measure."""
-        table = self._table(self._fy_file(org_id, fiscal_year), "reports")
-        if round_no is None and measure_id is None:
-            rows = table.all()
+        rel = self._fy_file(org_id, fiscal_year)
+        table = self._table(rel, "reports")
+        sig = getattr(self._db_at(rel).storage, "_sig", None)
+        cached = self._reports_cache.get(rel)
+        if sig is None or cached is None or cached[0] != sig:
+            entries = [_load(ReportEntry, r) for r in table.all()]
+            sig = getattr(self._db_at(rel).storage, "_sig", None)
+            if sig is not None:  # converting rows is the cost of every list: keep them per file version
+                self._reports_cache[rel] = (sig, entries)
         else:
-            rows = table.search(
-                Q.round.test(lambda r: round_no is None or r == round_no)
-                & Q.measure_id.test(lambda m: measure_id is None or m == measure_id)
-            )
-        return [_load(ReportEntry, r) for r in rows]
+            entries = cached[1]
+        return [
+            _detached(e)
+            for e in entries
+            if (round_no is None or e.round == round_no) and (measure_id is None or e.measure_id == measure_id)
+        ]
 
     # ----- conversation state -----------------------------------------------------------------
     def get_state(self, org_id: str, key: str) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import signal
@@ -133,6 +134,9 @@ def test_records_read_back_are_copies(tmp_path: Path) -> None:
         repo.add_report(ReportEntry(id="r1", org_id="o1", fiscal_year=2569, measure_id="m", round=3, unit_id="u1",
                                     status="done", evidence=[Evidence(id="e1", kind="url", url="https://a.go.th")]))
         entry = repo.list_reports("o1", 2569)[0]
-        entry.evidence[0].url = "https://changed"
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            entry.evidence[0].url = "https://changed"  # type: ignore[misc]
         entry.evidence.clear()
+        entry.summary = "changed"
+        assert repo.list_reports("o1", 2569)[0].summary == ""
         assert repo.list_reports("o1", 2569)[0].evidence[0].url == "https://a.go.th"
