@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import mimetypes
 from collections.abc import Callable
@@ -150,8 +151,24 @@ class MessageBuilder:
             self._compiled[key] = self._compile(*key)
         return self._compiled[key]
 
+    async def abuild(self, send: PlannedSend) -> Reply:
+        """build() for the event loop: the completed report's documents render in a worker thread."""
+        if send.kind != KIND_COMPLETE:
+            return self.build(send)
+        key = (send.org_id, send.slot.fiscal_year, send.slot.round)
+        if key not in self._compiled:
+            report, text = self._compile_text(*key)
+            files = await asyncio.to_thread(self._render, report)  # ~1 s of CPU: keep chats answered
+            self._compiled[key] = Reply(text, files=files)
+        return self._compiled[key]
+
     def _compile(self, org_id: str, fiscal_year: int, round_no: int) -> Reply:
         """Text via report.text.summary_text, files via report.render.render_documents (if present)."""
+        report, text = self._compile_text(org_id, fiscal_year, round_no)
+        return Reply(text, files=self._render(report))
+
+    def _compile_text(self, org_id: str, fiscal_year: int, round_no: int) -> tuple[Any, str]:
+        """Compile the round from the store (on the caller's thread: the store is not thread-safe)."""
         from report.compile import compile_round
 
         report = compile_round(self._repo, org_id, fiscal_year, round_no, self._now)
@@ -163,16 +180,19 @@ class MessageBuilder:
             text = f"{head}\n\n{summary_text(report)}"
         except Exception:  # the report package may be absent or changing: the notice still goes out
             log.warning("report.text.summary_text unavailable; sending the short notice", exc_info=True)
-        files: list[OutFile] = []
+        return report, text
+
+    def _render(self, report: Any) -> list[OutFile]:
+        """DOCX, XLSX and PNG of a compiled round (reads evidence files only, never the store)."""
         if self._data_dir is None:
-            return Reply(text)  # in-memory store: nowhere to write documents
+            return []  # in-memory store: nowhere to write documents
         try:
             from report.render import render_documents
             from storage.evidence import EvidenceStore
 
             evidence = EvidenceStore(self._data_dir / "evidence")
             rendered = render_documents(report, self._data_dir / "exports", evidence)
-            files = [f for f in (_as_outfile(x) for x in rendered) if f is not None]
+            return [f for f in (_as_outfile(x) for x in rendered) if f is not None]
         except Exception:
             log.warning("rendering the round's documents failed; sending text only", exc_info=True)
-        return Reply(text, files=files)
+            return []

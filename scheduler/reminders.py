@@ -176,9 +176,10 @@ async def run_due(
             log.exception("planning reminders of %s failed", org_id)
             continue
         for send in sends:
-            rec = await _deliver(repo, clock, notifier, send, builder.build(send), retry_delays, sleep)
+            rec = await _deliver(repo, clock, notifier, send, await builder.abuild(send), retry_delays, sleep)
             if rec is not None:
                 done.append(rec)
+        await asyncio.sleep(0)  # hundreds of offices: let chats be answered between them
     return done
 
 

@@ -70,7 +70,9 @@ class TinyRepository:
         self._depth = 0
         self._ident_index: dict[tuple[str, str], tuple[str, str]] = {}
         self._ident_sig: Any = None
-        self._reports_cache: dict[str, tuple[Any, list[ReportEntry]]] = {}
+        # converted report rows of the most recently used year files (bounded: a province hosts hundreds)
+        self._reports_cache: OrderedDict[str, tuple[Any, list[ReportEntry]]] = OrderedDict()
+        self._reports_cache_max = 24
         if self.data_dir is not None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             for name in self._all_db_files():
@@ -100,7 +102,8 @@ class TinyRepository:
                 db.storage.read()  # parse now so damage is reported, not skipped
             self._dbs[rel] = db
             while self.data_dir is not None and len(self._dbs) > self._max_open:
-                self._dbs.popitem(last=False)
+                evicted, _ = self._dbs.popitem(last=False)
+                self._reports_cache.pop(evicted, None)
             return db
 
     def _table(self, rel: str, name: str) -> Any:
@@ -260,7 +263,7 @@ class TinyRepository:
             table.insert(to_dict(entry))
             cached, after = self._reports_cache.get(rel), getattr(storage, "_sig", None)
             if cached is not None and before is not None and after is not None and cached[0] == before:
-                self._reports_cache[rel] = (after, [*cached[1], _load(ReportEntry, to_dict(entry))])
+                self._cache_reports(rel, after, [*cached[1], _load(ReportEntry, to_dict(entry))])
         return entry
 
     def list_reports(
@@ -275,14 +278,22 @@ class TinyRepository:
             entries = [_load(ReportEntry, r) for r in table.all()]
             sig = getattr(self._db_at(rel).storage, "_sig", None)
             if sig is not None:  # converting rows is the cost of every list: keep them per file version
-                self._reports_cache[rel] = (sig, entries)
+                self._cache_reports(rel, sig, entries)
         else:
             entries = cached[1]
+            self._reports_cache.move_to_end(rel)
         return [
             _detached(e)
             for e in entries
             if (round_no is None or e.round == round_no) and (measure_id is None or e.measure_id == measure_id)
         ]
+
+    def _cache_reports(self, rel: str, sig: Any, entries: list[ReportEntry]) -> None:
+        with self._lock:
+            self._reports_cache[rel] = (sig, entries)
+            self._reports_cache.move_to_end(rel)
+            while len(self._reports_cache) > self._reports_cache_max:
+                self._reports_cache.popitem(last=False)
 
     # ----- conversation state -----------------------------------------------------------------
     def get_state(self, org_id: str, key: str) -> dict[str, Any] | None:
