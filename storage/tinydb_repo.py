@@ -45,7 +45,8 @@ def _load(cls: type[T], row: Any) -> T:
 
 def _detached(entry: ReportEntry) -> ReportEntry:
     """A copy the caller may change: its own evidence list (Evidence itself is immutable)."""
-    clone = copy.copy(entry)
+    clone = object.__new__(ReportEntry)  # copy.copy is several times slower, and this runs per row read
+    clone.__dict__.update(entry.__dict__)
     clone.evidence = list(entry.evidence)
     return clone
 
