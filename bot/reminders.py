@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,7 +28,10 @@ class ReminderComponent:
     def __init__(self, services: Services, notifier: Notifier) -> None:
         self.services = services
         self.notifier = notifier
-        self.service = ReminderService(services.repo, services.clock, notifier)
+        # one spawned worker renders completed reports: a fork would copy PTB's threads, and rendering
+        # on a thread of this process would take the GIL from the chats for ~1 s per office
+        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self.service = ReminderService(services.repo, services.clock, notifier, executor=self.pool)
         self._lock_fh: IO[bytes] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -59,6 +64,7 @@ class ReminderComponent:
         """Stop the scheduler and release the lock."""
         self.services.engine.remind = None
         self.service.shutdown()
+        self.pool.shutdown(wait=False, cancel_futures=True)
         for task in list(self._tasks):
             task.cancel()
         if self._lock_fh is not None:

@@ -17,7 +17,8 @@ from .docx import render_docx
 from .fonts import fontconfig_env
 from .xlsx import render_xlsx
 
-__all__ = ["DOCX_MIME", "PNG_MIME", "XLSX_MIME", "RenderedFile", "base_name", "render_documents", "to_pdf"]
+__all__ = [
+    "render_in_worker","DOCX_MIME", "PNG_MIME", "XLSX_MIME", "RenderedFile", "base_name", "render_documents", "to_pdf"]
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -52,6 +53,11 @@ def _unique(out_dir: Path, base: str, exts: tuple[str, ...]) -> str:
         n += 1
         candidate = f"{base}-{n}"
     return candidate
+
+
+def render_in_worker(report: RoundReport, out_dir: Path, evidence_root: Path | None) -> list[RenderedFile]:
+    """render_documents for a process pool: plain picklable arguments, its own evidence store."""
+    return render_documents(report, out_dir, EvidenceStore(evidence_root))
 
 
 def render_documents(report: RoundReport, out_dir: Path, evidence: EvidenceStore,

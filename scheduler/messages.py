@@ -6,6 +6,7 @@ import asyncio
 import logging
 import mimetypes
 from collections.abc import Callable
+from concurrent.futures import Executor
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,10 @@ def _as_outfile(obj: Any) -> OutFile | None:
 class MessageBuilder:
     """Builds each planned send's Reply; the compiled report is rendered once per round and reused."""
 
-    def __init__(self, repo: Repository, now: datetime, data_dir: Path | None = None) -> None:
+    def __init__(
+        self, repo: Repository, now: datetime, data_dir: Path | None = None, executor: Executor | None = None
+    ) -> None:
+        self._executor = executor  # a process pool keeps ~1 s of rendering per office off the chat loop
         self._repo = repo
         self._now = now
         self._data_dir = data_dir
@@ -158,9 +162,27 @@ class MessageBuilder:
         key = (send.org_id, send.slot.fiscal_year, send.slot.round)
         if key not in self._compiled:
             report, text = self._compile_text(*key)
-            files = await asyncio.to_thread(self._render, report)  # ~1 s of CPU: keep chats answered
+            if self._executor is not None and self._data_dir is not None:
+                files = await self._render_elsewhere(report)
+            else:
+                files = await asyncio.to_thread(self._render, report)
             self._compiled[key] = Reply(text, files=files)
         return self._compiled[key]
+
+    async def _render_elsewhere(self, report: Any) -> list[OutFile]:
+        """Render in the executor (another process: no GIL shared with the chats)."""
+        assert self._data_dir is not None
+        try:
+            from report.render import render_in_worker
+
+            loop = asyncio.get_running_loop()
+            rendered = await loop.run_in_executor(
+                self._executor, render_in_worker, report, self._data_dir / "exports", self._data_dir / "evidence"
+            )
+            return [f for f in (_as_outfile(x) for x in rendered) if f is not None]
+        except Exception:
+            log.warning("rendering the round's documents failed; sending text only", exc_info=True)
+            return []
 
     def _compile(self, org_id: str, fiscal_year: int, round_no: int) -> Reply:
         """Text via report.text.summary_text, files via report.render.render_documents (if present)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -164,10 +165,11 @@ async def run_due(
     retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
     sleep: Sleep = asyncio.sleep,
     org_ids: Sequence[str] | None = None,
+    executor: Executor | None = None,
 ) -> list[SendRecord]:
     """Send everything due for every organization (or the given ones); returns the log records written."""
     now = now or clock.now()
-    builder = MessageBuilder(repo, now, _data_dir(repo))
+    builder = MessageBuilder(repo, now, _data_dir(repo), executor)
     done: list[SendRecord] = []
     for org_id in org_ids if org_ids is not None else [o.id for o in repo.list_orgs()]:
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -57,7 +58,9 @@ class ReminderService:
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         sleep: Sleep = asyncio.sleep,
         rederive_minutes: int = 15,
+        executor: Executor | None = None,
     ) -> None:
+        self._executor = executor
         self.repo = repo
         self.clock = clock
         self.notifier = notifier
@@ -143,7 +146,8 @@ class ReminderService:
         async with self._lock:
             try:
                 return await run_due(
-                    self.repo, self.clock, self.notifier, retry_delays=self._retry_delays, sleep=self._sleep
+                    self.repo, self.clock, self.notifier, retry_delays=self._retry_delays, sleep=self._sleep,
+                    executor=self._executor,
                 )
             except Exception:
                 log.exception("reminder run failed")

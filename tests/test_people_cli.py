@@ -46,3 +46,29 @@ def test_officers_list_and_deactivate(tmp_path: Path, capsys: pytest.CaptureFixt
     again.say("/report")
     assert "ปิดใช้งาน" in again.text
     assert cli(["officers", "--data-dir", str(tmp_path), "--deactivate", "nobody"]) == 2
+
+
+async def test_invite_asks_telegram_for_the_bot_name(tmp_path: Path, monkeypatch) -> None:
+    import asyncio
+
+    from tests.fakes.telegram_api import FakeTelegramAPI
+
+    fake = await FakeTelegramAPI().start()
+    try:
+        monkeypatch.delenv("TELEGRAM_BOT_USERNAME", raising=False)
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", fake.token)
+        monkeypatch.setenv("TELEGRAM_API_BASE_URL", fake.root_url)
+        make_office(tmp_path)
+        import subprocess
+        import sys
+
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "bot.cli", "invite", "--data-dir", str(tmp_path), "--unit", "กองคลัง"],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        code = result.stdout.strip().splitlines()[-1]
+        assert f"https://t.me/ita_test_bot?start={code}" in result.stdout
+    finally:
+        await fake.stop()

@@ -100,7 +100,12 @@ def test_rounds_without_monitored_measures_plan_nothing() -> None:
     assert plan_round("o", ReminderPolicy(), WorkCalendar(), get_round(2569, 3), only12, units, people, []) is None
 
 
-async def test_completed_round_sends_text_and_documents_to_heads(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pooled", [False, True], ids=["thread", "process-pool"])
+async def test_completed_round_sends_text_and_documents_to_heads(tmp_path: Path, pooled: bool) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) if pooled else None
     repo = TinyRepository(tmp_path / "data")
     repo.save_org(Organization("o", "อบต.ทดสอบ"))
     repo.save_unit(Unit("u1", "o", "สำนักปลัด"))
@@ -118,7 +123,9 @@ async def test_completed_round_sends_text_and_documents_to_heads(tmp_path: Path)
 
     assert await run_due(repo, clock, Rec(), retry_delays=()) == []  # after hours: waits
     clock.set(at("2025-11-04T08:30"))
-    records = await run_due(repo, clock, Rec(), retry_delays=())
+    records = await run_due(repo, clock, Rec(), retry_delays=(), executor=pool)
+    if pool is not None:
+        pool.shutdown()
     assert [(r.kind, r.recipient) for r in records] == [(KIND_COMPLETE, "h")]
     reply = got[0][1]
     assert "ครบแล้ว" in reply.text and "จัดทำคู่มือแล้วเสร็จ" in reply.text  # type: ignore[attr-defined]

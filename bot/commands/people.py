@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from datetime import datetime
 
@@ -64,11 +65,31 @@ def _invite(args: argparse.Namespace) -> int:
     expires = thai_date(datetime.fromisoformat(invite.expires_at).date(), "arabic")
     print(f"รหัสเชิญ ({args.role}, {', '.join(args.unit) or 'ทั้งหน่วยงาน'}) ใช้ได้ครั้งเดียว หมดอายุ {expires}")
     print(f"ให้ผู้รับพิมพ์ในแชต: /start {invite.code}")
-    bot_name = load_settings().telegram_bot_username
+    bot_name = _bot_username()
     if bot_name:
         print(f"Telegram: {deep_link(bot_name, invite.code)}")
     print(invite.code)
     return 0
+
+
+def _bot_username() -> str:
+    """TELEGRAM_BOT_USERNAME, else ask the Bot API (getMe) when a token is set; "" when neither works."""
+    settings = load_settings()
+    if settings.telegram_bot_username or not settings.telegram_token:
+        return settings.telegram_bot_username
+    from telegram import Bot
+
+    async def ask() -> str:
+        root = settings.telegram_api_base_url.rstrip("/")
+        base_url = f"{root}/bot" if root else "https://api.telegram.org/bot"
+        async with Bot(settings.telegram_token, base_url=base_url) as bot:
+            return bot.username or ""
+
+    try:
+        return asyncio.run(asyncio.wait_for(ask(), timeout=10))
+    except Exception:  # offline or a bad token: the code alone still works
+        print("(ไม่สามารถถามชื่อบอตจาก Telegram ได้ จึงไม่แสดงลิงก์ t.me)", file=sys.stderr)
+        return ""
 
 
 def _officers_args(p: argparse.ArgumentParser) -> None:
