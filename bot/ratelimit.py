@@ -88,11 +88,15 @@ class ChatRateLimiter(BaseRateLimiter[int]):
             self._chats[key] = lane
         return lane
 
-    def reserve(self, chat_id: object | None) -> float:
+    def reserve(self, chat_id: object | None, per_chat: bool = True) -> float:
         """Book the earliest slot for a send to chat_id; return the delay to wait before sending."""
         now = self._now()
         if chat_id is None:
             return 0.0
+        if not per_chat:  # an edit of a keyboard just pressed: only the bot-wide limit applies
+            at = self.overall.earliest(now)
+            self.overall.reserve(at)
+            return max(0.0, at - now)
         lane = self._lane(chat_id)
         at = self.overall.earliest(lane.earliest(now))
         lane.reserve(at)
@@ -120,7 +124,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         chat_id = data.get("chat_id")
         attempt = 0
         while True:
-            delay = self.reserve(chat_id)
+            delay = self.reserve(chat_id, per_chat=not endpoint.startswith("editMessage"))
             if delay > 0:
                 await self._sleep(delay)
             try:

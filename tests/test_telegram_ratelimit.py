@@ -107,3 +107,18 @@ async def test_429_beyond_max_retries_is_raised():
     with pytest.raises(RetryAfter):
         await lim.process_request(always_busy, (), {}, "sendMessage", {"chat_id": 7}, None)
     assert calls == 3
+
+
+async def test_editing_a_pressed_keyboard_does_not_wait_for_the_chat_slot():
+    clock = FakeTime()
+    lim = limiter(clock)
+    start, times = clock.t, []
+
+    async def callback() -> bool:
+        times.append(round(clock.t - start, 3))
+        return True
+
+    for endpoint in ("sendMessage", "sendMessage", "sendMessage", "editMessageReplyMarkup", "sendMessage"):
+        await lim.process_request(callback, (), {}, endpoint, {"chat_id": 7}, None)
+    # the burst of three, then the edit only waits for the bot-wide 30/s; the next message for its second
+    assert times == pytest.approx([0, 1 / 30, 2 / 30, 3 / 30, 1], abs=1e-3)
