@@ -26,8 +26,8 @@ from typing import Any
 from bot.config import Settings
 from bot.runner import telegram_adapter
 from bot.wiring import build_services
+from domain.events import Button, Reply
 from handlers.engine import REPORT_BUTTON
-from handlers.events import Button, Reply
 from storage.clock import FixedClock
 
 from .fake_bot_api import FakeBotAPI

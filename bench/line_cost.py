@@ -23,8 +23,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from handlers.events import Reply
-from scheduler.fiscal import fiscal_year_bounds, rounds_of
+from domain.events import Reply
+from domain.fiscal import fiscal_year_bounds, rounds_of
 from scheduler.reminders import run_due
 from scheduler.workdays import WorkCalendar
 from storage.clock import BANGKOK, FixedClock

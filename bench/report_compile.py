@@ -24,11 +24,11 @@ from typing import Any
 
 from PIL import Image
 
+from domain.fiscal import get_round
 from report.chart import render_chart
 from report.compile import compile_round
 from report.docx import render_docx
 from report.xlsx import render_xlsx
-from scheduler.fiscal import get_round
 from storage.clock import BANGKOK
 from storage.evidence import EvidenceStore
 from storage.models import ROUNDS, Evidence, Measure, Organization, ReportEntry, Unit, new_id, now_iso

@@ -20,9 +20,9 @@ from typing import Any
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
 
+from domain.events import Incoming, Reply
+from domain.fiscal import get_round
 from handlers.engine import Engine
-from handlers.events import Incoming, Reply
-from scheduler.fiscal import get_round
 from storage.atomic import AtomicJSONStorage
 from storage.clock import BANGKOK
 from storage.evidence import EvidenceStore

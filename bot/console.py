@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from domain.events import Attachment, Button, Incoming, Reply
 from handlers.engine import Engine
-from handlers.events import Attachment, Button, Incoming, Reply
 
 __all__ = ["ConsoleAdapter", "render_reply"]
 

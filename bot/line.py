@@ -49,7 +49,7 @@ from bot.line_state import PushQuota, SeenEvents
 from bot.links import DownloadLinks, load_link_secret
 from bot.outbox import Outbox
 from bot.wiring import Services
-from handlers.events import Attachment, Incoming, Reply
+from domain.events import Attachment, Incoming, Reply
 from storage.clock import Clock
 from storage.models import Officer
 from storage.repository import Repository

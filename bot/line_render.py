@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.links import DownloadLink, DownloadLinks, LinkError
-from handlers.events import Button, OutFile, Reply
-from scheduler.fiscal import thai_short_date
+from domain.events import Button, OutFile, Reply
+from domain.fiscal import thai_short_date
 
 __all__ = ["LABEL_MAX", "MESSAGES_PER_CALL", "TEXTS", "render_replies", "render_reply", "shorten_label", "split_text"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
-from handlers.events import Reply
+from domain.events import Reply
 from storage.models import Officer
 
 __all__ = ["OfficerNotifier", "Outbox", "Sender", "split_recipient"]

@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
-from handlers.events import Reply
+from domain.events import Reply
 from scheduler.reminders import Notifier, remind_now
 from scheduler.service import ReminderService
 from storage.models import Officer

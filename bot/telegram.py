@@ -27,7 +27,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.events import Incoming, Reply
+from domain.events import Incoming, Reply
 from storage.clock import BANGKOK
 
 from .outbox import Outbox, split_recipient

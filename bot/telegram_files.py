@@ -15,7 +15,7 @@ from typing import Any
 from telegram import Message
 from telegram.error import BadRequest
 
-from handlers.events import Attachment, Incoming
+from domain.events import Attachment, Incoming
 
 __all__ = ["AlbumBuffer", "download_attachment", "file_of"]
 

@@ -8,7 +8,7 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import NetworkError, TelegramError
 
-from handlers.events import Button, OutFile, Reply
+from domain.events import Button, OutFile, Reply
 
 __all__ = ["MAX_CALLBACK_BYTES", "MAX_MESSAGE", "keyboard", "render_reply", "split_text"]
 

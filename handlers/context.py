@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from report.compile import latest_entries
+from domain.events import Button, Incoming, Reply
+from domain.status import latest_entries
 from storage.clock import Clock
 from storage.evidence import EvidenceStore
 from storage.models import Measure, Officer, Organization, ReportEntry, Unit
 from storage.repository import Repository
 
-from .events import Button, Incoming, Reply
 from .texts import t
 
 __all__ = [

@@ -7,13 +7,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from domain.events import Incoming, Reply
 from storage.clock import Clock
 from storage.evidence import EvidenceStore
 from storage.repository import Repository
 
 from . import import_flow, office, report_flow, report_list  # noqa: F401  (register commands, actions, steps)
 from .context import ACTIONS, COMMANDS, STEPS, Ctx
-from .events import Incoming, Reply
 from .report_flow import prompt_for, start_report
 from .services import InviteError, identity_key, is_admin, is_head, redeem_invite, set_identity_active
 from .texts import t

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from domain.events import Reply
+
 from .context import Ctx, action
-from .events import Reply
 from .services import is_admin, round_context
 
 __all__ = ["offer_import", "PLAN_SUFFIXES"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from domain.events import OutFile, Reply
+from domain.fiscal import round_label, thai_short_date
 from report.compile import compile_round
-from scheduler.fiscal import round_label, thai_short_date
 from storage.models import ROLES
 
 from .context import Ctx, action, command
-from .events import OutFile, Reply
 from .report_flow import prompt_for
 from .report_list import start_report
 from .services import (

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from scheduler.fiscal import to_arabic_digits
+from domain.fiscal import to_arabic_digits
 from storage.clock import Clock
 from storage.models import ROUNDS, Measure, Organization, Unit, new_id, now_iso, to_dict
 from storage.repository import Repository

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from scheduler.fiscal import to_arabic_digits
+from domain.fiscal import to_arabic_digits
 from storage.models import ROUNDS
 
 from .units import split_responsible

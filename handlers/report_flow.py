@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from report.compile import responsible_units
-from scheduler.fiscal import thai_short_date
+from domain.events import Button, Reply
+from domain.fiscal import thai_short_date
+from domain.ownership import responsible_units
 from storage.evidence import EvidenceError
 from storage.models import STATUS_DONE, STATUS_NOT_DONE, Evidence, Measure, from_dict, to_dict
 
 from .context import MAX_TEXT, Ctx, action, command, step
-from .events import Button, Reply
 from .report_list import mine, round_text, short, start_report
 from .services import save_report, units_for_measure
 

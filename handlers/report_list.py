@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from scheduler.fiscal import get_round, round_label, thai_short_date
+from domain.events import Reply
+from domain.fiscal import get_round, round_label, thai_short_date
 from storage.models import Measure
 
 from .context import Ctx, action, command
-from .events import Reply
 from .services import measures_for, round_context, units_for_measure
 
 __all__ = ["start_report", "list_page", "mine", "short", "round_text", "PAGE_SIZE", "LABEL_MAX"]

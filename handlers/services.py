@@ -6,8 +6,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from report.compile import latest_entries, responsible_units
-from scheduler.fiscal import Round, current_round, fiscal_year_of, get_round
+from domain.fiscal import Round, current_round, fiscal_year_of, get_round
+from domain.ownership import responsible_units
+from domain.status import latest_entries
 from storage.clock import Clock
 from storage.models import (
     ROLES,

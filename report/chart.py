@@ -16,8 +16,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.font_manager import FontProperties  # noqa: E402
 
-from scheduler.fiscal import digits as dg  # noqa: E402
-from scheduler.fiscal import round_label  # noqa: E402
+from domain.fiscal import digits as dg  # noqa: E402
+from domain.fiscal import round_label  # noqa: E402
 
 from .compile import RoundReport  # noqa: E402
 from .fonts import sarabun_path  # noqa: E402

@@ -6,7 +6,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from scheduler.fiscal import Round, get_round
+from domain.fiscal import Round, get_round
+from domain.ownership import responsible_units
+from domain.status import latest_entries
 from storage.models import STATUS_DONE, Measure, Organization, ReportEntry, Unit
 from storage.repository import Repository
 
@@ -78,25 +80,6 @@ class RoundReport:
             for unit in row.units:
                 out.setdefault(unit.name, Counter())[answered.get(unit.id, NOT_REPORTED)] += 1
         return {k: v for k, v in out.items() if v}
-
-
-def latest_entries(entries: list[ReportEntry]) -> dict[tuple[str, str], ReportEntry]:
-    """Newest revision per (measure, unit)."""
-    latest: dict[tuple[str, str], ReportEntry] = {}
-    for e in entries:
-        key = (e.measure_id, e.unit_id)
-        old = latest.get(key)
-        if old is None or (e.created_at, e.revision) >= (old.created_at, old.revision):
-            latest[key] = e
-    return latest
-
-
-def responsible_units(measure: Measure, units: list[Unit]) -> list[Unit]:
-    """The units that must answer for a measure."""
-    if measure.all_units:
-        return list(units)
-    by_id = {u.id: u for u in units}
-    return [by_id[i] for i in measure.unit_ids if i in by_id]
 
 
 def _status(answers: list[UnitAnswer]) -> str:

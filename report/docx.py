@@ -20,8 +20,8 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 from PIL import Image, ImageOps
 
-from scheduler.fiscal import digits as dg
-from scheduler.fiscal import round_label, thai_short_date
+from domain.fiscal import digits as dg
+from domain.fiscal import round_label, thai_short_date
 from storage.evidence import EvidenceStore
 from storage.models import STATUS_DONE, STATUS_NOT_DONE, Evidence
 

@@ -6,8 +6,8 @@ import re
 from collections import Counter
 from datetime import date, datetime
 
-from scheduler.fiscal import digits as dg
-from scheduler.fiscal import round_label, thai_date, thai_short_date
+from domain.fiscal import digits as dg
+from domain.fiscal import round_label, thai_date, thai_short_date
 from storage.evidence import EvidenceStore
 from storage.models import STATUS_DONE, STATUS_NOT_DONE, Evidence, Organization, ReportEntry
 

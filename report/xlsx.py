@@ -11,8 +11,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from scheduler.fiscal import digits as dg
-from scheduler.fiscal import thai_short_date
+from domain.fiscal import digits as dg
+from domain.fiscal import thai_short_date
 from storage.evidence import EvidenceStore
 from storage.models import ReportEntry
 

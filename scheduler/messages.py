@@ -11,8 +11,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from handlers.events import Button, OutFile, Reply
-from scheduler.fiscal import round_label, thai_date
+from domain.events import Button, OutFile, Reply
+from domain.fiscal import round_label, thai_date
 from storage.models import Officer
 from storage.repository import Repository
 

@@ -28,8 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from report.compile import responsible_units
-from scheduler.fiscal import Round, rounds_of
+from domain.fiscal import Round, rounds_of
+from domain.ownership import responsible_units
 from storage.models import Measure, Officer, ReportEntry, Unit
 
 from .policy import ReminderPolicy

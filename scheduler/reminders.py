@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from handlers.events import Reply
-from scheduler.fiscal import current_round, fiscal_year_of, get_round
+from domain.events import Reply
+from domain.fiscal import current_round, fiscal_year_of, get_round
 from storage.clock import BANGKOK, Clock
 from storage.models import Officer, SendRecord, now_iso
 from storage.repository import Repository

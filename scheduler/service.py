@@ -22,7 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from scheduler.fiscal import fiscal_year_of
+from domain.fiscal import fiscal_year_of
 from storage.clock import BANGKOK, Clock
 from storage.models import SendRecord
 from storage.repository import Repository

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from domain.events import Attachment, Button, Incoming, Reply
 from handlers.engine import Engine
-from handlers.events import Attachment, Button, Incoming, Reply
 from handlers.services import create_invite
 from storage.clock import BANGKOK, FixedClock
 from storage.evidence import EvidenceStore

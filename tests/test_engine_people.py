@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from handlers.events import Incoming
+from domain.events import Incoming
 from storage.models import Organization, Unit
 from tests.factory import make_office
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from scheduler.fiscal import (
+from domain.fiscal import (
     current_round,
     fiscal_year_bounds,
     fiscal_year_of,

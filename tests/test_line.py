@@ -252,7 +252,7 @@ async def test_slow_work_pushes_instead_of_using_a_stale_token(world: World) -> 
 
 async def test_push_retry_keeps_its_retry_key_and_counts_once(world: World) -> None:
     world.api.push_failures = [500]
-    from handlers.events import Reply
+    from domain.events import Reply
 
     assert await world.adapter.push(OFFICER, [Reply("ทดสอบ")]) is True
     attempts = [c for c in world.api.calls if c.path == "/v2/bot/message/push"]
@@ -298,7 +298,7 @@ async def test_push_cap_stops_pushes_and_tells_the_admin_once(tmp_path: Path) ->
 
 async def test_line_says_monthly_limit_reached(world: World) -> None:
     world.api.quota_limit = 0
-    from handlers.events import Reply
+    from domain.events import Reply
 
     assert await world.adapter.push(OFFICER, [Reply("ทดสอบ")]) is False
     assert not world.adapter.quota.allows()  # LINE's 429 closes the local gate too
@@ -313,7 +313,7 @@ async def test_quota_sync_adopts_lines_figures(world: World) -> None:
 async def test_unfollow_stops_pushes(world: World) -> None:
     await world.register(OFFICER, "officer", "กองคลัง", name="สมหญิง")
     await world.send(world.hooks.unfollow(OFFICER))
-    from handlers.events import Reply
+    from domain.events import Reply
 
     assert await world.adapter.push(OFFICER, [Reply("เตือน")]) is False
     assert world.api.pushes == []
@@ -347,7 +347,7 @@ async def test_download_link_expired_or_altered_gets_403(world: World, tmp_path:
 
 
 async def test_outbox_pushes_reach_line_users(world: World) -> None:
-    from handlers.events import Reply
+    from domain.events import Reply
 
     assert world.adapter.outbox is not None
     delivered = await world.adapter.outbox.deliver(Reply("ถึงกำหนดรายงาน รอบ 6 เดือน", recipient=f"line:{OFFICER}"))
@@ -357,7 +357,7 @@ async def test_outbox_pushes_reach_line_users(world: World) -> None:
 
 
 async def test_admin_with_telegram_hears_quota_news_there_for_free(tmp_path: Path) -> None:
-    from handlers.events import Reply
+    from domain.events import Reply
     from storage.models import Identity
 
     w = await build_world(tmp_path, push_limit=3)

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from bot.line import LineAdapter, add_line_routes
-from handlers.events import Button, Incoming, Reply
+from domain.events import Button, Incoming, Reply
 from storage.clock import FixedClock
 from tests.fakes.line_api import FakeLineAPI, WebhookBuilder
 

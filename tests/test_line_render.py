@@ -15,7 +15,7 @@ from linebot.v3.messaging import Message
 from bot.line_render import render_replies, shorten_label
 from bot.line_state import PushQuota, SeenEvents
 from bot.links import DownloadLinks, LinkError, load_link_secret
-from handlers.events import Button, OutFile, Reply
+from domain.events import Button, OutFile, Reply
 from storage.clock import BANGKOK, FixedClock
 
 LONG_TITLE = "ส่งเสริมการเปิดเผยข้อมูลการจัดซื้อจัดจ้างและการใช้จ่ายงบประมาณประจำปีผ่านเว็บไซต์ของหน่วยงาน"

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 from report.docx import render_docx
 from report.render import to_pdf
 from tests.report_fixtures import LONG_ANSWER, build, thai_url, typical
+from tests.tools import require_tool
 
 
 def _pdf_text(pdf: Path) -> str:
-    assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is required: .ci/run installs it"
-    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True)
+    tool = require_tool("pdftotext", package="poppler-utils")
+    done = subprocess.run([tool, "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True)
     return " ".join(done.stdout.split())
 
 
 def test_docx_converts_to_pdf_with_thai_title_and_measure_text(tmp_path: Path) -> None:
-    assert shutil.which("soffice") or shutil.which("libreoffice"), "LibreOffice is required: .ci/run installs it"
+    require_tool("soffice", "libreoffice", package="libreoffice-writer-nogui")
+    require_tool("pdftotext", package="poppler-utils")
     fx = typical(build())
     fx.answer(4, "กองช่าง", "done", LONG_ANSWER[:1500], "สำเร็จ 🎉", evidence=[fx.link(thai_url)])
     docx_path = render_docx(fx.compile(), tmp_path / "report.docx", fx.store)

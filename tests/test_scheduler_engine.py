@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from bench.line_cost import build_office
+from domain.events import Incoming, Reply
 from handlers.engine import Engine
-from handlers.events import Incoming, Reply
 from scheduler.reminders import run_due
 from storage.clock import BANGKOK, FixedClock
 from storage.evidence import EvidenceStore

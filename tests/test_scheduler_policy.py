@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.fiscal import get_round
+from domain.fiscal import get_round
 from scheduler.messages import MAX_ITEMS, MessageBuilder
 from scheduler.planner import KIND_COMPLETE, plan_round, round_slots
 from scheduler.policy import PolicyError, ReminderPolicy, load_policy

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench.line_cost import build_office
-from handlers.events import Reply
+from domain.events import Reply
 from scheduler.reminders import failed_sends, remind_now, run_due
 from scheduler.service import REDERIVE_JOB, ReminderService
 from storage.clock import BANGKOK, FixedClock

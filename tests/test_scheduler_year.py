@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from handlers.events import Reply
+from domain.events import Reply
 from scheduler.reminders import run_due
 from scheduler.workdays import WorkCalendar
 from storage.clock import BANGKOK, FixedClock

@@ -14,7 +14,7 @@ from bot.ratelimit import ChatRateLimiter
 from bot.telegram import TelegramAdapter, deep_link
 from bot.telegram_render import split_text
 from bot.web import TELEGRAM_SECRET_HEADER, WebServer
-from handlers.events import Button, Incoming, OutFile, Reply
+from domain.events import Button, Incoming, OutFile, Reply
 from storage.models import Identity, Officer
 from tests.fakes.telegram_api import FakeTelegramAPI
 

@@ -9,7 +9,7 @@ from bot.config import make_clock, resolve_data_dir
 from bot.console import ConsoleAdapter
 from bot.reminders import console_remind_port
 from bot.wiring import Services, build_services
-from scheduler.fiscal import fiscal_year_of, thai_date
+from domain.fiscal import fiscal_year_of, thai_date
 from storage.models import Identity, Officer, Organization, new_id
 
 from . import Command

@@ -9,8 +9,8 @@ from datetime import datetime
 
 from bot.config import load_settings, make_clock, resolve_data_dir
 from bot.telegram import deep_link
+from domain.fiscal import thai_date
 from handlers.services import create_invite, deactivate_officer, find_org
-from scheduler.fiscal import thai_date
 from storage.models import ROLES
 from storage.tinydb_repo import TinyRepository
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import make_clock, resolve_data_dir
+from domain.fiscal import fiscal_year_of
 from handlers.plan_import import (
     MAX_IMPORT_BYTES,
     TEMPLATE_HEADERS,
@@ -23,7 +24,6 @@ from handlers.plan_import import (
     resolve_org,
 )
 from handlers.samples import TEMPLATES, template_plan
-from scheduler.fiscal import fiscal_year_of
 from storage.tinydb_repo import TinyRepository
 
 from . import Command

@@ -8,8 +8,8 @@ from datetime import date, datetime, time
 
 from pythainlp.util import thai_strftime
 
-from handlers.events import Reply
-from scheduler.fiscal import fiscal_year_bounds, fiscal_year_of, round_label, rounds_of
+from domain.events import Reply
+from domain.fiscal import fiscal_year_bounds, fiscal_year_of, round_label, rounds_of
 from scheduler.messages import head_digest, officer_reminder
 from scheduler.planner import (
     KIND_COMPLETE,

@@ -8,13 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.config import make_clock, resolve_data_dir
+from domain.fiscal import current_round, fiscal_year_of
 from report.chart import render_chart
 from report.compile import RoundReport, compile_round
 from report.docx import render_docx
 from report.render import base_name
 from report.text import summary_text
 from report.xlsx import render_xlsx
-from scheduler.fiscal import current_round, fiscal_year_of
 from storage.evidence import EvidenceStore
 from storage.models import ROUNDS, Unit
 
