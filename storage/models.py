@@ -63,6 +63,7 @@ class Unit:
     org_id: str
     name: str
     aliases: list[str] = field(default_factory=list)
+    parent_id: str = ""  # a section (งานพัสดุ) names the division it sits in (กองคลัง)
 
 
 @dataclass
@@ -126,6 +127,10 @@ class Measure:
     monitoring: str = ""
     responsible_text: str = ""
     components: str = ""
+    indicator_no: str = ""  # "1", "9.1", "10.2": the ITA indicator or OIT sub-indicator number
+    indicator_name: str = ""  # "การปฏิบัติหน้าที่"
+    oit_code: str = ""  # "o1" … "o43" for OIT checklist items
+    component_list: list[str] = field(default_factory=list)  # required components (องค์ประกอบด้านข้อมูล)
 
     def monitored_in(self, round_no: int) -> bool:
         """True when the plan asks for a report of this measure in that round."""
@@ -170,6 +175,8 @@ class ReportEntry:
     officer_name: str = ""
     created_at: str = ""
     revision: int = 1
+    suggestion: str = ""  # ข้อเสนอแนะ (asked in the 12-month round)
+    confirmed_from: int = 0  # "ยังเป็นเหมือนเดิม": the earlier round whose answer this one repeats
 
 
 @dataclass
