@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from dotenv import load_dotenv
 
-from storage.clock import Clock, ShiftedClock, SystemClock
+from storage.clock import Clock, FixedClock, ShiftedClock, SystemClock
 
 __all__ = ["Settings", "load_settings", "make_clock", "resolve_data_dir"]
 
@@ -19,10 +19,12 @@ def resolve_data_dir(arg: str | None) -> Path:
     return Path(arg or os.environ.get("ITABOT_DATA_DIR") or "data").expanduser()
 
 
-def make_clock(today: str | date | None) -> Clock:
-    """--today YYYY-MM-DD pins the date; otherwise the real clock."""
+def make_clock(today: str | date | datetime | None) -> Clock:
+    """--today YYYY-MM-DD pins the date (real time of day); --now (a datetime) pins the moment."""
     if today is None:
         return SystemClock()
+    if isinstance(today, datetime):
+        return FixedClock(today)
     day = today if isinstance(today, date) else date.fromisoformat(today)
     return ShiftedClock(day)
 
