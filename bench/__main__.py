@@ -43,6 +43,7 @@ GOALS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "report_compile.ratio_10x": ("≤ 12", lambda v: v <= 12),
     "memory.peak_rss_mb": ("< 300", lambda v: v < 300),
     "line_cost.busiest_month_pushes": ("≤ 300", lambda v: v <= 300),
+    "evidence_reuse.lookup_ms_p99": ("< 20", lambda v: v < 20),
 }
 
 
@@ -110,6 +111,12 @@ def _line_cost(quick: bool, work_dir: str | None) -> dict[str, Any]:
     return out
 
 
+def _evidence_reuse(quick: bool, work_dir: str | None) -> dict[str, Any]:
+    from . import evidence_reuse
+
+    return evidence_reuse.run(stored=2_000, lookups=200) if quick else evidence_reuse.run()
+
+
 BENCHMARKS: dict[str, Callable[[bool, str | None], dict[str, Any]]] = {
     "storage_growth": _storage_growth,
     "telegram_throughput": _telegram_throughput,
@@ -117,6 +124,7 @@ BENCHMARKS: dict[str, Callable[[bool, str | None], dict[str, Any]]] = {
     "report_compile": _report_compile,
     "memory": _memory,
     "line_cost": _line_cost,
+    "evidence_reuse": _evidence_reuse,
 }
 
 

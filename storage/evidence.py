@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .atomic import atomic_write_bytes
+from .evidence_meta import content_date, photo_phash
 from .models import Evidence, new_id
 
 __all__ = [
@@ -82,6 +83,7 @@ class EvidenceStore:
         elif not path.exists():
             atomic_write_bytes(path, data)
         kind = "photo" if mime in IMAGE_MIMES else "file"
+        made = content_date(data, mime)
         return Evidence(
             id=new_id("e"),
             kind=kind,
@@ -91,6 +93,8 @@ class EvidenceStore:
             size=len(data),
             uploader_id=uploader_id,
             created_at=created_at,
+            taken_on=made.isoformat() if made else "",
+            phash=photo_phash(data) if kind == "photo" else "",
         )
 
     def read(self, sha256: str) -> bytes | None:

@@ -154,6 +154,9 @@ class Evidence:
     size: int = 0
     uploader_id: str = ""
     created_at: str = ""
+    note: str = ""  # what the officer wrote with it (caption, the words around a link)
+    taken_on: str = ""  # ISO date the content was made: a photo's EXIF date, a PDF's creation date
+    phash: str = ""  # perceptual hash of a photo (hex), to notice the same picture used again
 
 
 @dataclass

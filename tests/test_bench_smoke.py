@@ -63,3 +63,12 @@ def test_main_writes_results_and_table(tmp_path: Path, capsys: pytest.CaptureFix
 def test_main_rejects_unknown_benchmark(tmp_path: Path) -> None:
     assert bench_main.main(["--only", "nonsense", "--out", str(tmp_path / "r.json")]) == 2
     assert not (tmp_path / "r.json").exists()
+
+
+def test_evidence_reuse_tiny_finds_every_near_copy() -> None:
+    from bench import evidence_reuse
+
+    out = evidence_reuse.run(stored=500, lookups=40)
+    assert out["near_copies_found"] == "20/20"
+    assert out["unrelated_flagged"] == 0
+    assert out["evidence_reuse.lookup_ms_p99"] > 0

@@ -1,0 +1,135 @@
+"""Evidence links checked once in the background: status, final address and page title.
+
+A user must not be able to make the server probe its own network, so every address a name resolves to
+(and every redirect's) is checked first and private, loopback, link-local, reserved and multicast ones
+are refused before any connection; the connection then goes to the checked address only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import ipaddress
+import re
+import socket
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+__all__ = ["LinkCheck", "LinkChecker", "PrivateAddress", "is_public_address"]
+
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
+_MAX_BODY = 256 * 1024
+_MAX_REDIRECTS = 5
+
+
+class PrivateAddress(ValueError):
+    """The link points into a private or local network."""
+
+
+def is_public_address(ip: str) -> bool:
+    """True only for globally routable unicast addresses."""
+    try:
+        addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    return addr.is_global and not (addr.is_multicast or addr.is_reserved or addr.is_loopback or addr.is_link_local)
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    """What one check found; ok is False for an HTTP error, a refused address or no answer."""
+
+    url: str
+    ok: bool
+    status: int = 0
+    final_url: str = ""
+    title: str = ""
+    error: str = ""
+    checked_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """For storing beside the office's settings."""
+        return asdict(self)
+
+
+class _PublicOnlyResolver(AbstractResolver):
+    """Resolves like the system, then drops every non-public address (refusing when none is left)."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self._allow_private = allow_private
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        loop = asyncio.get_running_loop()
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, family=family)
+        out: list[ResolveResult] = []
+        for fam, _, proto, _, sockaddr in infos:
+            ip = str(sockaddr[0])
+            if self._allow_private or is_public_address(ip):
+                out.append(ResolveResult(hostname=host, host=ip, port=int(sockaddr[1]), family=fam, proto=proto,
+                                         flags=socket.AI_NUMERICHOST))
+        if not out:
+            raise PrivateAddress(host)
+        return out
+
+    async def close(self) -> None:
+        return None
+
+
+def _literal_guard(url: str, allow_private: bool) -> None:
+    """Refuse a literal private address (and non-http schemes) without touching the network."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PrivateAddress(url)
+    host = parts.hostname
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        local = host == "localhost" or host.endswith((".localhost", ".local", ".internal"))
+        if local and not allow_private:
+            raise PrivateAddress(host) from None
+        return
+    if not allow_private and not is_public_address(host):
+        raise PrivateAddress(host)
+
+
+class LinkChecker:
+    """Checks links with timeouts, a body cap and the private-address guard on every hop."""
+
+    def __init__(self, timeout: float = 10.0, allow_private: bool = False) -> None:
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._allow_private = allow_private  # tests only: their server is on 127.0.0.1
+
+    async def check(self, url: str, checked_at: str = "") -> LinkCheck:
+        """Follow up to five redirects (each one guarded) and read the page title."""
+        connector = aiohttp.TCPConnector(resolver=_PublicOnlyResolver(self._allow_private), limit=4)
+        current = url
+        try:
+            async with aiohttp.ClientSession(timeout=self._timeout, connector=connector) as session:
+                for _ in range(_MAX_REDIRECTS + 1):
+                    _literal_guard(current, self._allow_private)
+                    async with session.get(current, allow_redirects=False, headers={"User-Agent": "itabot-linkcheck"}) as resp:
+                        if resp.status in (301, 302, 303, 307, 308) and resp.headers.get("Location"):
+                            current = urljoin(current, resp.headers["Location"])
+                            continue
+                        body = await resp.content.read(_MAX_BODY)
+                        return LinkCheck(url, resp.status < 400, resp.status, current, _title(body), "", checked_at)
+                return LinkCheck(url, False, 0, current, "", "too many redirects", checked_at)
+        except PrivateAddress:
+            return LinkCheck(url, False, 0, current, "", "private address refused", checked_at)
+        except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
+            return LinkCheck(url, False, 0, current, "", type(exc).__name__, checked_at)
+
+
+def _title(body: bytes) -> str:
+    match = _TITLE.search(body)
+    if not match:
+        return ""
+    raw = match.group(1)[:1000]
+    text = raw.decode("utf-8", errors="replace")
+    return " ".join(html.unescape(text).split())[:200]
