@@ -1,0 +1,301 @@
+"""PostgreSQL repository: the TinyDB repository's semantics for hosts that serve thousands of offices.
+
+Every method is one short transaction on a pooled connection (autocommit for single statements, an
+explicit transaction where one logical change takes several). Records live as typed key columns plus
+the whole dataclass as JSONB, so fields other modules add to storage/models.py need no migration.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from psycopg import Connection
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from .factory import StoreUnavailable, redact_url
+from .models import (
+    Invite,
+    Measure,
+    Officer,
+    Organization,
+    ReportEntry,
+    SendRecord,
+    Unit,
+    from_dict,
+    to_dict,
+)
+from .pg_schema import check_schema
+
+__all__ = ["PgRepository"]
+
+T = TypeVar("T")
+
+
+def _clean(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL characters: drop them rather than fail a user's save."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _doc(obj: Any) -> Jsonb:
+    """A dataclass as the JSONB `data` column."""
+    return Jsonb(_clean(to_dict(obj)))
+
+
+def _key(value: str) -> str:
+    """A key column's value (typed columns reject NUL as the JSON does)."""
+    return _clean(str(value))
+
+
+class PgRepository:
+    """Repository on PostgreSQL through a psycopg connection pool (see storage/migrations for the schema)."""
+
+    def __init__(self, pool: ConnectionPool[Connection[Any]]) -> None:
+        self.pool = pool
+
+    @classmethod
+    def open(cls, conninfo: str, min_size: int = 1, max_size: int = 8, timeout: float = 10.0) -> PgRepository:
+        """Connect, and refuse a database whose schema is not this release's (before anything is written)."""
+        pool: ConnectionPool[Connection[Any]] = ConnectionPool(
+            conninfo, min_size=min_size, max_size=max_size, open=False, name="itabot",
+            kwargs={"autocommit": True}, timeout=timeout,
+        )
+        try:
+            pool.open(wait=True, timeout=timeout)
+        except PoolTimeout as exc:
+            pool.close()
+            raise StoreUnavailable(
+                f"ติดต่อฐานข้อมูลไม่ได้ / cannot reach the database {redact_url(conninfo)} within {timeout:g} s"
+            ) from exc
+        try:
+            with pool.connection() as conn:
+                check_schema(conn)
+        except BaseException:
+            pool.close()
+            raise
+        return cls(pool)
+
+    # ----- helpers ----------------------------------------------------------------------------
+    def _all(self, query: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
+        with self.pool.connection() as conn:
+            return conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+
+    def _first(self, query: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> tuple[Any, ...] | None:
+        with self.pool.connection() as conn:
+            return conn.execute(query, params).fetchone()  # type: ignore[arg-type]
+
+    def _run(self, query: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(query, params)  # type: ignore[arg-type]
+
+    def _records(self, cls: type[T], query: str, params: tuple[Any, ...] | dict[str, Any]) -> list[T]:
+        return [from_dict(cls, row[0]) for row in self._all(query, params)]
+
+    def _record(self, cls: type[T], query: str, params: tuple[Any, ...] | dict[str, Any]) -> T | None:
+        row = self._first(query, params)
+        return from_dict(cls, row[0]) if row else None
+
+    # ----- organizations ----------------------------------------------------------------------
+    def list_orgs(self) -> list[Organization]:
+        """Every hosted organization, oldest first."""
+        return self._records(Organization, "SELECT data FROM orgs ORDER BY seq", ())
+
+    def get_org(self, org_id: str) -> Organization | None:
+        """One organization by id."""
+        return self._record(Organization, "SELECT data FROM orgs WHERE id = %s", (org_id,))
+
+    def save_org(self, org: Organization) -> None:
+        """Create or update an organization."""
+        self._run(
+            "INSERT INTO orgs (id, data) VALUES (%s, %s) ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data",
+            (_key(org.id), _doc(org)),
+        )
+
+    # ----- units ------------------------------------------------------------------------------
+    def list_units(self, org_id: str) -> list[Unit]:
+        """Units of an organization in creation order."""
+        return self._records(Unit, "SELECT data FROM units WHERE org_id = %s ORDER BY seq", (org_id,))
+
+    def save_unit(self, unit: Unit) -> None:
+        """Create or update a unit."""
+        self._run(
+            "INSERT INTO units (org_id, id, data) VALUES (%s, %s, %s) "
+            "ON CONFLICT (org_id, id) DO UPDATE SET data = EXCLUDED.data",
+            (_key(unit.org_id), _key(unit.id), _doc(unit)),
+        )
+
+    # ----- officers ---------------------------------------------------------------------------
+    def list_officers(self, org_id: str) -> list[Officer]:
+        """People of an organization."""
+        return self._records(Officer, "SELECT data FROM officers WHERE org_id = %s ORDER BY seq", (org_id,))
+
+    def get_officer(self, org_id: str, officer_id: str) -> Officer | None:
+        """One person by id."""
+        return self._record(Officer, "SELECT data FROM officers WHERE org_id = %s AND id = %s", (org_id, officer_id))
+
+    def save_officer(self, officer: Officer) -> None:
+        """Create or update a person."""
+        self._run(
+            "INSERT INTO officers (org_id, id, data) VALUES (%s, %s, %s) "
+            "ON CONFLICT (org_id, id) DO UPDATE SET data = EXCLUDED.data",
+            (_key(officer.org_id), _key(officer.id), _doc(officer)),
+        )
+
+    def find_identity(self, platform: str, user_id: str) -> tuple[str, str] | None:
+        """Which organization and officer a chat account belongs to (every event asks: primary key)."""
+        row = self._first(
+            "SELECT org_id, officer_id FROM identities WHERE platform = %s AND user_id = %s",
+            (platform, _key(user_id)),
+        )
+        return (row[0], row[1]) if row else None
+
+    def link_identity(self, platform: str, user_id: str, org_id: str, officer_id: str) -> None:
+        """Point a chat account at an officer (replacing an earlier link)."""
+        self._run(
+            "INSERT INTO identities (platform, user_id, org_id, officer_id) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (platform, user_id) DO UPDATE SET org_id = EXCLUDED.org_id, officer_id = EXCLUDED.officer_id",
+            (_key(platform), _key(user_id), _key(org_id), _key(officer_id)),
+        )
+
+    # ----- invites ----------------------------------------------------------------------------
+    def get_invite(self, code: str) -> Invite | None:
+        """An invite by its code."""
+        return self._record(Invite, "SELECT data FROM invites WHERE code = %s", (code,))
+
+    def save_invite(self, invite: Invite) -> None:
+        """Create or update an invite."""
+        self._run(
+            "INSERT INTO invites (code, org_id, used_by, data) VALUES (%s, %s, %s, %s) ON CONFLICT (code) "
+            "DO UPDATE SET org_id = EXCLUDED.org_id, used_by = EXCLUDED.used_by, data = EXCLUDED.data",
+            (_key(invite.code), _key(invite.org_id), _key(invite.used_by), _doc(invite)),
+        )
+
+    def claim_invite(self, code: str, officer_id: str, used_at: str) -> Invite | None:
+        """Mark a free invite used by officer_id; None when unknown or already used (one redeemer wins)."""
+        return self._record(
+            Invite,
+            "UPDATE invites SET used_by = %(by)s, "
+            "data = data || jsonb_build_object('used_by', %(by)s::text, 'used_at', %(at)s::text) "
+            "WHERE code = %(code)s AND used_by = '' RETURNING data",
+            {"by": _key(officer_id), "at": _key(used_at), "code": code},
+        )
+
+    # ----- plans ------------------------------------------------------------------------------
+    def fiscal_years(self, org_id: str) -> list[int]:
+        """Fiscal years that have a plan."""
+        rows = self._all("SELECT DISTINCT fiscal_year FROM measures WHERE org_id = %s ORDER BY 1", (org_id,))
+        return [int(r[0]) for r in rows]
+
+    def list_measures(self, org_id: str, fiscal_year: int) -> list[Measure]:
+        """The plan's measures in plan order."""
+        measures = self._records(
+            Measure, "SELECT data FROM measures WHERE org_id = %s AND fiscal_year = %s", (org_id, int(fiscal_year))
+        )
+        return sorted(measures, key=lambda m: (m.no, m.id))
+
+    def save_measures(self, org_id: str, fiscal_year: int, measures: list[Measure]) -> None:
+        """Replace the plan's measures in one transaction: readers see the old plan or the new, never half."""
+        rows = [(_key(org_id), int(fiscal_year), _key(m.id), _doc(m)) for m in measures]
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("DELETE FROM measures WHERE org_id = %s AND fiscal_year = %s", (org_id, int(fiscal_year)))
+            with conn.cursor() as cur:
+                cur.executemany("INSERT INTO measures (org_id, fiscal_year, id, data) VALUES (%s, %s, %s, %s)", rows)
+
+    # ----- reports ----------------------------------------------------------------------------
+    def add_report(self, entry: ReportEntry) -> ReportEntry:
+        """Append a revision; its number follows the unit's earlier answers for that measure/round."""
+        key = (_key(entry.org_id), int(entry.fiscal_year), _key(entry.measure_id), int(entry.round), _key(entry.unit_id))
+        where = "org_id = %s AND fiscal_year = %s AND measure_id = %s AND round = %s AND unit_id = %s"
+        with self.pool.connection() as conn, conn.transaction():
+            # concurrent savers of one (measure, round, unit) queue here; the count below then sees the winner
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(concat_ws(chr(31), %s::text, %s::text, %s::text, %s::text, %s::text), 0))",
+                key,
+            )
+            row = conn.execute(f"SELECT count(*) FROM reports WHERE {where}", key).fetchone()  # type: ignore[arg-type]
+            entry.revision = int(row[0] if row else 0) + 1
+            conn.execute(
+                "INSERT INTO reports (org_id, fiscal_year, measure_id, round, unit_id, revision, id, data) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (*key, entry.revision, _key(entry.id), _doc(entry)),
+            )
+        return entry
+
+    def list_reports(
+        self, org_id: str, fiscal_year: int, round_no: int | None = None, measure_id: str | None = None
+    ) -> list[ReportEntry]:
+        """Every revision, oldest first, optionally for one round and/or measure."""
+        return self._records(
+            ReportEntry,
+            "SELECT data FROM reports WHERE org_id = %(org)s AND fiscal_year = %(fy)s "
+            "AND (%(round)s::integer IS NULL OR round = %(round)s) "
+            "AND (%(measure)s::text IS NULL OR measure_id = %(measure)s) ORDER BY seq",
+            {"org": org_id, "fy": int(fiscal_year), "round": round_no, "measure": measure_id},
+        )
+
+    # ----- conversation state -----------------------------------------------------------------
+    def get_state(self, org_id: str, key: str) -> dict[str, Any] | None:
+        """Where a chat account is in a conversation."""
+        row = self._first("SELECT state FROM states WHERE org_id = %s AND key = %s", (org_id, key))
+        return row[0] if row else None
+
+    def set_state(self, org_id: str, key: str, state: dict[str, Any] | None) -> None:
+        """Store (or with None, forget) a chat account's conversation state."""
+        if state is None:
+            self._run("DELETE FROM states WHERE org_id = %s AND key = %s", (org_id, key))
+            return
+        self._run(
+            "INSERT INTO states (org_id, key, state) VALUES (%s, %s, %s) "
+            "ON CONFLICT (org_id, key) DO UPDATE SET state = EXCLUDED.state, updated_at = now()",
+            (_key(org_id), _key(key), Jsonb(_clean(state))),
+        )
+
+    # ----- send log and settings ---------------------------------------------------------------
+    def get_send(self, org_id: str, fiscal_year: int, key: str) -> SendRecord | None:
+        """A logged send by its idempotency key."""
+        return self._record(
+            SendRecord,
+            "SELECT data FROM sends WHERE org_id = %s AND fiscal_year = %s AND key = %s",
+            (org_id, int(fiscal_year), key),
+        )
+
+    def log_send(self, record: SendRecord) -> None:
+        """Record (or update) a send attempt."""
+        self._run(
+            "INSERT INTO sends (org_id, fiscal_year, key, data) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (org_id, fiscal_year, key) DO UPDATE SET data = EXCLUDED.data",
+            (_key(record.org_id), int(record.fiscal_year), _key(record.key), _doc(record)),
+        )
+
+    def list_sends(self, org_id: str, fiscal_year: int) -> list[SendRecord]:
+        """The year's send log."""
+        return self._records(
+            SendRecord, "SELECT data FROM sends WHERE org_id = %s AND fiscal_year = %s ORDER BY seq", (org_id, int(fiscal_year))
+        )
+
+    def get_setting(self, org_id: str, key: str, default: Any = None) -> Any:
+        """A small per-organization setting (policy overrides, counters)."""
+        row = self._first("SELECT value FROM settings WHERE org_id = %s AND key = %s", (org_id, key))
+        return row[0] if row else default
+
+    def set_setting(self, org_id: str, key: str, value: Any) -> None:
+        """Store a per-organization setting."""
+        self._run(
+            "INSERT INTO settings (org_id, key, value) VALUES (%s, %s, %s) "
+            "ON CONFLICT (org_id, key) DO UPDATE SET value = EXCLUDED.value",
+            (_key(org_id), _key(key), Jsonb(_clean(value))),
+        )
+
+    # ----- maintenance ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the pool's connections."""
+        self.pool.close()
+
+    def __repr__(self) -> str:
+        return f"PgRepository({redact_url(self.pool.conninfo)})"

@@ -1,0 +1,153 @@
+"""A throwaway PostgreSQL cluster for tests: initdb in a temp dir, a unix socket there, no TCP, no Docker.
+
+Started once per test session; each test gets a fresh database copied from a migrated template.
+PostgreSQL refuses to run as root, so under root (CI) the server runs as `nobody` through setpriv.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.tools import require_tool
+
+__all__ = ["PgCluster", "pg_bin_dir", "pg_cluster", "pg_url", "start_cluster"]
+
+TEMPLATE = "itabot_template"
+_SUPERUSER = "itabot"
+
+
+def pg_bin_dir() -> Path:
+    """Where initdb/pg_ctl are: on PATH, else Debian's /usr/lib/postgresql/<version>/bin; else skip/fail."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    if debian:
+        return debian[-1].parent
+    require_tool("initdb", package="postgresql")  # skips on a bare machine, fails under ITABOT_REQUIRE_TOOLS=1
+    raise AssertionError("unreachable")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class PgCluster:
+    """A running server: its directory (data, log, socket) and port, owned by `owner` when we are root."""
+
+    root: Path
+    bin_dir: Path
+    port: int
+    owner: pwd.struct_passwd | None
+    _names: Iterator[int] = field(default_factory=itertools.count)
+
+    def _cmd(self, *args: str) -> list[str]:
+        if self.owner is None:
+            return list(args)
+        drop = ["setpriv", f"--reuid={self.owner.pw_uid}", f"--regid={self.owner.pw_gid}", "--clear-groups", "--"]
+        return [*drop, *args]
+
+    def run(self, tool: str, *args: str) -> None:
+        """Run a server tool as the cluster's owner; its output lands in the failure message."""
+        env = {**os.environ, "LC_ALL": "C", "TZ": "UTC"}
+        proc = subprocess.run(
+            self._cmd(str(self.bin_dir / tool), *args), capture_output=True, text=True, env=env, cwd=self.root
+        )
+        if proc.returncode != 0:
+            log = (self.root / "server.log").read_text(errors="replace") if (self.root / "server.log").exists() else ""
+            raise RuntimeError(f"{tool} failed ({proc.returncode}): {proc.stdout}{proc.stderr}\n{log[-3000:]}")
+
+    def url(self, dbname: str = "postgres") -> str:
+        """A libpq URL to one database over the cluster's unix socket."""
+        return f"postgresql://{_SUPERUSER}@/{dbname}?host={self.root}&port={self.port}"
+
+    def admin(self, sql: str) -> None:
+        """Run one statement (CREATE/DROP DATABASE) on the maintenance database."""
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(sql.encode())
+
+    def new_database(self, template: str = TEMPLATE) -> str:
+        """A fresh database (a copy of the migrated template, or of template0 for an empty one)."""
+        name = f"t{os.getpid()}_{next(self._names)}"
+        self.admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        return name
+
+    def drop_database(self, name: str) -> None:
+        """Drop a test's database (closing leftover connections)."""
+        self.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def stop(self) -> None:
+        """Stop the server and remove its directory."""
+        try:
+            self.run("pg_ctl", "stop", "-D", str(self.root / "data"), "-m", "immediate", "-w")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_cluster() -> PgCluster:
+    """initdb + pg_ctl start in a new temp dir; the template database is migrated to this release."""
+    bin_dir = pg_bin_dir()
+    root = Path(tempfile.mkdtemp(prefix="itabot-pg-"))
+    owner = pwd.getpwnam("nobody") if os.geteuid() == 0 else None
+    if owner is not None:
+        os.chown(root, owner.pw_uid, owner.pw_gid)
+    cluster = PgCluster(root, bin_dir, _free_port(), owner)
+    try:
+        data = str(root / "data")
+        cluster.run("initdb", "-D", data, "-U", _SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync")
+        options = (
+            f"-p {cluster.port} -k {root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c shared_buffers=16MB -c max_connections=80"
+        )
+        cluster.run("pg_ctl", "start", "-D", data, "-l", str(root / "server.log"), "-o", options, "-w", "-t", "60")
+        _make_template(cluster)
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
+def _make_template(cluster: PgCluster) -> None:
+    import psycopg
+
+    from storage.pg_schema import migrate
+
+    cluster.admin(f'CREATE DATABASE "{TEMPLATE}"')
+    with psycopg.connect(cluster.url(TEMPLATE), autocommit=True) as conn:
+        migrate(conn)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """One PostgreSQL server for the whole session."""
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
+    """A fresh, migrated database for one test."""
+    name = pg_cluster.new_database()
+    try:
+        yield pg_cluster.url(name)
+    finally:
+        pg_cluster.drop_database(name)
