@@ -1,7 +1,8 @@
 """`itabot` command line: discovers subcommands in bot.commands and runs one, never with a traceback.
 
 Exit codes: 0 done, 1 the command could not do it (bad file, permissions, full disk …), 2 usage (bad
-options), 3 damaged data (a database file that does not parse; nothing was changed), 130 interrupted.
+options), 3 damaged data (a database file that does not parse; nothing was changed) or a store that
+cannot be used (PostgreSQL unreachable, or its schema not this release's), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from storage.atomic import StoreCorrupted
+from storage.factory import StoreUnavailable
 
 from . import commands
 from .commands import Command
@@ -156,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"itabot {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except StoreCorrupted as exc:
+    except (StoreCorrupted, StoreUnavailable) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_DAMAGED
     except KeyboardInterrupt:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from handlers.engine import Engine
 from storage.clock import Clock
 from storage.evidence import DEFAULT_MAX_BYTES, EvidenceStore
-from storage.tinydb_repo import TinyRepository
+from storage.factory import Store, open_repository
 
 __all__ = ["Services", "build_services"]
 
@@ -17,7 +18,7 @@ __all__ = ["Services", "build_services"]
 class Services:
     """Everything an entry point needs, built once and passed down."""
 
-    repo: TinyRepository
+    repo: Store
     evidence: EvidenceStore
     clock: Clock
     engine: Engine
@@ -26,7 +27,7 @@ class Services:
 
 def build_services(data_dir: Path | None, clock: Clock, max_file_bytes: int = DEFAULT_MAX_BYTES) -> Services:
     """Open the data directory (None: in memory) and wire the engine to it."""
-    repo = TinyRepository(data_dir)
+    repo = open_repository(data_dir, os.environ.get("ITABOT_DATABASE_URL"))  # PostgreSQL when set
     evidence = EvidenceStore(data_dir / "evidence" if data_dir else None, max_bytes=max_file_bytes)
     exports = data_dir / "exports" if data_dir else None
     engine = Engine(repo, evidence, clock, exports_dir=exports)

@@ -298,4 +298,5 @@ class PgRepository:
         self.pool.close()
 
     def __repr__(self) -> str:
-        return f"PgRepository({redact_url(self.pool.conninfo)})"
+        conninfo = self.pool.conninfo
+        return f"PgRepository({redact_url(conninfo) if isinstance(conninfo, str) else self.pool.name})"

@@ -8,9 +8,18 @@ from importlib import resources
 
 import psycopg
 
-from .factory import StoreUnavailable
+from .factory import StoreUnavailable, pool_options, redact_url
 
-__all__ = ["LATEST", "Migration", "SchemaMismatch", "check_schema", "current_version", "migrate", "migrations"]
+__all__ = [
+    "LATEST",
+    "Migration",
+    "SchemaMismatch",
+    "check_schema",
+    "connect",
+    "current_version",
+    "migrate",
+    "migrations",
+]
 
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _LOCK_KEY = 0x17AB07  # advisory lock: two `itabot migrate` at once apply each migration once
@@ -49,6 +58,17 @@ def migrations() -> list[Migration]:
 
 
 LATEST = len(migrations())
+
+
+def connect(url: str, timeout: int = 10) -> psycopg.Connection:
+    """One autocommit connection for maintenance (itabot's pool options are dropped from the URL)."""
+    conninfo, _, _ = pool_options(url)
+    try:
+        return psycopg.connect(conninfo, autocommit=True, connect_timeout=timeout)
+    except psycopg.OperationalError as exc:
+        raise StoreUnavailable(
+            f"ติดต่อฐานข้อมูลไม่ได้ / cannot reach the database {redact_url(url)}: {str(exc).strip()}"
+        ) from exc
 
 
 def current_version(conn: psycopg.Connection) -> int:

@@ -1,0 +1,114 @@
+"""Durable inbox on PostgreSQL: webhook events stored once, handed to workers one chat at a time.
+
+A worker owns a chat by locking its `inbox_chats` row (FOR UPDATE SKIP LOCKED: other workers pass it
+by) and leasing it until `claimed_until`; while the lease runs no other worker gets that chat's events,
+so per-chat order holds across workers. A worker that dies loses the lease and the events are claimed
+again (at least once: handlers make a repeat harmless, as the send log does for reminders).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg import Connection
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from .pg_repo import _clean
+
+__all__ = ["InboxRecord", "PgInbox"]
+
+_COLUMNS = "id, platform, event_id, chat_key, payload, state, received_at"
+
+
+@dataclass(frozen=True)
+class InboxRecord:
+    """One received event as stored."""
+
+    id: int
+    platform: str
+    event_id: str
+    chat_key: str
+    payload: dict[str, Any]
+    state: str
+    received_at: datetime
+
+
+class PgInbox:
+    """The inbox table: append (deduplicated), claim per chat, mark done, list what is still open."""
+
+    def __init__(self, pool: ConnectionPool[Connection[Any]], lease_seconds: float = 60.0, worker: str = "") -> None:
+        self.pool = pool
+        self.lease_seconds = lease_seconds
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+
+    def append(self, platform: str, event_id: str, chat_key: str, payload: dict[str, Any]) -> bool:
+        """Store an event; False when that (platform, event id) was stored before (a redelivery)."""
+        with self.pool.connection() as conn, conn.transaction():
+            row = conn.execute(
+                "INSERT INTO inbox (platform, event_id, chat_key, payload) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (platform, event_id) DO NOTHING RETURNING id",
+                (_clean(platform), _clean(event_id), _clean(chat_key), Jsonb(_clean(payload))),
+            ).fetchone()
+            if row is None:
+                return False
+            conn.execute(
+                "INSERT INTO inbox_chats (chat_key) VALUES (%s) ON CONFLICT (chat_key) DO NOTHING", (_clean(chat_key),)
+            )
+        return True
+
+    def claim(self, limit: int = 100) -> list[InboxRecord]:
+        """Up to `limit` open events, oldest first, from chats no other worker holds; this worker holds them."""
+        with self.pool.connection() as conn, conn.transaction():
+            chats = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT c.chat_key FROM inbox_chats c "
+                    "WHERE (c.claimed_until IS NULL OR c.claimed_until < now()) "
+                    "AND EXISTS (SELECT 1 FROM inbox i WHERE i.chat_key = c.chat_key AND i.state <> 'done') "
+                    "ORDER BY (SELECT min(i.id) FROM inbox i WHERE i.chat_key = c.chat_key AND i.state <> 'done') "
+                    "LIMIT %s FOR UPDATE OF c SKIP LOCKED",
+                    (limit,),
+                ).fetchall()
+            ]
+            if not chats:
+                return []
+            # a new statement sees every event committed for these chats until now, in arrival order
+            rows = conn.execute(
+                f"WITH picked AS (SELECT id FROM inbox WHERE chat_key = ANY(%s) AND state <> 'done' "
+                f"ORDER BY id LIMIT %s) "
+                f"UPDATE inbox i SET state = 'claimed', claimed_at = now() FROM picked p WHERE i.id = p.id "
+                f"RETURNING {', '.join('i.' + c for c in _COLUMNS.split(', '))}",
+                (chats, limit),
+            ).fetchall()
+            held = sorted({r[3] for r in rows})
+            conn.execute(
+                "UPDATE inbox_chats SET claimed_by = %s, claimed_until = now() + make_interval(secs => %s) "
+                "WHERE chat_key = ANY(%s)",
+                (self.worker, self.lease_seconds, held),
+            )
+        return sorted((InboxRecord(*r) for r in rows), key=lambda r: r.id)
+
+    def mark_done(self, record_id: int) -> None:
+        """An event is handled; the chat is released once none of its claimed events is left."""
+        with self.pool.connection() as conn, conn.transaction():
+            row = conn.execute(
+                "UPDATE inbox SET state = 'done', done_at = now() WHERE id = %s RETURNING chat_key", (record_id,)
+            ).fetchone()
+            if row is None:
+                return
+            conn.execute(
+                "UPDATE inbox_chats SET claimed_by = '', claimed_until = NULL WHERE chat_key = %s "
+                "AND NOT EXISTS (SELECT 1 FROM inbox WHERE chat_key = %s AND state = 'claimed')",
+                (row[0], row[0]),
+            )
+
+    def pending(self) -> list[InboxRecord]:
+        """Every event not yet done (pending or claimed), oldest first: the inbox's depth and backlog."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM inbox WHERE state <> 'done' ORDER BY id").fetchall()
+        return [InboxRecord(*r) for r in rows]
