@@ -1,0 +1,136 @@
+"""The durable inbox on PostgreSQL: a redelivered event is stored once, and a chat's events go to one
+worker at a time, in order, even with several workers claiming at once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from storage.pg_inbox import InboxRecord, PgInbox
+from storage.pg_repo import PgRepository
+
+
+@pytest.fixture
+def repo(pg_url: str) -> Iterator[PgRepository]:
+    """A repository (and its pool) on an empty, migrated database."""
+    opened = PgRepository.open(pg_url)
+    yield opened
+    opened.close()
+
+
+def _events(records: list[InboxRecord]) -> list[str]:
+    return [r.event_id for r in records]
+
+
+def test_a_redelivered_event_is_stored_once(repo: PgRepository) -> None:
+    inbox = PgInbox(repo.pool)
+    assert inbox.append("line", "ev-1", "line:U1", {"text": "สวัสดี", "n": 1}) is True
+    assert inbox.append("line", "ev-1", "line:U1", {"text": "again"}) is False
+    assert inbox.append("telegram", "ev-1", "telegram:7", {"text": "hi"}) is True  # ids are per platform
+    pending = inbox.pending()
+    assert [(r.platform, r.event_id, r.chat_key, r.state) for r in pending] == [
+        ("line", "ev-1", "line:U1", "pending"),
+        ("telegram", "ev-1", "telegram:7", "pending"),
+    ]
+    assert pending[0].payload == {"text": "สวัสดี", "n": 1}  # the first delivery is the one kept
+
+
+def test_a_chat_belongs_to_one_worker_until_its_events_are_done(repo: PgRepository) -> None:
+    one, two = PgInbox(repo.pool, worker="w1"), PgInbox(repo.pool, worker="w2")
+    for event, chat in (("a1", "A"), ("b1", "B"), ("a2", "A")):
+        inbox_append(one, event, chat)
+    first = one.claim(limit=1)
+    assert _events(first) == ["a1"]
+    assert _events(two.claim(limit=10)) == ["b1"]  # chat A is held by w1, though a2 waits
+    inbox_append(one, "a3", "A")
+    assert two.claim(limit=10) == [] and one.claim(limit=10) == []  # both chats are held
+    one.mark_done(first[0].id)
+    assert _events(two.claim(limit=10)) == ["a2", "a3"]  # released with nothing in flight: next owner, in order
+    assert [r.state for r in one.pending()] == ["claimed", "claimed", "claimed"]
+    assert {r.event_id for r in one.pending()} == {"b1", "a2", "a3"}
+
+
+def inbox_append(inbox: PgInbox, event: str, chat: str) -> None:
+    """Append an event named after itself."""
+    assert inbox.append("telegram", event, chat, {"event": event})
+
+
+def test_claim_skips_a_chat_another_worker_is_locking(repo: PgRepository, pg_url: str) -> None:
+    inbox = PgInbox(repo.pool)
+    inbox_append(inbox, "a1", "A")
+    inbox_append(inbox, "b1", "B")
+    got: list[InboxRecord] = []
+    with psycopg.connect(pg_url) as other:  # another worker in the middle of claiming chat A
+        other.execute("SELECT 1 FROM inbox_chats WHERE chat_key = 'A' FOR UPDATE")
+        claimer = threading.Thread(target=lambda: got.extend(inbox.claim(limit=10)))
+        claimer.start()
+        claimer.join(timeout=30)
+        finished = not claimer.is_alive()
+        other.rollback()
+    claimer.join()
+    assert finished, "claim waited for the other worker's lock instead of skipping the chat"
+    assert _events(got) == ["b1"]
+    assert _events(inbox.claim(limit=10)) == ["a1"]
+
+
+def test_a_dead_workers_chat_is_claimed_again_after_its_lease(repo: PgRepository) -> None:
+    dead, alive = PgInbox(repo.pool, worker="dead"), PgInbox(repo.pool, worker="alive")
+    inbox_append(dead, "a1", "A")
+    assert _events(dead.claim()) == ["a1"]
+    assert alive.claim() == []
+    with repo.pool.connection() as conn:  # the lease runs out (no sleeping in tests)
+        conn.execute("UPDATE inbox_chats SET claimed_until = now() - interval '1 second' WHERE chat_key = 'A'")
+    again = alive.claim()
+    assert _events(again) == ["a1"]
+    alive.mark_done(again[0].id)
+    assert alive.pending() == [] and alive.claim() == []
+
+
+def test_many_workers_handle_each_event_once_and_each_chat_in_order(repo: PgRepository) -> None:
+    chats, per_chat, workers = 8, 12, 4
+    writer = PgInbox(repo.pool)
+    handled: dict[str, list[int]] = defaultdict(list)
+    busy: set[str] = set()
+    guard = threading.Lock()
+    problems: list[str] = []
+    appended = threading.Event()
+
+    def append_all() -> None:
+        for n in range(per_chat):  # interleaved chats, each chat's events in order
+            for c in range(chats):
+                writer.append("line", f"c{c}-{n}", f"c{c}", {"n": n})
+        appended.set()
+
+    def work(name: str) -> None:
+        inbox = PgInbox(repo.pool, worker=name)
+        while True:
+            batch = inbox.claim(limit=5)
+            if not batch:
+                if appended.is_set() and not inbox.pending():
+                    return
+                time.sleep(0.01)
+                continue
+            chats_in_batch = set(dict.fromkeys(r.chat_key for r in batch))
+            with guard:
+                problems.extend(f"{name} got {c} while another worker had it" for c in chats_in_batch & busy)
+                busy.update(chats_in_batch)
+            for record in batch:
+                handled[record.chat_key].append(record.payload["n"])
+                time.sleep(0.001)  # widen the window a second owner would show up in
+            with guard:
+                busy.difference_update(chats_in_batch)  # before the database releases the chats
+            for record in batch:
+                inbox.mark_done(record.id)
+
+    threads = [threading.Thread(target=append_all)] + [threading.Thread(target=work, args=(f"w{i}",)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert problems == []
+    assert dict(handled) == {f"c{c}": list(range(per_chat)) for c in range(chats)}  # once each, in order
