@@ -224,3 +224,23 @@ def test_a_chat_is_served_from_postgresql_across_a_restart(
     assert invite is not None and invite.used_by and services.repo.find_identity("telegram", "501") == ("o1", invite.used_by)
     assert not (tmp_path / "registry.json").exists() and not (tmp_path / "orgs").exists()
     services.repo.close()
+
+
+def test_the_admin_commands_work_on_the_hosted_database(
+    repo: PgRepository, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ITABOT_DATABASE_URL", pg_url)
+    monkeypatch.chdir(tmp_path)
+    repo.save_org(Organization(id="o1", name="อบต.ทดสอบ"))
+    repo.save_unit(Unit(id="u1", org_id="o1", name="กองคลัง"))
+    data = ["--data-dir", str(tmp_path)]
+    assert cli(["import", "--template", "oit-2566", "--fiscal-year", "2569", "--yes", *data]) == 0
+    assert cli(["invite", "--unit", "กองคลัง", "--name", "สมชาย", *data]) == 0
+    code = capsys.readouterr().out.strip().splitlines()[-1]
+    invite = repo.get_invite(code)
+    assert invite is not None and invite.name == "สมชาย" and invite.unit_ids == ["u1"]
+    measures = repo.list_measures("o1", 2569)
+    assert len(measures) == 43
+    assert cli(["plan", "--fiscal-year", "2569", *data]) == 0
+    assert measures[-1].title[:30] in capsys.readouterr().out
+    assert not (tmp_path / "registry.json").exists() and not (tmp_path / "orgs").exists()

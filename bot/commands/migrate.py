@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 
-from bot.config import load_settings
+from bot.store import database_url
 
 from . import Command
 
-__all__ = ["COMMAND", "database_url"]
-
-
-def database_url(arg: str | None) -> str:
-    """--database-url, else ITABOT_DATABASE_URL (from the environment or .env)."""
-    load_settings()  # reads .env into the environment, as `itabot run` does
-    return arg or os.environ.get("ITABOT_DATABASE_URL", "")
+__all__ = ["COMMAND"]
 
 
 def _add(p: argparse.ArgumentParser) -> None:

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 from bot.config import make_clock, resolve_data_dir
+from bot.store import open_store
 from handlers.services import find_org
+from storage.factory import Store
 from storage.models import Organization, new_id
 from storage.repository import Repository
-from storage.tinydb_repo import TinyRepository
 
 from . import Command
 
@@ -26,13 +27,13 @@ FIELDS: tuple[tuple[str, str, str], ...] = (  # attribute, option, Thai label
 )
 
 
-def open_repo(data_dir_arg: str | None) -> TinyRepository | None:
+def open_repo(data_dir_arg: str | None) -> Store | None:
     """The data directory's repository, or None (with a Thai message) when the folder does not exist."""
     data_dir: Path = resolve_data_dir(data_dir_arg)
     if not data_dir.is_dir():
         print(f"ไม่พบโฟลเดอร์ข้อมูล {data_dir} (ระบุด้วย --data-dir)", file=sys.stderr)
         return None
-    return TinyRepository(data_dir)
+    return open_store(data_dir)
 
 
 def pick_org(repo: Repository, name: str | None) -> Organization | None:

@@ -8,18 +8,19 @@ import sys
 from datetime import datetime
 
 from bot.config import load_settings, make_clock, resolve_data_dir
+from bot.store import open_store
 from bot.telegram import deep_link
 from domain.fiscal import thai_date
 from handlers.services import create_invite, deactivate_officer, find_org
+from storage.factory import Store
 from storage.models import ROLES
-from storage.tinydb_repo import TinyRepository
 
 from . import Command
 
 __all__ = ["COMMANDS"]
 
 
-def _org_or_fail(repo: TinyRepository, name: str | None) -> str | None:
+def _org_or_fail(repo: Store, name: str | None) -> str | None:
     org = find_org(repo, name)
     if org is None:
         orgs = repo.list_orgs()
@@ -42,7 +43,7 @@ def _invite_args(p: argparse.ArgumentParser) -> None:
 
 
 def _invite(args: argparse.Namespace) -> int:
-    repo = TinyRepository(resolve_data_dir(args.data_dir))
+    repo = open_store(resolve_data_dir(args.data_dir))
     org_id = _org_or_fail(repo, args.org)
     if org_id is None:
         return 2
@@ -98,7 +99,7 @@ def _officers_args(p: argparse.ArgumentParser) -> None:
 
 
 def _officers(args: argparse.Namespace) -> int:
-    repo = TinyRepository(resolve_data_dir(args.data_dir))
+    repo = open_store(resolve_data_dir(args.data_dir))
     org_id = _org_or_fail(repo, args.org)
     if org_id is None:
         return 2

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import make_clock, resolve_data_dir
+from bot.store import open_store
 from domain.fiscal import fiscal_year_of
 from handlers.plan_import import (
     MAX_IMPORT_BYTES,
@@ -24,7 +25,6 @@ from handlers.plan_import import (
     resolve_org,
 )
 from handlers.samples import TEMPLATES, template_plan
-from storage.tinydb_repo import TinyRepository
 
 from . import Command
 
@@ -78,7 +78,7 @@ def _run_import(args: argparse.Namespace) -> int:
     except PlanImportError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    repo = TinyRepository(resolve_data_dir(args.data_dir))
+    repo = open_store(resolve_data_dir(args.data_dir))
     try:
         org = resolve_org(repo, args.org)
         changes = apply_plan(repo, org.id, fiscal_year, parsed, dry_run=True) if org else None
@@ -125,7 +125,7 @@ def _measure_json(measure: Any, unit_names: dict[str, str]) -> dict[str, Any]:
 
 def _run_plan(args: argparse.Namespace) -> int:
     """Print the plan of a fiscal year as text or JSON."""
-    repo = TinyRepository(resolve_data_dir(args.data_dir))
+    repo = open_store(resolve_data_dir(args.data_dir))
     try:
         fiscal_year = _fiscal_year(args)
         org = resolve_org(repo, args.org)

@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 
 from pythainlp.util import thai_strftime
 
+from bot.store import open_store
 from domain.events import Reply
 from domain.fiscal import fiscal_year_bounds, fiscal_year_of, round_label, rounds_of
 from scheduler.messages import head_digest, officer_reminder
@@ -27,7 +28,6 @@ from scheduler.workdays import WorkCalendar
 from storage.clock import BANGKOK, FixedClock
 from storage.models import Officer, Organization
 from storage.repository import Repository
-from storage.tinydb_repo import TinyRepository
 
 from ..config import make_clock, resolve_data_dir
 from . import Command
@@ -112,7 +112,7 @@ def run_schedule(args: argparse.Namespace) -> int:
     clock = make_clock(args.today)
     today = clock.today()
     fiscal_year = args.fiscal_year or fiscal_year_of(today)
-    repo = TinyRepository(resolve_data_dir(args.data_dir))
+    repo = open_store(resolve_data_dir(args.data_dir))
     orgs = _orgs(repo, args.org)
     if not orgs:
         print("ไม่พบหน่วยงาน" + (f" “{args.org}”" if args.org else " — ยังไม่มีหน่วยงานในโฟลเดอร์ข้อมูลนี้"))
@@ -177,7 +177,7 @@ def run_remind(args: argparse.Namespace) -> int:
     if now is None:
         print(f"เวลาไม่ถูกต้อง: {args.time} (ใช้รูปแบบ HH:MM)")
         return 2
-    repo = TinyRepository(resolve_data_dir(args.data_dir))
+    repo = open_store(resolve_data_dir(args.data_dir))
     orgs = _orgs(repo, args.org)
     if not orgs:
         print("ไม่พบหน่วยงาน")

@@ -1,0 +1,25 @@
+"""The store an entry point opens: PostgreSQL when ITABOT_DATABASE_URL is set, else TinyDB files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from storage.factory import Store, open_repository
+
+from .config import load_settings
+
+__all__ = ["DATABASE_URL_ENV", "database_url", "open_store"]
+
+DATABASE_URL_ENV = "ITABOT_DATABASE_URL"
+
+
+def database_url(arg: str | None = None) -> str:
+    """--database-url when given, else ITABOT_DATABASE_URL (the environment, or .env as `itabot run` reads it)."""
+    load_settings()
+    return arg or os.environ.get(DATABASE_URL_ENV, "")
+
+
+def open_store(data_dir: Path | None) -> Store:
+    """The repository CLI commands work on: the same store `itabot run` serves from."""
+    return open_repository(data_dir, database_url())
