@@ -273,6 +273,25 @@ class PgRepository:
             (_key(record.org_id), int(record.fiscal_year), _key(record.key), _doc(record)),
         )
 
+    def claim_send(self, record: SendRecord, lease_seconds: float = 300.0) -> bool:
+        """Log a send as this worker's before sending it: True when the key was free or its claim expired.
+
+        Several workers may plan the same reminder; exactly one gets True. A claim still "sending" after
+        its lease (the worker died mid-batch) is handed to the next claimer; a finished one never is.
+        """
+        row = self._first(
+            "INSERT INTO sends (org_id, fiscal_year, key, data, claimed_until) "
+            "VALUES (%(org)s, %(fy)s, %(key)s, %(data)s, now() + make_interval(secs => %(lease)s)) "
+            "ON CONFLICT (org_id, fiscal_year, key) DO UPDATE "
+            "SET data = EXCLUDED.data, claimed_until = EXCLUDED.claimed_until "
+            "WHERE sends.data->>'result' = 'sending' AND sends.claimed_until < now() RETURNING 1",
+            {
+                "org": _key(record.org_id), "fy": int(record.fiscal_year), "key": _key(record.key),
+                "data": _doc(record), "lease": float(lease_seconds),
+            },
+        )
+        return row is not None
+
     def list_sends(self, org_id: str, fiscal_year: int) -> list[SendRecord]:
         """The year's send log."""
         return self._records(

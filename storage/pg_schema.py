@@ -101,12 +101,12 @@ def check_schema(conn: psycopg.Connection) -> int:
     return version
 
 
-def migrate(conn: psycopg.Connection) -> list[Migration]:
-    """Apply the missing migrations, each in its own transaction; return the ones applied."""
+def migrate(conn: psycopg.Connection, target: int | None = None) -> list[Migration]:
+    """Apply the missing migrations (up to `target`), each in its own transaction; return those applied."""
     if not conn.autocommit:
         raise ValueError("migrate needs an autocommit connection: each migration commits on its own")
     applied: list[Migration] = []
-    for step in migrations():
+    for step in migrations()[:target]:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
             conn.execute(_BOOKKEEPING)

@@ -22,7 +22,7 @@ import pytest
 
 from tests.tools import require_tool
 
-__all__ = ["PgCluster", "pg_bin_dir", "pg_cluster", "pg_url", "start_cluster"]
+__all__ = ["PgCluster", "pg_bin_dir", "pg_cluster", "pg_empty_url", "pg_url", "start_cluster"]
 
 SHARED = "itabot_test"
 _SUPERUSER = "itabot"
@@ -160,3 +160,11 @@ def pg_cluster() -> Iterator[PgCluster]:
 def pg_url(pg_cluster: PgCluster) -> str:
     """A migrated database, empty, for one test."""
     return pg_cluster.emptied()
+
+
+@pytest.fixture
+def pg_empty_url(pg_cluster: PgCluster) -> Iterator[str]:
+    """A new database with no schema at all (for migrations)."""
+    name = pg_cluster.new_database()
+    yield pg_cluster.url(name)
+    pg_cluster.drop_database(name)

@@ -25,7 +25,6 @@ from storage.pg_repo import PgRepository
 from storage.pg_schema import LATEST, SchemaMismatch, connect, migrate
 from storage.tinydb_repo import TinyRepository
 from tests.factory import Chat
-from tests.pg import PgCluster
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,14 +35,6 @@ def repo(pg_url: str) -> Iterator[PgRepository]:
     opened = PgRepository.open(pg_url)
     yield opened
     opened.close()
-
-
-@pytest.fixture
-def empty_url(pg_cluster: PgCluster) -> Iterator[str]:
-    """A database with no schema at all."""
-    name = pg_cluster.new_database()
-    yield pg_cluster.url(name)
-    pg_cluster.drop_database(name)
 
 
 def _wait_for_lock_waiters(url: str, count: int) -> None:
@@ -105,27 +96,27 @@ def test_readers_never_see_half_a_replaced_plan(repo: PgRepository) -> None:
 
 
 # ----- schema version and `itabot migrate` ------------------------------------------------------------
-def test_migrate_brings_an_empty_database_up_once(empty_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_migrate_brings_an_empty_database_up_once(pg_empty_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SchemaMismatch, match="itabot migrate"):
-        PgRepository.open(empty_url)
-    assert cli(["migrate", "--check", "--database-url", empty_url]) == 1
-    assert cli(["migrate", "--database-url", empty_url]) == 0
+        PgRepository.open(pg_empty_url)
+    assert cli(["migrate", "--check", "--database-url", pg_empty_url]) == 1
+    assert cli(["migrate", "--database-url", pg_empty_url]) == 0
     out = capsys.readouterr().out
     assert "0001_initial" in out and f"version {LATEST}" in out
-    assert cli(["migrate", "--database-url", empty_url]) == 0
+    assert cli(["migrate", "--database-url", pg_empty_url]) == 0
     assert "applied" not in capsys.readouterr().out  # nothing left to apply
-    assert cli(["migrate", "--check", "--database-url", empty_url]) == 0
-    opened = PgRepository.open(empty_url)
+    assert cli(["migrate", "--check", "--database-url", pg_empty_url]) == 0
+    opened = PgRepository.open(pg_empty_url)
     opened.save_org(Organization(id="o1", name="อบต.หนึ่ง"))
     assert [o.name for o in opened.list_orgs()] == ["อบต.หนึ่ง"]
     opened.close()
 
 
-def test_two_migrations_at_once_apply_each_step_once(empty_url: str) -> None:
+def test_two_migrations_at_once_apply_each_step_once(pg_empty_url: str) -> None:
     applied: list[int] = []
 
     def run() -> None:
-        with connect(empty_url) as conn:
+        with connect(pg_empty_url) as conn:
             applied.extend(m.version for m in migrate(conn))
 
     threads = [threading.Thread(target=run) for _ in range(3)]
@@ -134,14 +125,14 @@ def test_two_migrations_at_once_apply_each_step_once(empty_url: str) -> None:
     for t in threads:
         t.join()
     assert sorted(applied) == list(range(1, LATEST + 1))
-    with connect(empty_url) as conn:
+    with connect(pg_empty_url) as conn:
         assert conn.execute("SELECT version FROM itabot_schema ORDER BY 1").fetchall() == [(v,) for v in range(1, LATEST + 1)]
 
 
 def test_a_newer_schema_refuses_to_start_with_exit_3(
-    empty_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    pg_empty_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pg_url = empty_url
+    pg_url = pg_empty_url
     with connect(pg_url) as conn:
         migrate(conn)
         conn.execute("INSERT INTO itabot_schema (version, name) VALUES (%s, 'from_the_future')", (LATEST + 1,))

@@ -1,0 +1,123 @@
+"""Several workers on one database: each reminder claimed by exactly one of them, a dead worker's claim
+retried after its lease, a finished send never repeated, and one planner at a time through a lease."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from storage.models import Organization, SendRecord
+from storage.pg_lease import PgLease
+from storage.pg_repo import PgRepository
+from storage.pg_schema import LATEST, connect, migrate
+
+
+@pytest.fixture
+def repo(pg_url: str) -> Iterator[PgRepository]:
+    """A repository on an empty, migrated database."""
+    opened = PgRepository.open(pg_url)
+    yield opened
+    opened.close()
+
+
+def sending(key: str, worker: str) -> SendRecord:
+    """A reminder about to go out, as a worker logs it before sending."""
+    return SendRecord(
+        key=key, org_id="o1", fiscal_year=2569, round=6, kind="officer_first", recipient="p1",
+        due="2026-03-20T09:00:00+07:00", result="sending", attempts=0, detail=worker,
+    )
+
+
+def expire_claims(repo: PgRepository) -> None:
+    """Let every running claim's lease run out (instead of sleeping through it)."""
+    with repo.pool.connection() as conn:
+        conn.execute("UPDATE sends SET claimed_until = now() - interval '1 second' WHERE claimed_until IS NOT NULL")
+
+
+def test_a_send_is_claimed_once_and_a_finished_one_never_again(repo: PgRepository) -> None:
+    assert repo.claim_send(sending("k1", "w1")) is True
+    assert repo.claim_send(sending("k1", "w2")) is False  # w1's claim is running
+    expire_claims(repo)
+    assert repo.claim_send(sending("k1", "w2")) is True  # w1 died mid-send: w2 takes over
+    got = repo.get_send("o1", 2569, "k1")
+    assert got is not None and got.detail == "w2" and got.result == "sending"
+    repo.log_send(SendRecord(**{**got.__dict__, "result": "sent", "attempts": 1}))
+    expire_claims(repo)
+    assert repo.claim_send(sending("k1", "w3")) is False  # done is done, however old
+    assert [(s.key, s.result, s.detail) for s in repo.list_sends("o1", 2569)] == [("k1", "sent", "w2")]
+
+
+def test_a_batch_survives_a_worker_dying_mid_batch_sending_each_reminder_once(repo: PgRepository) -> None:
+    keys = [f"o1:2569:6:officer_first:p{i}" for i in range(150)]
+    sent: list[str] = []
+    guard = threading.Lock()
+
+    def worker(name: str, dies_after: int | None) -> None:
+        claimed = 0
+        for key in keys:
+            if not repo.claim_send(sending(key, name)):
+                continue
+            claimed += 1
+            if dies_after is not None and claimed > dies_after:
+                return  # killed between claiming and sending: the claim is left "sending"
+            with guard:
+                sent.append(key)
+            repo.log_send(SendRecord(**{**sending(key, name).__dict__, "result": "sent", "attempts": 1}))
+
+    threads = [threading.Thread(target=worker, args=("doomed", 20))]
+    threads += [threading.Thread(target=worker, args=(f"w{i}", None)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(sent) == len(keys) - 1  # the doomed worker's last claim is waiting for its lease
+    expire_claims(repo)
+    worker("survivor", None)  # the next tick of a live worker
+    counts = Counter(sent)
+    assert set(counts) == set(keys) and max(counts.values()) == 1
+    assert {s.result for s in repo.list_sends("o1", 2569)} == {"sent"}
+
+
+def test_one_planner_holds_the_lease_and_a_dead_ones_passes_at_once(pg_url: str) -> None:
+    first, second = PgLease(pg_url, "reminders"), PgLease(pg_url, "reminders")
+    other = PgLease(pg_url, "another-job")
+    try:
+        assert first.acquire() is True and first.acquire() is True  # re-acquiring is a no-op
+        assert second.acquire() is False and other.acquire() is True
+        with psycopg.connect(pg_url, autocommit=True) as admin:  # the first worker's machine vanishes
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND "
+                "objid = (hashtextextended('itabot-lease:reminders', 0) & x'ffffffff'::bigint)::oid"
+            )
+        assert first.held() is False
+        assert second.acquire() is True and first.acquire() is False
+        second.release()
+        assert first.acquire() is True
+    finally:
+        for lease in (first, second, other):
+            lease.release()
+
+
+def test_migrating_an_older_database_keeps_its_data(pg_empty_url: str) -> None:
+    empty_url = pg_empty_url
+    with connect(empty_url) as conn:
+        assert [m.version for m in migrate(conn, target=1)] == [1]
+        conn.execute("""INSERT INTO orgs (id, data) VALUES ('o1', '{"id": "o1", "name": "อบต.เก่า"}')""")
+        conn.execute(
+            "INSERT INTO sends (org_id, fiscal_year, key, data) VALUES ('o1', 2569, 'k0', %s::jsonb)",
+            ('{"key": "k0", "org_id": "o1", "fiscal_year": 2569, "round": 6, "kind": "k", '
+             '"recipient": "p1", "due": "", "result": "sent"}',),
+        )
+        assert [m.version for m in migrate(conn)] == list(range(2, LATEST + 1))
+    repo = PgRepository.open(empty_url)
+    try:
+        assert repo.get_org("o1") == Organization(id="o1", name="อบต.เก่า")
+        assert repo.claim_send(sending("k0", "w1")) is False  # sent under the old schema: still sent
+        assert repo.claim_send(sending("k1", "w1")) is True
+    finally:
+        repo.close()
+
