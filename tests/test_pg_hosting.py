@@ -80,8 +80,10 @@ def test_readers_never_see_half_a_replaced_plan(repo: PgRepository) -> None:
     stop = threading.Event()
 
     def read() -> None:
-        while not stop.is_set():
+        while True:  # at least once, however the threads are scheduled
             seen.add(tuple(m.id for m in repo.list_measures("o1", 2569)))
+            if stop.is_set():
+                return
 
     reader = threading.Thread(target=read)
     reader.start()

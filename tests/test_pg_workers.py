@@ -56,6 +56,8 @@ def test_a_batch_survives_a_worker_dying_mid_batch_sending_each_reminder_once(re
     sent: list[str] = []
     guard = threading.Lock()
 
+    doomed_is_dead = threading.Event()
+
     def worker(name: str, dies_after: int | None) -> None:
         claimed = 0
         for key in keys:
@@ -63,13 +65,18 @@ def test_a_batch_survives_a_worker_dying_mid_batch_sending_each_reminder_once(re
                 continue
             claimed += 1
             if dies_after is not None and claimed > dies_after:
+                doomed_is_dead.set()
                 return  # killed between claiming and sending: the claim is left "sending"
             with guard:
                 sent.append(key)
             repo.log_send(SendRecord(**{**sending(key, name).__dict__, "result": "sent", "attempts": 1}))
 
-    threads = [threading.Thread(target=worker, args=("doomed", 20))]
-    threads += [threading.Thread(target=worker, args=(f"w{i}", None)) for i in range(3)]
+    def survivor(name: str) -> None:
+        doomed_is_dead.wait(timeout=60)  # the death is certain; the three survivors then race each other
+        worker(name, None)
+
+    threads = [threading.Thread(target=worker, args=("doomed", 10))]
+    threads += [threading.Thread(target=survivor, args=(f"w{i}",)) for i in range(3)]
     for t in threads:
         t.start()
     for t in threads:
