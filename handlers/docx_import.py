@@ -117,8 +117,9 @@ class _DocReader:
         self.text_between = True
 
     def paragraph(self, text: str) -> None:
-        """Text between two tables means the second one does not continue the first."""
+        """Text between two tables means the second one does not continue the first; it may name an indicator."""
         self.text_between = self.text_between or bool(text.strip())
+        self.reader.heading(text)
 
     def table(self, tbl: Any) -> None:
         """Feed one table; look inside it when it is only a layout table."""

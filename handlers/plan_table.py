@@ -162,11 +162,16 @@ _IGNORE = (
     "หลักฐาน",
     "งบประมาณ",
     "ความสำเร็จ",
+    "ผลผลิต",  # ตัวชี้วัดผลผลิต: the measure's own output target, not an ITA indicator
+    "เป้าหมาย",
+    "ผู้กำกับ",  # who supervises: a person, not the monitored rounds
+    "กำกับดูแล",
 )
 _HEADER_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     # (field, Thai fragments the header contains, English names it equals)
-    ("ignore", _IGNORE, ("result", "results", "progress", "score", "budget", "note", "notes")),
-    ("analysis", ("วิเคราะห์",), ("analysis",)),
+    ("ignore", _IGNORE, ("result", "results", "progress", "score", "budget", "note", "notes", "target")),
+    ("analysis", ("วิเคราะห์", "จุดอ่อน", "ข้อบกพร่อง", "ข้อควรพัฒนา", "ข้อควรปรับปรุง"), ("analysis", "weakness")),
+    ("topic", ("ประเด็น", "ข้อคำถาม"), ("topic", "question", "issue")),
     ("monitoring", ("กำกับ", "ติดตาม"), ("rounds", "round", "monitoring")),
     ("responsible", ("รับผิดชอบ",), ("responsible", "unit", "units", "owner")),
     ("period", ("ระยะเวลา",), ("period", "timeline", "duration")),
@@ -174,7 +179,7 @@ _HEADER_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("components", ("องค์ประกอบ",), ("components",)),
     ("indicator", ("ตัวชี้วัด",), ("indicator", "kpi")),
     ("title", ("มาตรการ", "กิจกรรม", "โครงการ"), ("measure", "title", "activity", "ข้อมูล", "รายการ")),
-    ("title2", ("แนวทาง",), ()),
+    ("title2", ("แนวทาง",), ("action", "guideline")),
     ("no", (), ("ลำดับ", "ลำดับที่", "ข้อ", "ที่", "no", "no.", "#", "item")),
 )
 _MAX_HEADER_CHARS = 60
@@ -239,7 +244,7 @@ class GridRow:
 
 
 _SECTION_WORDS = ("มาตรการ", "ด้าน", "ประเด็น", "ยุทธศาสตร์", "มิติ", "ส่วนที่", "หมวด", "ตัวชี้วัด", "แผนงาน")
-_TEXT_FIELDS = ("title", "steps", "analysis", "responsible", "period", "monitoring", "components")
+_TEXT_FIELDS = ("title", "steps", "analysis", "topic", "responsible", "period", "monitoring", "components")
 
 
 @dataclass
@@ -288,7 +293,16 @@ class TableReader:
         self._current: _Draft | None = None
         self._fresh = False
         self._group_indicator: IndicatorRef | None = None
+        self._heading: IndicatorRef | None = None
         self._after_header = False
+
+    def heading(self, text: str) -> None:
+        """A document heading between tables ("ตัวชี้วัดที่ ๑ การปฏิบัติหน้าที่") names the indicator of what follows."""
+        compact = _compact(text)
+        if compact.startswith("ตัวชี้วัด") and len(compact) <= _MAX_HEADER_CHARS:
+            ref = read_indicator(text)
+            if ref is not None and not ref.oit_code:
+                self._heading = ref
 
     def start_table(self, continues: bool) -> None:
         """A new table: it keeps the header only when it continues the previous one across a page."""
@@ -391,7 +405,9 @@ class TableReader:
             self._fail(row.label, "title", "ไม่มีชื่อมาตรการ/กิจกรรม")
             self._current = _Draft(no=0, indicator="", label=row.label, texts={}, skipped=True)
             return
-        key = ref.key or infer_indicator(texts["title"], texts["analysis"], texts["steps"])
+        key = ref.key or infer_indicator(texts["title"], texts["analysis"], texts["topic"], texts["steps"])
+        if not key and self._heading is not None:  # a per-indicator table under its heading
+            ref, key = self._heading, self._heading.key
         self._current = _Draft(
             no=no, indicator=key, label=row.label, texts=texts, headers=dict(self.headers),
             indicator_name=ref.name if ref.key else "",
@@ -430,7 +446,7 @@ class TableReader:
                     indicator_name=d.indicator_name,
                     period=texts["period"],
                     rounds=rounds,
-                    analysis=texts["analysis"],
+                    analysis="\n".join(t for t in (texts["topic"], texts["analysis"]) if t),
                     monitoring=texts["monitoring"],
                     components=texts["components"],
                     source=d.label,

@@ -320,3 +320,38 @@ def test_archive_that_unpacks_too_big_is_refused(monkeypatch: pytest.MonkeyPatch
         archive.writestr("word/media/padding.bin", b"\0" * (2 * 1024 * 1024))
     with pytest.raises(PlanImportError, match="ใหญ่เกินไปเมื่อแตกไฟล์"):
         parse_plan_bytes(buf.getvalue(), "plan.docx")
+
+
+PER_INDICATOR_HEADER = ["ประเด็นการประเมิน", "จุดอ่อนที่พบ", "แนวทางการดำเนินการ", "ตัวชี้วัดผลผลิต", "ผู้กำกับดูแล", "ผู้รับผิดชอบ"]
+
+
+def build_per_indicator_docx() -> bytes:
+    """One small table per indicator under its heading, derived from the assessment: no indicator or rounds column."""
+    doc = docx.Document()
+    doc.add_paragraph("แนวทางการยกระดับผลการประเมิน ITA ประจำปีงบประมาณ พ.ศ. ๒๕๖๙")
+    doc.add_paragraph("ตัวชี้วัดที่ ๑ การปฏิบัติหน้าที่")
+    _add_table(doc, [PER_INDICATOR_HEADER, [
+        "บุคลากรปฏิบัติงานตามขั้นตอนและระยะเวลาที่กำหนด", "ผู้มาติดต่อไม่ทราบขั้นตอน",
+        "จัดทำคู่มือการให้บริการและเผยแพร่บนเว็บไซต์", "คู่มือ ๑ ฉบับ", "ปลัด อบต.", "สำนักปลัด",
+    ]], 6)  # fmt: skip
+    doc.add_paragraph("ตัวชี้วัดที่ ๒ การใช้งบประมาณ")
+    _add_table(doc, [PER_INDICATOR_HEADER, [
+        "การเผยแพร่แผนการใช้จ่ายงบประมาณ", "บุคลากรไม่ทราบแผนการใช้จ่าย",
+        "ประชาสัมพันธ์แผนการใช้จ่ายงบประมาณให้บุคลากรทราบ", "ร้อยละ ๘๐", "ปลัด อบต.", "งานพัสดุ/ กองคลัง",
+    ]], 6)  # fmt: skip
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def test_per_indicator_tables_take_their_indicator_from_the_heading() -> None:
+    parsed = parse_plan_bytes(build_per_indicator_docx(), "แนวทางยกระดับ.docx")
+    got = [(r.no, r.indicator, r.title, r.unit_names, r.rounds) for r in parsed.rows]
+    assert got == [
+        (1, "1", "จัดทำคู่มือการให้บริการและเผยแพร่บนเว็บไซต์", ["สำนักปลัด"], [3, 6, 9, 12]),
+        (2, "2", "ประชาสัมพันธ์แผนการใช้จ่ายงบประมาณให้บุคลากรทราบ", ["งานพัสดุ"], [3, 6, 9, 12]),
+    ]
+    # the topic and the weakness are kept as the measure's context; supervisor and output target are not rounds
+    assert parsed.rows[0].analysis == "บุคลากรปฏิบัติงานตามขั้นตอนและระยะเวลาที่กำหนด\nผู้มาติดต่อไม่ทราบขั้นตอน"
+    assert parsed.problems == []
+    assert "• 2 การใช้งบประมาณ: 1" in preview_text(parsed, 2569)
