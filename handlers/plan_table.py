@@ -10,7 +10,10 @@ from domain.fiscal import to_arabic_digits
 from domain.indicators import INDICATORS, IndicatorRef, read_indicator
 from storage.models import ROUNDS
 
+from .column_roles import guess_role
 from .units import read_responsible
+
+_ROLE_NAMES = {"responsible": "ผู้รับผิดชอบ", "period": "ระยะเวลาดำเนินการ", "monitoring": "การกำกับติดตาม"}
 
 __all__ = [
     "MAX_TABLE_COLUMNS",
@@ -200,6 +203,7 @@ def map_header(cells: list[str], strong: bool = False) -> dict[int, str] | None:
     """Column → field when the row is a measure-table header (a title column and one more), else None.
 
     strong: inside a table, only a row that is clearly a header (a repeated one) counts, not a data row.
+    Otherwise a third of the cells known is enough: the other columns are judged by their cells later.
     """
     filled = [(i, c) for i, c in enumerate(cells) if c.strip()]
     if len(filled) < (3 if strong else 2):
@@ -212,7 +216,7 @@ def map_header(cells: list[str], strong: bool = False) -> dict[int, str] | None:
         if name != "ignore" and name in mapping.values():
             name = "ignore"
         mapping[i] = name
-    if (4 * len(mapping) < 3 * len(filled)) if strong else (2 * len(mapping) < len(filled)):
+    if (4 * len(mapping) < 3 * len(filled)) if strong else (3 * len(mapping) < len(filled)):
         return None
     if "title2" in mapping.values():
         col = next(i for i, n in mapping.items() if n == "title2")
@@ -258,6 +262,8 @@ class _Draft:
     headers: dict[str, str] = field(default_factory=dict)
     indicator_name: str = ""
     skipped: bool = False  # an unreadable row: its continuation rows are absorbed, not reported again
+    unknown: dict[str, str] = field(default_factory=dict)  # cells of columns whose header was not understood
+    header_id: int = 0  # which header row the draft was read under
 
 
 def _is_subheader(row: GridRow, columns: dict[int, str]) -> bool:
@@ -295,6 +301,8 @@ class TableReader:
         self._group_indicator: IndicatorRef | None = None
         self._heading: IndicatorRef | None = None
         self._after_header = False
+        self._header_id = 0
+        self._unknown_headers: dict[tuple[int, str], str] = {}
 
     def heading(self, text: str) -> None:
         """A document heading between tables ("ตัวชี้วัดที่ ๑ การปฏิบัติหน้าที่") names the indicator of what follows."""
@@ -320,6 +328,11 @@ class TableReader:
         if header is not None:
             self.columns, self.seen_header, self._fresh = header, True, True
             self.headers = {f: re.sub(r"\s+", " ", row.cells[i]).strip() for i, f in header.items()}
+            self._header_id += 1
+            for i, text in enumerate(row.cells):  # judged later by their cells (column_roles)
+                if text.strip() and i not in header:
+                    self.columns[i] = f"?{i}"
+                    self._unknown_headers[(self._header_id, f"?{i}")] = re.sub(r"\s+", " ", text).strip()
             self._after_header = True
             return
         if self.columns is None or not any(c.strip() for c in row.cells):
@@ -335,7 +348,13 @@ class TableReader:
                 own[name] = text
         if self._after_header and _is_subheader(row, self.columns):
             return
-        self._classify(row, values, {k: v for k, v in own.items() if v})
+        known = {k: v for k, v in own.items() if v and not k.startswith("?")}
+        before = self._current
+        self._classify(row, values, known)
+        if self._current is not None and self._current is before:  # continued: unknown columns too
+            for key, text in own.items():
+                if key.startswith("?") and text:
+                    self._current.unknown[key] = _join(self._current.unknown.get(key, ""), text)
         self._fresh = self._after_header = False
 
     def _classify(self, row: GridRow, values: dict[str, str], own: dict[str, str]) -> None:
@@ -410,13 +429,28 @@ class TableReader:
             ref, key = self._heading, self._heading.key
         self._current = _Draft(
             no=no, indicator=key, label=row.label, texts=texts, headers=dict(self.headers),
-            indicator_name=ref.name if ref.key else "",
+            indicator_name=ref.name if ref.key else "", header_id=self._header_id,
+            unknown={k: v for k, v in values.items() if k.startswith("?")},
         )  # fmt: skip
         self.drafts.append(self._current)
+
+    def _use_unknown_columns(self) -> None:
+        """A column whose header was not understood takes the role its cells show (units, months, rounds)."""
+        for (header_id, key), header in self._unknown_headers.items():
+            drafts = [d for d in self.drafts if d.header_id == header_id and not d.skipped]
+            taken = {f for d in drafts[:1] for f, text in d.headers.items()}
+            role = guess_role([d.unknown.get(key, "") for d in drafts], taken)
+            if role is None:
+                continue
+            self.notes.append(f"คอลัมน์ «{header}» อ่านเป็น «{_ROLE_NAMES[role]}» จากข้อความในคอลัมน์")
+            for d in drafts:
+                d.texts[role] = d.texts.get(role) or d.unknown.get(key, "")
+                d.headers[role] = header
 
     def finish(self) -> list[PlanRow]:
         """The measures read, with units and rounds parsed from their complete cells."""
         rows: list[PlanRow] = []
+        self._use_unknown_columns()
         for d in self.drafts:
             texts, self.headers = d.texts, d.headers
             rounds, note = parse_rounds(texts["monitoring"])

@@ -14,6 +14,7 @@ __all__ = [
     "is_all_units",
     "is_division_name",
     "is_section_name",
+    "looks_like_units",
     "match_unit",
     "read_responsible",
     "split_responsible",
@@ -147,6 +148,14 @@ def split_responsible(text: str) -> tuple[list[str], bool]:
         if unit_key(name) not in {unit_key(n) for n in names}:
             names.append(name)
     return names, False
+
+
+def looks_like_units(text: str) -> bool:
+    """True when a cell reads as unit names only ("กองคลัง", "งานพัสดุ/ กองคลัง", "ทุกส่วนราชการ")."""
+    if is_all_units(text):
+        return True
+    names = [name for name, _ in _tokens(text)]
+    return bool(names) and all(n.startswith(_UNIT_PREFIXES) and len(n) <= 40 for n in names)
 
 
 def is_section_name(name: str) -> bool:

@@ -458,3 +458,24 @@ def test_two_line_header_with_quarters() -> None:
     parsed = parse_plan_bytes(out.getvalue(), "plan.xlsx")
     assert [(r.no, r.title, r.unit_names) for r in parsed.rows] == [(1, "มาตรการ ก", ["กองช่าง"])]
     assert parsed.problems == ["แถวที่ 3: ไม่พบตัวชี้วัดของมาตรการนี้"]
+
+
+def test_columns_with_unknown_headers_are_read_by_their_cells() -> None:
+    rows = [
+        ["ลำดับ", "มาตรการ/กิจกรรม", "หน่วยงาน", "ช่วงเวลา", "รายงาน", "รายละเอียด"],
+        ["1", "จัดทำคู่มือการให้บริการ", "สำนักปลัด", "ต.ค. ๖๘ - ก.ย. ๖๙", "รอบ ๖ เดือน", "ดำเนินการต่อเนื่อง"],
+        ["2", "เผยแพร่แผนจัดซื้อจัดจ้าง", "งานพัสดุ/ กองคลัง", "ตุลาคม 2568", "รอบ ๖ และ ๑๒ เดือน", ""],
+        ["3", "ประชาสัมพันธ์เสียงตามสาย", "ทุกส่วนราชการ", "ตลอดปีงบประมาณ", "ทุกรอบ", ""],
+    ]
+    parsed = parse_plan_bytes(to_csv(rows), "plan.csv")
+    got = [(r.title, r.unit_names, r.all_units, r.period, r.rounds) for r in parsed.rows]
+    assert got == [
+        ("จัดทำคู่มือการให้บริการ", ["สำนักปลัด"], False, "ต.ค. ๖๘ - ก.ย. ๖๙", [6]),
+        ("เผยแพร่แผนจัดซื้อจัดจ้าง", ["งานพัสดุ"], False, "ตุลาคม 2568", [6, 12]),
+        ("ประชาสัมพันธ์เสียงตามสาย", [], True, "ตลอดปีงบประมาณ", [3, 6, 9, 12]),
+    ]
+    # a guess is shown for a look, with the column's own name; the free-text column is left out
+    assert "คอลัมน์ «หน่วยงาน» อ่านเป็น «ผู้รับผิดชอบ» จากข้อความในคอลัมน์" in parsed.problems
+    assert "คอลัมน์ «ช่วงเวลา» อ่านเป็น «ระยะเวลาดำเนินการ» จากข้อความในคอลัมน์" in parsed.problems
+    assert "คอลัมน์ «รายงาน» อ่านเป็น «การกำกับติดตาม» จากข้อความในคอลัมน์" in parsed.problems
+    assert not any("รายละเอียด" in p for p in parsed.problems)
