@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .plan_import import GridRow, ParsedPlan, PlanImportError, TableReader, check_container, clean_text
+from .plan_table import MAX_TABLE_COLUMNS, MAX_TABLE_ROWS
 
 __all__ = ["parse_docx_bytes"]
 _CORRUPT = "ไฟล์ Word เสียหรือเปิดไม่ได้: ลองเปิดใน Word แล้วบันทึกเป็น .docx ใหม่"
@@ -46,6 +47,11 @@ def _table_rows(tbl: Any, parent: Any, number: int) -> Iterator[GridRow]:
     from docx.table import _Cell
 
     width = max(_grid_width(tbl), 1)
+    if width > MAX_TABLE_COLUMNS:  # gridSpan="400000000" would otherwise allocate gigabytes
+        raise PlanImportError(
+            f"ตารางที่ {number} กว้าง {width:,} คอลัมน์ ซึ่ง Word สร้างไม่ได้ (ไม่เกิน {MAX_TABLE_COLUMNS}): "
+            "ไฟล์อาจเสีย ลองเปิดใน Word แล้วบันทึกเป็น .docx ใหม่"
+        )
     previous: list[str] = []
     for r, tr in enumerate(tbl.tr_lst, start=1):
         cells = [""] * width
@@ -86,11 +92,17 @@ def _blocks(container: Any) -> Iterator[tuple[str, Any]]:
                 yield from _blocks(content)
 
 
-def _nested_tables(tbl: Any) -> list[Any]:
-    """Tables inside a table's cells (a layout table wrapping the real one)."""
-    from docx.oxml.ns import qn
+def _nested_tables(tbl: Any) -> Iterator[Any]:
+    """Tables directly inside a table's cells (a layout table wrapping the real one), not deeper ones.
 
-    return [t for t in tbl.iter(qn("w:tbl")) if t is not tbl]
+    Deeper tables are reached through their own parent, so each table is walked once: linear in the
+    document, where walking every descendant from every ancestor doubled the work at each level.
+    """
+    for tr in tbl.tr_lst:
+        for tc in tr.tc_lst:
+            for kind, item in _blocks(tc):
+                if kind == "tbl":
+                    yield item
 
 
 class _DocReader:
@@ -100,12 +112,14 @@ class _DocReader:
         self.document = document
         self.reader = TableReader(strict=False)
         self.number = 0
+        self.rows = 0
         self.last_width = 0
         self.text_between = True
 
     def paragraph(self, text: str) -> None:
-        """Text between two tables means the second one does not continue the first."""
+        """Text between two tables means the second one does not continue the first; it may name an indicator."""
         self.text_between = self.text_between or bool(text.strip())
+        self.reader.heading(text)
 
     def table(self, tbl: Any) -> None:
         """Feed one table; look inside it when it is only a layout table."""
@@ -116,6 +130,11 @@ class _DocReader:
         before = self.reader.seen_header
         self.reader.seen_header = False
         for row in _table_rows(tbl, self.document, self.number):
+            self.rows += 1
+            if self.rows > MAX_TABLE_ROWS:
+                raise PlanImportError(
+                    f"ตารางในเอกสารมีมากกว่า {MAX_TABLE_ROWS:,} แถว: ส่งเฉพาะส่วนที่เป็นตารางมาตรการ"
+                )
             self.reader.feed(row)
         found_header = self.reader.seen_header
         self.reader.seen_header = before or found_header

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import zipfile
-from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
 
 from domain.fiscal import to_arabic_digits
+from domain.indicators import IndicatorRef, indicator_ref, split_components
 from storage.clock import Clock
-from storage.models import ROUNDS, Measure, Organization, Unit, new_id, now_iso, to_dict
+from storage.models import Measure, Organization, Unit, new_id, now_iso, to_dict
 from storage.repository import Repository
 
+from .plan_preview import preview_text
 from .plan_table import (
     GridRow,
     ParsedPlan,
@@ -29,7 +27,8 @@ from .plan_table import (
     parse_no,
     parse_rounds,
 )
-from .units import ALL_UNITS_LABEL, clean_unit_name, match_unit, unit_key
+from .sheet_import import parse_csv_bytes, parse_xlsx_bytes
+from .units import clean_unit_name, match_unit, unit_key, unit_label
 
 __all__ = [
     "MAX_IMPORT_BYTES",
@@ -46,16 +45,22 @@ __all__ = [
     "ensure_org",
     "map_header",
     "parse_indicator",
+    "parse_csv_bytes",
     "parse_no",
     "parse_plan_bytes",
     "parse_rounds",
+    "parse_section_choice",
+    "parse_xlsx_bytes",
     "preview_text",
     "resolve_org",
+    "use_sections",
     "TEMPLATE_HEADERS",
 ]
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+MAX_XML_PART_BYTES = 30 * 1024 * 1024  # one XML part parsed whole: a plan's document.xml is a few MB
+SECTIONS_SETTING = "import_sections"  # the admin's section choices, kept for the next import
 DEFAULT_ORG_NAME = "หน่วยงานของฉัน"
 TEMPLATE_HEADERS = (
     "ลำดับ",
@@ -100,93 +105,6 @@ class ImportResult:
         return "\n".join(lines)
 
 
-# ----- CSV and XLSX ---------------------------------------------------------------------------
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp874"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise PlanImportError("อ่านตัวอักษรในไฟล์ CSV ไม่ได้: บันทึกเป็น CSV UTF-8 แล้วลองใหม่")
-
-
-def _csv_rows(data: bytes) -> Iterator[GridRow]:
-    text = _decode(data)
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        for i, cells in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
-            yield GridRow(cells=cells, label=f"แถวที่ {i}")
-    except csv.Error as exc:
-        raise PlanImportError(f"ไฟล์ CSV ผิดรูปแบบ: {exc}") from exc
-
-
-def parse_csv_bytes(data: bytes, filename: str = "plan.csv") -> ParsedPlan:
-    """A CSV measure table (UTF-8 or Windows Thai); any bad row fails the whole file."""
-    reader = TableReader(strict=True)
-    reader.start_table(continues=False)
-    for row in _csv_rows(data):
-        reader.feed(row)
-    return reader.result(filename)
-
-
-def _sheet_rows(ws: Any, prefix: str) -> Iterator[GridRow]:
-    """A worksheet as grid rows; merged ranges become inherited (vertical) or section (whole-row) cells."""
-    below: dict[tuple[int, int], tuple[int, int]] = {}
-    whole_rows: set[int] = set()
-    width = ws.max_column or 0
-    for rng in ws.merged_cells.ranges:
-        if rng.min_row == rng.max_row and rng.max_col - rng.min_col + 1 >= max(width - 1, 2):
-            whole_rows.add(rng.min_row)
-        for r in range(rng.min_row, rng.max_row + 1):
-            for c in range(rng.min_col, rng.max_col + 1):
-                if (r, c) != (rng.min_row, rng.min_col):
-                    below[(r, c)] = (rng.min_row, rng.min_col) if c == rng.min_col else (-1, -1)
-    values: dict[tuple[int, int], str] = {}
-    for r, row in enumerate(ws.iter_rows(values_only=True), start=1):
-        cells: list[str] = []
-        inherited: set[int] = set()
-        for c, value in enumerate(row, start=1):
-            origin = below.get((r, c))
-            if origin is None:
-                text = clean_text(value)
-            elif origin == (-1, -1):
-                text = ""
-            else:
-                text = values.get(origin, "")
-                inherited.add(c - 1)
-            values[(r, c)] = text
-            cells.append(text)
-        yield GridRow(
-            cells=cells, label=f"{prefix}แถวที่ {r}", inherited=frozenset(inherited), merged_row=r in whole_rows
-        )
-
-
-def parse_xlsx_bytes(data: bytes, filename: str = "plan.xlsx") -> ParsedPlan:
-    """The first worksheet holding a measure table; any bad row fails the whole file."""
-    import openpyxl  # local: only imports that need it pay for it
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for damaged files
-        raise PlanImportError("ไฟล์ Excel เสียหรือเปิดไม่ได้: ลองเปิดใน Excel แล้วบันทึกเป็น .xlsx ใหม่") from exc
-    sheets = book.worksheets
-    for ws in sheets:
-        prefix = f"แผ่นงาน «{ws.title}» " if len(sheets) > 1 else ""
-        reader = TableReader(strict=True)
-        reader.start_table(continues=False)
-        try:
-            for row in _sheet_rows(ws, prefix):
-                reader.feed(row)
-        except Exception as exc:  # chart sheets and odd cells must not stop the bot
-            raise PlanImportError(f"อ่านแผ่นงาน «{ws.title}» ไม่ได้: บันทึกเป็น .xlsx ใหม่แล้วลองอีกครั้ง") from exc
-        if reader.seen_header:
-            return reader.result(filename)
-    return TableReader(strict=True).result(filename)
-
-
 # ----- dispatch -------------------------------------------------------------------------------
 def _kind(data: bytes, filename: str) -> str:
     suffix = PurePath(filename or "").suffix.lower().lstrip(".")
@@ -218,10 +136,11 @@ def check_container(data: bytes, kind: str) -> None:
         name = "Word (.docx)" if kind == "docx" else "Excel (.xlsx)"
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                unpacked = sum(info.file_size for info in archive.infolist())
+                infos = archive.infolist()
         except (zipfile.BadZipFile, ValueError) as exc:
             raise PlanImportError(f"ไฟล์เสียหรือไม่ใช่ไฟล์ {name}: ลองเปิดแล้วบันทึกใหม่") from exc
-        if unpacked > MAX_UNZIPPED_BYTES:
+        biggest_xml = max((i.file_size for i in infos if i.filename.endswith(".xml")), default=0)
+        if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES or biggest_xml > MAX_XML_PART_BYTES:
             raise PlanImportError(f"ไฟล์ {name} ใหญ่เกินไปเมื่อแตกไฟล์: ส่งเฉพาะตารางมาตรการ")
 
 
@@ -238,66 +157,44 @@ def parse_plan_bytes(data: bytes, filename: str) -> ParsedPlan:
     return parse_docx_bytes(data, filename)
 
 
-# ----- preview --------------------------------------------------------------------------------
-def _indicator_label(code: str) -> str:
-    return code if code else "ไม่ระบุ"
+# ----- sections -------------------------------------------------------------------------------
+def parse_section_choice(text: str) -> tuple[str, str]:
+    """ "งานพัสดุ=กองคลัง" → a section and its division; "งานพัสดุ=" → a unit of its own, not a section."""
+    name, sep, parent = text.partition("=")
+    name, parent = clean_unit_name(name), clean_unit_name(parent)
+    if not sep or not name:
+        raise PlanImportError(f"อ่าน «{text}» ไม่ได้: ใช้ «งาน=กอง» เช่น «งานพัสดุ=กองคลัง» หรือ «งานพัสดุ=» ถ้าไม่ใช่งานในกอง")
+    return name, parent
 
 
-def preview_text(
-    parsed: ParsedPlan, fiscal_year: int, changes: ImportResult | None = None, limit: int = 15
-) -> str:
-    """Thai preview: counts per indicator and unit, rounds, and every row that could not be read."""
-    rows = parsed.rows
-    lines = [f"📄 {parsed.source or 'แผน'} → ปีงบประมาณ {fiscal_year}", f"พบมาตรการ {len(rows)} รายการ"]
-    by_ind = Counter(r.indicator for r in rows if not r.indicator.startswith("o"))
-    oit = sorted((r.indicator for r in rows if r.indicator.startswith("o")), key=lambda c: int(c[1:]))
-    parts = [
-        f"{_indicator_label(k)}: {n}" for k, n in sorted(by_ind.items(), key=lambda kv: _ind_order(kv[0]))
-    ]
-    if oit:
-        parts.append(f"OIT {oit[0]}–{oit[-1]}: {len(oit)}")
-    lines.append("ตามตัวชี้วัด — " + " · ".join(parts))
-    by_unit: Counter[str] = Counter()
-    shown: dict[str, str] = {}
-    for r in rows:
-        for name in [ALL_UNITS_LABEL] if r.all_units else (r.unit_names or ["ไม่มีผู้รับผิดชอบ"]):
-            shown.setdefault(unit_key(name), name)
-            by_unit[unit_key(name)] += 1
-    lines.append("ตามหน่วยงาน — " + " · ".join(f"{shown[k]}: {n}" for k, n in by_unit.most_common()))
-    by_round = Counter(n for r in rows for n in r.rounds)
-    lines.append("รอบที่ต้องรายงาน — " + " · ".join(f"{m} เดือน: {by_round.get(m, 0)}" for m in ROUNDS))
-    if parsed.sections:
-        lines.append(
-            f"หัวข้อกลุ่ม (ไม่นับเป็นมาตรการ) {len(parsed.sections)}: "
-            + ", ".join(_short(s) for s in parsed.sections[:5])
-        )
-    if changes is not None:
-        lines.append(
-            f"เทียบกับแผนเดิม — เพิ่ม {changes.created} · ปรับปรุง {changes.updated} · "
-            f"เหมือนเดิม {changes.unchanged} · นำออก {changes.removed}"
-        )
-        if changes.removed_with_reports:
-            lines.append(f"⚠️ นำออก {changes.removed_with_reports} รายการที่มีรายงานแล้ว (รายงานยังเก็บไว้)")
-    if parsed.problems:
-        lines.append(f"⚠️ ข้อควรตรวจ {len(parsed.problems)} รายการ:")
-        lines.extend(f"- {p}" for p in parsed.problems[:limit])
-        if len(parsed.problems) > limit:
-            lines.append(f"…และอีก {len(parsed.problems) - limit} รายการ")
-    return "\n".join(lines)
-
-
-def _short(text: str, width: int = 40) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _ind_order(code: str) -> tuple[int, int]:
-    return (0, int(code)) if code.isdigit() else (1, 0)
+def use_sections(parsed: ParsedPlan, choices: dict[str, str]) -> None:
+    """Apply the admin's choices (unit key → division name, "" for none) to every row; applying twice is harmless."""
+    parsed.section_choices.update(choices)
+    for row in parsed.rows:
+        for name in list(row.unit_names):
+            choice = parsed.section_choices.get(unit_key(name))
+            if choice is None:
+                continue
+            if choice:
+                row.unit_parents[name] = choice
+            elif name in row.unit_parents:  # not a section after all: its "division" answers too
+                division = row.unit_parents.pop(name)
+                if unit_key(division) not in {unit_key(n) for n in row.unit_names}:
+                    row.unit_names.insert(row.unit_names.index(name) + 1, division)
 
 
 # ----- saving ---------------------------------------------------------------------------------
 def _title_key(title: str) -> str:
     return re.sub(r"[\s\-•*–]+", "", to_arabic_digits(title)).lower()
+
+
+def _oit_code(measure: Measure) -> str:
+    """A measure's OIT item code; data written before codes had their own field kept it as the indicator."""
+    return measure.oit_code or (measure.indicator if re.fullmatch(r"o\d+", measure.indicator) else "")
+
+
+def _key(measure: Measure) -> str:
+    return _oit_code(measure) or measure.indicator_no or measure.indicator
 
 
 def _kind_of(indicator: str) -> str:
@@ -309,9 +206,9 @@ def _match(rows: list[PlanRow], existing: list[Measure]) -> list[Measure | None]
     free = list(existing)
     found: list[Measure | None] = [None] * len(rows)
     passes = (
-        lambda r, m: _kind_of(r.indicator) == "oit" and r.indicator == m.indicator,
-        lambda r, m: r.indicator == m.indicator and _title_key(r.title) == _title_key(m.title),
-        lambda r, m: r.no == m.no and r.indicator == m.indicator,
+        lambda r, m: _kind_of(r.indicator) == "oit" and r.indicator == _key(m),
+        lambda r, m: r.indicator == _key(m) and _title_key(r.title) == _title_key(m.title),
+        lambda r, m: r.no == m.no and r.indicator == _key(m),
         lambda r, m: _title_key(r.title) == _title_key(m.title),
     )
     for same in passes:
@@ -325,37 +222,101 @@ def _match(rows: list[PlanRow], existing: list[Measure]) -> list[Measure | None]
     return found
 
 
-def _resolve_units(
-    repo: Repository, org_id: str, rows: list[PlanRow], dry_run: bool
-) -> tuple[dict[str, str], list[str]]:
-    """Unit name → id, creating the units the plan names for the first time (other spellings become aliases)."""
-    units = repo.list_units(org_id)
-    ids: dict[str, str] = {}
-    created: list[str] = []
-    changed: dict[str, Unit] = {}
-    for name in (clean_unit_name(n) for r in rows for n in r.unit_names):
-        unit = match_unit(name, units)
+class _Units:
+    """The organization's units while a plan is resolved: match, create, alias, and place sections."""
+
+    def __init__(self, repo: Repository, org_id: str, choices: dict[str, str]) -> None:
+        self.org_id = org_id
+        self.units = repo.list_units(org_id)
+        self.choices = choices
+        self.created: list[Unit] = []
+        self.changed: dict[str, Unit] = {}
+
+    def get(self, name: str) -> Unit:
+        """The unit a plan's name means, created when the office has none by that name."""
+        name = clean_unit_name(name)
+        unit = match_unit(name, self.units)
         if unit is None:
-            unit = Unit(id=new_id("u"), org_id=org_id, name=name)
-            units.append(unit)
-            created.append(name)
-            changed[unit.id] = unit
+            unit = Unit(id=new_id("u"), org_id=self.org_id, name=name)
+            self.units.append(unit)
+            self.created.append(unit)
+            self.changed[unit.id] = unit
         elif name not in [unit.name, *unit.aliases]:
             unit.aliases.append(name)
-            changed[unit.id] = unit
-        ids[unit_key(name)] = unit.id
+            self.changed[unit.id] = unit
+        return unit
+
+    def place(self, unit: Unit, division: str) -> None:
+        """Put a section in its division: the admin's choice wins, then what the office already has."""
+        choice = self.choices.get(unit_key(unit.name))
+        wanted = choice if choice is not None else division
+        if choice is None and (unit.parent_id or not division):
+            return  # known already, or nothing new said
+        parent_id = self.get(wanted).id if wanted else ""
+        if parent_id != unit.id and parent_id != unit.parent_id:
+            unit.parent_id = parent_id
+            self.changed[unit.id] = unit
+
+    def label(self, unit: Unit) -> str:
+        """ "งานพัสดุ (ใน กองคลัง)" for a section."""
+        parent = next((u.name for u in self.units if u.id == unit.parent_id), "")
+        return unit_label(unit.name, parent)
+
+
+def _resolve_units(
+    repo: Repository, org_id: str, parsed: ParsedPlan, dry_run: bool
+) -> tuple[dict[str, str], list[str]]:
+    """Unit name → id, creating the units and divisions the plan names for the first time."""
+    stored = repo.get_setting(org_id, SECTIONS_SETTING, {}) or {}
+    use_sections(parsed, {**stored, **parsed.section_choices})
+    units = _Units(repo, org_id, parsed.section_choices)
+    ids: dict[str, str] = {}
+    for row in parsed.rows:
+        for name in row.unit_names:
+            unit = units.get(name)
+            units.place(unit, row.unit_parents.get(name, ""))
+            ids[unit_key(name)] = unit.id
+            parent = next((u for u in units.units if u.id == unit.parent_id), None)
+            if parent is not None:  # the preview shows where the office places it
+                row.unit_parents[name] = parent.name
     if not dry_run:
-        for unit in changed.values():
+        for unit in units.changed.values():
             repo.save_unit(unit)
-    return ids, created
+        if parsed.section_choices != stored:
+            repo.set_setting(org_id, SECTIONS_SETTING, dict(parsed.section_choices))
+    return ids, [units.label(u) for u in units.created]
 
 
 def _renumber(measures: list[Measure]) -> None:
     """OIT items follow the plan's own measures: their no is the last plan no + their code number."""
-    offset = max((m.no for m in measures if _kind_of(m.indicator) == "plan"), default=0)
+    offset = max((m.no for m in measures if not _oit_code(m)), default=0)
     for m in measures:
-        if _kind_of(m.indicator) == "oit":
-            m.no = offset + int(m.indicator[1:])
+        if _oit_code(m):
+            m.no = offset + int(_oit_code(m)[1:])
+
+
+def _measure(row: PlanRow, measure_id: str, unit_ids: dict[str, str]) -> Measure:
+    """A plan row as a stored measure, its indicator both as a label for the views and as fields."""
+    ref = indicator_ref(row.indicator, row.indicator_name) if row.indicator else IndicatorRef()
+    return Measure(
+        id=measure_id,
+        no=row.no,
+        indicator=ref.label,
+        title=row.title,
+        steps=row.steps,
+        unit_ids=[] if row.all_units else list(dict.fromkeys(unit_ids[unit_key(n)] for n in row.unit_names)),
+        all_units=row.all_units,
+        period=row.period,
+        rounds=list(row.rounds),
+        analysis=row.analysis,
+        monitoring=row.monitoring,
+        responsible_text=row.responsible_text,
+        components=row.components,
+        indicator_no=ref.no,
+        indicator_name=ref.name,
+        oit_code=ref.oit_code,
+        component_list=split_components(row.components) if row.components else [],
+    )
 
 
 def apply_plan(
@@ -370,32 +331,15 @@ def apply_plan(
     result = ImportResult(org_id=org_id, fiscal_year=fiscal_year)
     existing = repo.list_measures(org_id, fiscal_year)
     scope = {_kind_of(r.indicator) for r in parsed.rows}
-    in_scope = [m for m in existing if _kind_of(m.indicator) in scope]
-    kept = [m for m in existing if _kind_of(m.indicator) not in scope]
-    unit_ids, result.units_created = _resolve_units(repo, org_id, parsed.rows, dry_run)
+    in_scope = [m for m in existing if ("oit" if _oit_code(m) else "plan") in scope]
+    kept = [m for m in existing if ("oit" if _oit_code(m) else "plan") not in scope]
+    unit_ids, result.units_created = _resolve_units(repo, org_id, parsed, dry_run)
     matches = _match(parsed.rows, in_scope)
-    measures: list[Measure] = []
-    for row, old in zip(parsed.rows, matches, strict=True):
-        measure = Measure(
-            id=old.id if old else new_id("m"),
-            no=row.no,
-            indicator=row.indicator,
-            title=row.title,
-            steps=row.steps,
-            unit_ids=[]
-            if row.all_units
-            else list(dict.fromkeys(unit_ids[unit_key(n)] for n in row.unit_names)),
-            all_units=row.all_units,
-            period=row.period,
-            rounds=list(row.rounds),
-            analysis=row.analysis,
-            monitoring=row.monitoring,
-            responsible_text=row.responsible_text,
-            components=row.components,
-        )
-        measures.append(measure)
-    final = kept + measures
-    _renumber(final)
+    measures = [
+        _measure(row, old.id if old else new_id("m"), unit_ids)
+        for row, old in zip(parsed.rows, matches, strict=True)
+    ]
+    _renumber(kept + measures)
     for measure, old in zip(measures, matches, strict=True):
         if old is None:
             result.created += 1
@@ -411,9 +355,8 @@ def apply_plan(
     result.removed_with_reports = sum(1 for m in gone if m.id in reported)
     result.measure_ids = [m.id for m in measures]
     if not dry_run:
-        repo.save_measures(org_id, fiscal_year, sorted(final, key=lambda m: (m.no, m.id)))
+        repo.save_measures(org_id, fiscal_year, sorted(kept + measures, key=lambda m: (m.no, m.id)))
     return result
-
 
 # ----- organization ---------------------------------------------------------------------------
 def resolve_org(repo: Repository, name: str | None) -> Organization | None:

@@ -7,12 +7,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.fiscal import to_arabic_digits
+from domain.indicators import INDICATORS, IndicatorRef, read_indicator
 from storage.models import ROUNDS
 
-from .units import split_responsible
+from .column_roles import guess_role
+from .units import read_responsible
+
+_ROLE_NAMES = {"responsible": "ผู้รับผิดชอบ", "period": "ระยะเวลาดำเนินการ", "monitoring": "การกำกับติดตาม"}
 
 __all__ = [
-    "INDICATOR_NAMES",
+    "MAX_TABLE_COLUMNS",
+    "MAX_TABLE_ROWS",
     "GridRow",
     "ParsedPlan",
     "PlanImportError",
@@ -37,11 +42,13 @@ class PlanRow:
     """One measure as read from the file, before units get ids."""
 
     no: int
-    indicator: str
+    indicator: str  # "1", "9.4", "o12" or "": what the row's indicator is (see domain.indicators)
     title: str
     steps: str = ""
     responsible_text: str = ""
-    unit_names: list[str] = field(default_factory=list)
+    unit_names: list[str] = field(default_factory=list)  # the units that answer, sections included
+    unit_parents: dict[str, str] = field(default_factory=dict)  # section name → its division's name
+    indicator_name: str = ""  # the indicator's name as the plan writes it (spacing repaired)
     all_units: bool = False
     period: str = ""
     rounds: list[int] = field(default_factory=lambda: list(ROUNDS))
@@ -59,6 +66,13 @@ class ParsedPlan:
     problems: list[str] = field(default_factory=list)
     source: str = ""
     sections: list[str] = field(default_factory=list)
+    encoding: str = ""  # a CSV that was not UTF-8: the code page it was read in, for the preview
+    section_choices: dict[str, str] = field(default_factory=dict)  # the admin's: unit key → division, "" none
+
+
+# A measure table is a few hundred rows; Word cannot make a table wider than 63 columns.
+MAX_TABLE_ROWS = 5000
+MAX_TABLE_COLUMNS = 63
 
 
 # ----- cells ----------------------------------------------------------------------------------
@@ -81,46 +95,19 @@ def _compact(text: str) -> str:
     return re.sub(r"\s+", "", to_arabic_digits(text)).lower()
 
 
-INDICATOR_NAMES: dict[str, tuple[str, ...]] = {
-    "1": ("การปฏิบัติหน้าที่",),
-    "2": ("การใช้งบประมาณ",),
-    "3": ("การใช้อำนาจ",),
-    "4": ("การใช้ทรัพย์สินของราชการ", "การใช้ทรัพย์สินของทางราชการ"),
-    "5": ("การแก้ไขปัญหาการทุจริต", "การแก้ปัญหาการทุจริต"),
-    "6": ("คุณภาพการดำเนินงาน",),
-    "7": ("ประสิทธิภาพการสื่อสาร",),
-    "8": ("การปรับปรุงการทำงาน", "การปรับปรุงระบบการทำงาน"),
-    "9": ("การเปิดเผยข้อมูล",),
-    "10": ("การป้องกันการทุจริต",),
-}
-_OIT_CODE = re.compile(r"^(?:ข้อ)?(?:o\.?|0)(\d{1,2})(?![\d.])")
-_IND_NUMBER = re.compile(r"^(?:ตัวชี้วัด(?:ย่อย)?(?:ที่)?)?\(?(\d{1,3})(?:\.\d+)?\)?(?=[^\d]|$)")
-
-
 def parse_indicator(text: str) -> str | None:
-    """ "1. การปฏิบัติ หน้าที่" → "1", "o12"/"๐๑๒" → "o12"; None when it names no indicator."""
-    compact = _compact(clean_text(text))
-    if not compact:
-        return None
-    oit = _OIT_CODE.match(compact)
-    if oit and int(oit.group(1)) > 0:
-        return f"o{int(oit.group(1))}"
-    num = _IND_NUMBER.match(compact)
-    if num:
-        n = int(num.group(1))
-        return str(n) if 1 <= n <= 10 else None
-    for key, names in INDICATOR_NAMES.items():
-        if any(compact.startswith(name) or compact.startswith("ตัวชี้วัด" + name) for name in names):
-            return key
-    return None
+    """ "1. การปฏิบัติ หน้าที่" → "1", "o12"/"๐๑๒" → "o12", "๙.๔" → "9.4"; None when it names no indicator."""
+    ref = read_indicator(clean_text(text))
+    return ref.key if ref else None
 
 
 def infer_indicator(*texts: str) -> str:
     """The indicator a measure's own text cites ("จากผลการประเมิน ITA ตัวชี้วัดที่ ๙.๔ …"), or ""."""
     for text in texts:
-        found = re.search(r"ตัวชี้วัด(?:ย่อย)?ที่(\d{1,2})", _compact(text))
+        found = re.search(r"ตัวชี้วัด(?:ย่อย)?ที่(\d{1,2})(?:\.(\d)(?!\d))?", _compact(text))
         if found and 1 <= int(found.group(1)) <= 10:
-            return found.group(1)
+            sub = f"{found.group(1)}.{found.group(2)}"
+            return sub if found.group(2) and sub in INDICATORS else found.group(1)
     return ""
 
 
@@ -178,11 +165,16 @@ _IGNORE = (
     "หลักฐาน",
     "งบประมาณ",
     "ความสำเร็จ",
+    "ผลผลิต",  # ตัวชี้วัดผลผลิต: the measure's own output target, not an ITA indicator
+    "เป้าหมาย",
+    "ผู้กำกับ",  # who supervises: a person, not the monitored rounds
+    "กำกับดูแล",
 )
 _HEADER_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     # (field, Thai fragments the header contains, English names it equals)
-    ("ignore", _IGNORE, ("result", "results", "progress", "score", "budget", "note", "notes")),
-    ("analysis", ("วิเคราะห์",), ("analysis",)),
+    ("ignore", _IGNORE, ("result", "results", "progress", "score", "budget", "note", "notes", "target")),
+    ("analysis", ("วิเคราะห์", "จุดอ่อน", "ข้อบกพร่อง", "ข้อควรพัฒนา", "ข้อควรปรับปรุง"), ("analysis", "weakness")),
+    ("topic", ("ประเด็น", "ข้อคำถาม"), ("topic", "question", "issue")),
     ("monitoring", ("กำกับ", "ติดตาม"), ("rounds", "round", "monitoring")),
     ("responsible", ("รับผิดชอบ",), ("responsible", "unit", "units", "owner")),
     ("period", ("ระยะเวลา",), ("period", "timeline", "duration")),
@@ -190,7 +182,7 @@ _HEADER_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("components", ("องค์ประกอบ",), ("components",)),
     ("indicator", ("ตัวชี้วัด",), ("indicator", "kpi")),
     ("title", ("มาตรการ", "กิจกรรม", "โครงการ"), ("measure", "title", "activity", "ข้อมูล", "รายการ")),
-    ("title2", ("แนวทาง",), ()),
+    ("title2", ("แนวทาง",), ("action", "guideline")),
     ("no", (), ("ลำดับ", "ลำดับที่", "ข้อ", "ที่", "no", "no.", "#", "item")),
 )
 _MAX_HEADER_CHARS = 60
@@ -211,6 +203,7 @@ def map_header(cells: list[str], strong: bool = False) -> dict[int, str] | None:
     """Column → field when the row is a measure-table header (a title column and one more), else None.
 
     strong: inside a table, only a row that is clearly a header (a repeated one) counts, not a data row.
+    Otherwise a third of the cells known is enough: the other columns are judged by their cells later.
     """
     filled = [(i, c) for i, c in enumerate(cells) if c.strip()]
     if len(filled) < (3 if strong else 2):
@@ -223,7 +216,7 @@ def map_header(cells: list[str], strong: bool = False) -> dict[int, str] | None:
         if name != "ignore" and name in mapping.values():
             name = "ignore"
         mapping[i] = name
-    if (4 * len(mapping) < 3 * len(filled)) if strong else (2 * len(mapping) < len(filled)):
+    if (4 * len(mapping) < 3 * len(filled)) if strong else (3 * len(mapping) < len(filled)):
         return None
     if "title2" in mapping.values():
         col = next(i for i, n in mapping.items() if n == "title2")
@@ -255,7 +248,7 @@ class GridRow:
 
 
 _SECTION_WORDS = ("มาตรการ", "ด้าน", "ประเด็น", "ยุทธศาสตร์", "มิติ", "ส่วนที่", "หมวด", "ตัวชี้วัด", "แผนงาน")
-_TEXT_FIELDS = ("title", "steps", "analysis", "responsible", "period", "monitoring", "components")
+_TEXT_FIELDS = ("title", "steps", "analysis", "topic", "responsible", "period", "monitoring", "components")
 
 
 @dataclass
@@ -267,7 +260,10 @@ class _Draft:
     label: str
     texts: dict[str, str]
     headers: dict[str, str] = field(default_factory=dict)
+    indicator_name: str = ""
     skipped: bool = False  # an unreadable row: its continuation rows are absorbed, not reported again
+    unknown: dict[str, str] = field(default_factory=dict)  # cells of columns whose header was not understood
+    header_id: int = 0  # which header row the draft was read under
 
 
 def _is_subheader(row: GridRow, columns: dict[int, str]) -> bool:
@@ -302,13 +298,24 @@ class TableReader:
         self.seen_header = False
         self._current: _Draft | None = None
         self._fresh = False
-        self._group_indicator = ""
+        self._group_indicator: IndicatorRef | None = None
+        self._heading: IndicatorRef | None = None
         self._after_header = False
+        self._header_id = 0
+        self._unknown_headers: dict[tuple[int, str], str] = {}
+
+    def heading(self, text: str) -> None:
+        """A document heading between tables ("ตัวชี้วัดที่ ๑ การปฏิบัติหน้าที่") names the indicator of what follows."""
+        compact = _compact(text)
+        if compact.startswith("ตัวชี้วัด") and len(compact) <= _MAX_HEADER_CHARS:
+            ref = read_indicator(text)
+            if ref is not None and not ref.oit_code:
+                self._heading = ref
 
     def start_table(self, continues: bool) -> None:
         """A new table: it keeps the header only when it continues the previous one across a page."""
         if not continues:
-            self.columns, self._current, self._group_indicator = None, None, ""
+            self.columns, self._current, self._group_indicator = None, None, None
         self._fresh = True
 
     def _fail(self, label: str, field_name: str, what: str) -> None:
@@ -321,6 +328,11 @@ class TableReader:
         if header is not None:
             self.columns, self.seen_header, self._fresh = header, True, True
             self.headers = {f: re.sub(r"\s+", " ", row.cells[i]).strip() for i, f in header.items()}
+            self._header_id += 1
+            for i, text in enumerate(row.cells):  # judged later by their cells (column_roles)
+                if text.strip() and i not in header:
+                    self.columns[i] = f"?{i}"
+                    self._unknown_headers[(self._header_id, f"?{i}")] = re.sub(r"\s+", " ", text).strip()
             self._after_header = True
             return
         if self.columns is None or not any(c.strip() for c in row.cells):
@@ -336,7 +348,13 @@ class TableReader:
                 own[name] = text
         if self._after_header and _is_subheader(row, self.columns):
             return
-        self._classify(row, values, {k: v for k, v in own.items() if v})
+        known = {k: v for k, v in own.items() if v and not k.startswith("?")}
+        before = self._current
+        self._classify(row, values, known)
+        if self._current is not None and self._current is before:  # continued: unknown columns too
+            for key, text in own.items():
+                if key.startswith("?") and text:
+                    self._current.unknown[key] = _join(self._current.unknown.get(key, ""), text)
         self._fresh = self._after_header = False
 
     def _classify(self, row: GridRow, values: dict[str, str], own: dict[str, str]) -> None:
@@ -349,9 +367,9 @@ class TableReader:
             if name == "no" and parse_no(text) is not None and len(own) == 1:
                 return  # a numbered but empty row of a form
             if row.merged_row or name in ("no", "indicator"):
-                indicator = parse_indicator(text) if name == "indicator" or row.merged_row else None
-                if indicator and not indicator.startswith("o"):
-                    self._group_indicator = indicator
+                ref = read_indicator(text) if name == "indicator" or row.merged_row else None
+                if ref and not ref.oit_code:
+                    self._group_indicator = ref
                 self.sections.append(text)
                 return
         if own.keys() & {"no", "indicator"}:
@@ -387,32 +405,52 @@ class TableReader:
             )  # absorbs its continuations
             return
         ind_text = values.get("indicator", "")
-        indicator = parse_indicator(ind_text) if ind_text else ""
-        if indicator is None:
+        ref = read_indicator(ind_text) if ind_text else IndicatorRef()
+        if ref is None:
             self._fail(
                 row.label, "indicator", f"อ่านตัวชี้วัด «{ind_text[:40]}» ไม่ได้ (ใช้ 1–10 หรือรหัส OIT เช่น o12)"
             )
             self._current = _Draft(no=0, indicator="", label=row.label, texts={}, skipped=True)
             return
-        if not indicator and no_text and _OIT_CODE.match(_compact(no_text)):
-            indicator = f"o{no}"
-        if not indicator and "indicator" in (self.columns or {}).values():
-            indicator = self._group_indicator or (previous.indicator if previous else "")
+        coded = read_indicator(no_text) if not ref.key and no_text else None
+        if coded is not None and coded.oit_code:
+            ref = coded  # the OIT form numbers its items ๐๑ … ๐๔๓ in the ข้อ column
+        if not ref.key and "indicator" in (self.columns or {}).values():
+            ref = self._group_indicator or (
+                IndicatorRef(previous.indicator, previous.indicator_name) if previous else ref
+            )
         texts = {name: values.get(name, "") for name in _TEXT_FIELDS}
         if not texts["title"]:
             self._fail(row.label, "title", "ไม่มีชื่อมาตรการ/กิจกรรม")
             self._current = _Draft(no=0, indicator="", label=row.label, texts={}, skipped=True)
             return
-        if not indicator:
-            indicator = infer_indicator(texts["title"], texts["analysis"], texts["steps"])
+        key = ref.key or infer_indicator(texts["title"], texts["analysis"], texts["topic"], texts["steps"])
+        if not key and self._heading is not None:  # a per-indicator table under its heading
+            ref, key = self._heading, self._heading.key
         self._current = _Draft(
-            no=no, indicator=indicator, label=row.label, texts=texts, headers=dict(self.headers)
-        )
+            no=no, indicator=key, label=row.label, texts=texts, headers=dict(self.headers),
+            indicator_name=ref.name if ref.key else "", header_id=self._header_id,
+            unknown={k: v for k, v in values.items() if k.startswith("?")},
+        )  # fmt: skip
         self.drafts.append(self._current)
+
+    def _use_unknown_columns(self) -> None:
+        """A column whose header was not understood takes the role its cells show (units, months, rounds)."""
+        for (header_id, key), header in self._unknown_headers.items():
+            drafts = [d for d in self.drafts if d.header_id == header_id and not d.skipped]
+            taken = {f for d in drafts[:1] for f, text in d.headers.items()}
+            role = guess_role([d.unknown.get(key, "") for d in drafts], taken)
+            if role is None:
+                continue
+            self.notes.append(f"คอลัมน์ «{header}» อ่านเป็น «{_ROLE_NAMES[role]}» จากข้อความในคอลัมน์")
+            for d in drafts:
+                d.texts[role] = d.texts.get(role) or d.unknown.get(key, "")
+                d.headers[role] = header
 
     def finish(self) -> list[PlanRow]:
         """The measures read, with units and rounds parsed from their complete cells."""
         rows: list[PlanRow] = []
+        self._use_unknown_columns()
         for d in self.drafts:
             texts, self.headers = d.texts, d.headers
             rounds, note = parse_rounds(texts["monitoring"])
@@ -423,8 +461,8 @@ class TableReader:
                 self.notes.append(
                     f"{d.label} คอลัมน์ «{self.headers.get('monitoring', 'การกำกับติดตาม')}»: {note}"
                 )
-            names, all_units = split_responsible(texts["responsible"])
-            if not names and not all_units:
+            who = read_responsible(texts["responsible"])
+            if not who.names and not who.all_units:
                 self.notes.append(f"{d.label}: ไม่มีผู้รับผิดชอบ — ยังไม่มีหน่วยงานใดต้องรายงานมาตรการนี้")
             if not d.indicator:
                 self.notes.append(f"{d.label}: ไม่พบตัวชี้วัดของมาตรการนี้")
@@ -436,11 +474,13 @@ class TableReader:
                     title=title,
                     steps=texts["steps"],
                     responsible_text=texts["responsible"],
-                    unit_names=names,
-                    all_units=all_units,
+                    unit_names=who.names,
+                    unit_parents=who.parents,
+                    all_units=who.all_units,
+                    indicator_name=d.indicator_name,
                     period=texts["period"],
                     rounds=rounds,
-                    analysis=texts["analysis"],
+                    analysis="\n".join(t for t in (texts["topic"], texts["analysis"]) if t),
                     monitoring=texts["monitoring"],
                     components=texts["components"],
                     source=d.label,

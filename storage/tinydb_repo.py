@@ -16,6 +16,7 @@ from tinydb import Query, TinyDB
 from tinydb.storages import MemoryStorage
 
 from .atomic import AtomicJSONStorage
+from .migrate import migrate_data_dir
 from .models import (
     Invite,
     Measure,
@@ -76,6 +77,7 @@ class TinyRepository:
         self._reports_cache_max = 24
         if self.data_dir is not None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
+            migrate_data_dir(self.data_dir)  # an older release's directory is brought up to date, backup first
             for name in self._all_db_files():
                 self._db_at(name)  # validate every file at startup: damaged ones stop us here
 

@@ -63,7 +63,7 @@ def build_seed002_docx(bad_row: list[str] | None = None) -> bytes:
     doc.add_paragraph(
         "รายละเอียดแนวทาง/มาตรการเพื่อขับเคลื่อนส่งเสริมคุณธรรมและความโปร่งใสภายในหน่วยงาน ประจำปีงบประมาณ พ.ศ. 2569"
     )
-    analysis2, analysis2_tail = _split(rows[1][2], "ภายในเข้ามามีส่วนร่วม")
+    analysis2, analysis2_tail = _split(rows[1][2], "รวมทั้งเปิดโอกาส")
     steps2, steps2_tail = _split(rows[1][3], "2. ประชาสัมพันธ์เผยแพร่")
     steps4, steps4_tail = _split(rows[3][3], "2. ประชาสัมพันธ์ให้บุคลากรภายใน")
     # page 1: header, measure 1, a section row merged across the table, measure 2 (cut by the page end)
@@ -197,7 +197,9 @@ def test_seed002_table_across_three_pages() -> None:
             want.rounds,
         )
         assert _same(got.steps, want.steps) and _same(got.analysis, want.analysis)
-    assert parsed.rows[3].steps.endswith("\n2. ประชาสัมพันธ์ให้บุคลากรภายใน หน่วยงานได้รับทราบและถือปฏิบัติ")
+    assert parsed.rows[3].steps.endswith("\n2. ประชาสัมพันธ์ให้บุคลากรภายในหน่วยงานได้รับทราบและถือปฏิบัติ")
+    assert [(r.indicator, r.indicator_name) for r in parsed.rows[:2]] == [("1", "การปฏิบัติหน้าที่"), ("2", "การใช้งบประมาณ")]
+    assert (parsed.rows[1].unit_names, parsed.rows[1].unit_parents) == (["งานพัสดุ"], {"งานพัสดุ": "กองคลัง"})
     assert [r.unit_names for r in parsed.rows[5:9]] == [["สำนักปลัด"]] * 4  # the merged cell
 
 
@@ -207,8 +209,14 @@ def test_seed002_import_into_store() -> None:
     result = apply_plan(repo, org.id, 2569, parse_plan_bytes(build_seed002_docx(), "plan.docx"))
     assert result.created == 10
     measures = repo.list_measures(org.id, 2569)
-    assert [m.indicator for m in measures] == [str(n) for n in range(1, 11)]
-    assert sorted(u.name for u in repo.list_units(org.id)) == ["กองคลัง", "งานพัสดุ", "สำนักปลัด"]
+    assert [m.indicator_no for m in measures] == [str(n) for n in range(1, 11)]
+    assert measures[0].indicator == "1 การปฏิบัติหน้าที่" and measures[9].indicator == "10 การป้องกันการทุจริต"
+    units = {u.name: u for u in repo.list_units(org.id)}
+    assert sorted(units) == ["กองคลัง", "งานพัสดุ", "สำนักปลัด"]
+    assert units["งานพัสดุ"].parent_id == units["กองคลัง"].id  # one section of กองคลัง, not two units
+    assert measures[1].unit_ids == measures[3].unit_ids == [units["งานพัสดุ"].id]
+    text = preview_text(parse_plan_bytes(build_seed002_docx(), "plan.docx"), 2569)
+    assert "งานพัสดุ (ใน กองคลัง): 2" in text and "• 4 การใช้ทรัพย์สินของราชการ: 1" in text
 
 
 def test_unreadable_row_is_reported_not_dropped() -> None:
@@ -226,7 +234,7 @@ def test_seed004_measure_iit_and_oit_tables() -> None:
     assert len(rows) == 3 + 8 + 43
     measures, iit, oit = rows[:3], rows[3:11], rows[11:]
     assert [(r.no, r.indicator, r.period) for r in measures] == [
-        (1, "9", "ตลอดปีงบประมาณ"),
+        (1, "9.4", "ตลอดปีงบประมาณ"),  # "ตัวชี้วัดที่๙.๔" in its method column
         (2, "8", "ตลอดปีงบประมาณ"),
         (3, "4", "ตลอดปีงบประมาณ"),
     ]
@@ -249,6 +257,8 @@ def test_seed004_measure_iit_and_oit_tables() -> None:
     stored = repo.list_measures(org.id, 2566)
     assert len(stored) == 54
     assert stored[11].indicator == "o1" and stored[11].no == 12  # OIT items follow the measures
+    assert (stored[0].indicator, stored[3].indicator) == ("9.4 การบริหารและพัฒนาทรัพยากรบุคคล", "1 การปฏิบัติหน้าที่")
+    assert (stored[6].indicator_name, stored[11].indicator_no) == ("การใช้ทรัพย์สินของทางราชการ", "9.1")
 
 
 def _scores_only_docx() -> bytes:
@@ -310,3 +320,38 @@ def test_archive_that_unpacks_too_big_is_refused(monkeypatch: pytest.MonkeyPatch
         archive.writestr("word/media/padding.bin", b"\0" * (2 * 1024 * 1024))
     with pytest.raises(PlanImportError, match="ใหญ่เกินไปเมื่อแตกไฟล์"):
         parse_plan_bytes(buf.getvalue(), "plan.docx")
+
+
+PER_INDICATOR_HEADER = ["ประเด็นการประเมิน", "จุดอ่อนที่พบ", "แนวทางการดำเนินการ", "ตัวชี้วัดผลผลิต", "ผู้กำกับดูแล", "ผู้รับผิดชอบ"]
+
+
+def build_per_indicator_docx() -> bytes:
+    """One small table per indicator under its heading, derived from the assessment: no indicator or rounds column."""
+    doc = docx.Document()
+    doc.add_paragraph("แนวทางการยกระดับผลการประเมิน ITA ประจำปีงบประมาณ พ.ศ. ๒๕๖๙")
+    doc.add_paragraph("ตัวชี้วัดที่ ๑ การปฏิบัติหน้าที่")
+    _add_table(doc, [PER_INDICATOR_HEADER, [
+        "บุคลากรปฏิบัติงานตามขั้นตอนและระยะเวลาที่กำหนด", "ผู้มาติดต่อไม่ทราบขั้นตอน",
+        "จัดทำคู่มือการให้บริการและเผยแพร่บนเว็บไซต์", "คู่มือ ๑ ฉบับ", "ปลัด อบต.", "สำนักปลัด",
+    ]], 6)  # fmt: skip
+    doc.add_paragraph("ตัวชี้วัดที่ ๒ การใช้งบประมาณ")
+    _add_table(doc, [PER_INDICATOR_HEADER, [
+        "การเผยแพร่แผนการใช้จ่ายงบประมาณ", "บุคลากรไม่ทราบแผนการใช้จ่าย",
+        "ประชาสัมพันธ์แผนการใช้จ่ายงบประมาณให้บุคลากรทราบ", "ร้อยละ ๘๐", "ปลัด อบต.", "งานพัสดุ/ กองคลัง",
+    ]], 6)  # fmt: skip
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def test_per_indicator_tables_take_their_indicator_from_the_heading() -> None:
+    parsed = parse_plan_bytes(build_per_indicator_docx(), "แนวทางยกระดับ.docx")
+    got = [(r.no, r.indicator, r.title, r.unit_names, r.rounds) for r in parsed.rows]
+    assert got == [
+        (1, "1", "จัดทำคู่มือการให้บริการและเผยแพร่บนเว็บไซต์", ["สำนักปลัด"], [3, 6, 9, 12]),
+        (2, "2", "ประชาสัมพันธ์แผนการใช้จ่ายงบประมาณให้บุคลากรทราบ", ["งานพัสดุ"], [3, 6, 9, 12]),
+    ]
+    # the topic and the weakness are kept as the measure's context; supervisor and output target are not rounds
+    assert parsed.rows[0].analysis == "บุคลากรปฏิบัติงานตามขั้นตอนและระยะเวลาที่กำหนด\nผู้มาติดต่อไม่ทราบขั้นตอน"
+    assert parsed.problems == []
+    assert "• 2 การใช้งบประมาณ: 1" in preview_text(parsed, 2569)

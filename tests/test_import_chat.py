@@ -17,11 +17,17 @@ def test_admin_previews_then_imports_a_docx() -> None:
     admin = office.register("ad", "admin")
     admin.send_file("มาตรการ 2569.docx", build_seed002_docx())
     assert "10" in admin.text and "นำเข้าแผนนี้" in admin.text
+    assert "• 1 การปฏิบัติหน้าที่: 1" in admin.text  # indicators by name, not bare numbers
+    assert "งานพัสดุ (ใน กองคลัง): 2" in admin.text and "หน่วยงานใหม่: งานพัสดุ (ใน กองคลัง)" in admin.text
     assert len(office.repo.list_measures("o1", 2569)) == 4  # nothing changed before the confirm
+    assert [u.name for u in office.repo.list_units("o1")] == ["สำนักปลัด", "กองคลัง", "กองช่าง"]
     admin.press("นำเข้า")
     assert "นำเข้าแผนแล้ว" in admin.text
-    titles = [m.title for m in office.repo.list_measures("o1", 2569)]
-    assert any("คู่มือ" in t for t in titles) and len(titles) >= 10
+    measures = office.repo.list_measures("o1", 2569)
+    assert any("คู่มือ" in m.title for m in measures) and len(measures) >= 10
+    pasadu = next(u for u in office.repo.list_units("o1") if u.name == "งานพัสดุ")
+    assert pasadu.parent_id == office.units["กองคลัง"].id  # the office's own กองคลัง, not a new one
+    assert next(m for m in measures if m.indicator_no == "2").unit_ids == [pasadu.id]
 
 
 def test_officer_file_is_not_a_plan_and_bad_files_change_nothing() -> None:

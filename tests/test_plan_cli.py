@@ -47,18 +47,47 @@ def test_import_csv_then_plan_json(
     assert code == 0
     assert "พบมาตรการ 10 รายการ" in out and "นำเข้าแล้ว" in out and "อบต.คำเนียม" in out
     measures = plan_json(capsys, data)
-    assert [m["indicator"] for m in measures] == [str(n) for n in range(1, 11)]
-    assert measures[1]["units"] == ["งานพัสดุ", "กองคลัง"] and measures[1]["rounds"] == [3, 6, 9, 12]
-    assert measures[0]["all_units"] is True
+    assert [m["indicator_no"] for m in measures] == [str(n) for n in range(1, 11)]
+    assert (measures[0]["indicator"], measures[0]["indicator_name"]) == ("1 การปฏิบัติหน้าที่", "การปฏิบัติหน้าที่")
+    assert measures[1]["units"] == ["งานพัสดุ"] and measures[1]["divisions"] == {"งานพัสดุ": "กองคลัง"}
+    assert measures[1]["rounds"] == [3, 6, 9, 12]
+    assert measures[0]["all_units"] is True and measures[0]["units"] == ["กองคลัง", "สำนักปลัด"]  # divisions
     assert all(m["id"] and m["title"] for m in measures)
     code, out, _ = run(capsys, data, "plan")
     assert code == 0 and "อบต.คำเนียม" in out and "10 รายการ" in out
+    assert "2. [2 การใช้งบประมาณ] มาตรการการเผยแพร่ข้อมูลงบประมาณ" in out and "งานพัสดุ (ใน กองคลัง) · รอบ" in out
 
     # importing the same file again keeps every id
     ids = [m["id"] for m in measures]
     code, out, _ = run(capsys, data, "import", str(sample_csv))
     assert code == 0 and "เหมือนเดิม 10" in out
     assert [m["id"] for m in plan_json(capsys, data)] == ids
+
+
+def test_a_guessed_section_is_corrected_with_section_and_remembered(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sample_csv: Path
+) -> None:
+    data = tmp_path / "data"
+    code, out, _ = run(capsys, data, "import", str(sample_csv))
+    assert code == 0 and "งานในกอง: งานพัสดุ (ใน กองคลัง)" in out
+    assert "--section 'งานพัสดุ='" in out  # the preview says how to correct the guess
+
+    def measure2() -> tuple[object, object]:
+        m = plan_json(capsys, data)[1]
+        return m["units"], m["divisions"]
+
+    assert measure2() == (["งานพัสดุ"], {"งานพัสดุ": "กองคลัง"})
+    code, out, _ = run(capsys, data, "import", str(sample_csv), "--section", "งานพัสดุ=")
+    assert code == 0 and "งานในกอง" not in out
+    assert measure2() == (["งานพัสดุ", "กองคลัง"], {})  # two units of their own, both answer
+    assert run(capsys, data, "import", str(sample_csv))[0] == 0
+    assert measure2() == (["งานพัสดุ", "กองคลัง"], {})  # the choice is remembered
+    code, out, _ = run(capsys, data, "import", str(sample_csv), "--section", "งานพัสดุ = สำนักปลัด")
+    assert code == 0 and "งานพัสดุ (ใน สำนักปลัด): 2" in out
+    assert measure2() == (["งานพัสดุ"], {"งานพัสดุ": "สำนักปลัด"})
+    code, _, err = run(capsys, data, "import", str(sample_csv), "--section", "งานพัสดุ")
+    assert code == 1 and "งานพัสดุ=กองคลัง" in err
+    assert measure2() == (["งานพัสดุ"], {"งานพัสดุ": "สำนักปลัด"})
 
 
 def test_import_docx_and_oit_template(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -70,6 +99,8 @@ def test_import_docx_and_oit_template(capsys: pytest.CaptureFixture[str], tmp_pa
     assert code == 0 and "OIT o1–o43: 43" in out
     measures = plan_json(capsys, data)
     assert len(measures) == 53 and measures[10]["indicator"] == "o1"
+    assert (measures[10]["oit_code"], measures[10]["indicator_no"]) == ("o1", "9.1")
+    assert measures[10]["components"][0] == "แสดงแผนผังแสดงโครงสร้างการแบ่งส่วนราชการของหน่วยงาน"
     assert plan_json(capsys, data, "--fiscal-year", "2570") == []
 
 
@@ -187,7 +218,8 @@ def test_template_csv_and_xlsx_round_trip(capsys: pytest.CaptureFixture[str], tm
     code, out, _ = run(capsys, data, "import", str(xlsx))
     assert code == 0
     (measure,) = plan_json(capsys, data)
-    assert measure["indicator"] == "7" and measure["units"] == ["งานประชาสัมพันธ์", "สำนักปลัด"]
+    assert measure["indicator"] == "7 ประสิทธิภาพการสื่อสาร" and measure["units"] == ["งานประชาสัมพันธ์"]
+    assert measure["divisions"] == {"งานประชาสัมพันธ์": "สำนักปลัด"}
     assert measure["rounds"] == [6]
     csv_out = tmp_path / "form.csv"
     assert run(capsys, data, "template", "--out", str(csv_out))[0] == 0

@@ -20,17 +20,28 @@ from handlers.plan_import import (
     preview_text,
 )
 from handlers.samples import oit_template, sample_csv_bytes, sample_plan
-from handlers.units import match_unit, split_responsible
+from handlers.units import match_unit, read_responsible, split_responsible
 from storage.clock import FixedClock
 from storage.models import ReportEntry, Unit
 from storage.tinydb_repo import TinyRepository
 
-SEED_INDICATORS = [str(n) for n in range(1, 11)]
+SEED_INDICATORS = [  # as seed 002 writes them, spacing repaired; views print these labels
+    "1 การปฏิบัติหน้าที่",
+    "2 การใช้งบประมาณ",
+    "3 การใช้อำนาจ",
+    "4 การใช้ทรัพย์สินของราชการ",
+    "5 การแก้ไขปัญหาการทุจริต",
+    "6 คุณภาพการดำเนินงาน",
+    "7 ประสิทธิภาพการสื่อสาร",
+    "8 การปรับปรุงระบบการทำงาน",
+    "9 การเปิดเผยข้อมูล",
+    "10 การป้องกันการทุจริต",
+]
 SEED_UNITS = [
     ("ทุกส่วนราชการ",),
-    ("งานพัสดุ", "กองคลัง"),
+    ("งานพัสดุ",),  # "งานพัสดุ/ กองคลัง": one section, inside กองคลัง
     ("สำนักปลัด",),
-    ("งานพัสดุ", "กองคลัง"),
+    ("งานพัสดุ",),
     ("สำนักปลัด",),
     ("สำนักปลัด",),
     ("สำนักปลัด",),
@@ -80,18 +91,22 @@ def check_seed_plan(repo: TinyRepository, org_id: str, fiscal_year: int = 2569) 
     measures = repo.list_measures(org_id, fiscal_year)
     assert [m.no for m in measures] == list(range(1, 11))
     assert [m.indicator for m in measures] == SEED_INDICATORS
+    assert [(m.indicator_no, m.indicator_name) for m in measures] == [tuple(i.split(" ", 1)) for i in SEED_INDICATORS]
     for m, expected in zip(measures, SEED_UNITS, strict=True):
         if expected == ("ทุกส่วนราชการ",):
             assert m.all_units and m.unit_ids == []
         else:
             assert unit_names(repo, org_id, m.unit_ids) == expected
-    assert measures[0].period == f"ตุลาคม {fiscal_year - 1}- กันยายน {fiscal_year}"
-    assert measures[9].period == f"1 ตุลาคม {fiscal_year - 1}-30 กันยายน {fiscal_year}"
+    assert measures[0].period == f"ตุลาคม {fiscal_year - 1} - กันยายน {fiscal_year}"
+    assert measures[9].period == f"1 ตุลาคม {fiscal_year - 1} - 30 กันยายน {fiscal_year}"
     assert all(m.rounds == [3, 6, 9, 12] for m in measures)
-    assert measures[0].title == "จัดทำคู่มือ/แนวทางการ ปฏิบัติงาน หรือ การ ให้บริการ"
+    assert measures[0].title == "จัดทำคู่มือ/แนวทางการปฏิบัติงานหรือการให้บริการ"
     assert "ภายในเข้ามามีส่วนร่วม" in measures[1].analysis  # the row continued on the next page
-    assert measures[3].steps.endswith("ประชาสัมพันธ์ให้บุคลากรภายใน หน่วยงานได้รับทราบและถือปฏิบัติ")
-    assert sorted(u.name for u in repo.list_units(org_id)) == ["กองคลัง", "งานพัสดุ", "สำนักปลัด"]
+    assert measures[3].steps.endswith("ประชาสัมพันธ์ให้บุคลากรภายในหน่วยงานได้รับทราบและถือปฏิบัติ")
+    units = {u.name: u for u in repo.list_units(org_id)}
+    assert sorted(units) == ["กองคลัง", "งานพัสดุ", "สำนักปลัด"]
+    assert units["งานพัสดุ"].parent_id == units["กองคลัง"].id
+    assert units["กองคลัง"].parent_id == units["สำนักปลัด"].parent_id == ""
 
 
 def test_seed_table_as_csv_gives_ten_measures() -> None:
@@ -124,6 +139,8 @@ def test_semicolon_csv_in_windows_thai_encoding() -> None:
     assert [(r.no, r.indicator, r.title, r.unit_names) for r in parsed.rows] == [
         (1, "3", "มาตรการ ก", ["สำนักปลัด"])
     ]
+    assert parsed.encoding == "Windows-874 (ภาษาไทย)" and parsed.problems == []
+    assert "อ่านไฟล์เป็นรหัส Windows-874" in preview_text(parsed, 2569)
 
 
 def test_english_headers_thai_digits_and_rounds() -> None:
@@ -142,11 +159,11 @@ def test_english_headers_thai_digits_and_rounds() -> None:
         ["3", "๐๑๓", "รายงานผลการดำเนินงานประจำปี", "", "งานพัสดุ/ กองคลัง", "", "6, 12"],
     ]
     parsed = parse_plan_bytes(to_csv(rows), "plan.csv")
-    got = [(r.no, r.indicator, r.unit_names, r.all_units, r.rounds) for r in parsed.rows]
+    got = [(r.no, r.indicator, r.unit_names, r.unit_parents, r.all_units, r.rounds) for r in parsed.rows]
     assert got == [
-        (1, "1", [], True, [6, 12]),
-        (2, "o12", ["สำนักปลัด", "กองคลัง"], False, [3, 6, 9, 12]),
-        (3, "o13", ["งานพัสดุ", "กองคลัง"], False, [6, 12]),
+        (1, "1", [], {}, True, [6, 12]),
+        (2, "o12", ["สำนักปลัด", "กองคลัง"], {}, False, [3, 6, 9, 12]),
+        (3, "o13", ["งานพัสดุ"], {"งานพัสดุ": "กองคลัง"}, False, [6, 12]),
     ]
 
 
@@ -178,6 +195,9 @@ def test_rounds_cell(cell: str, expected: list[int]) -> None:
     ("cell", "expected"),
     [
         ("1. การปฏิบัติ หน้าที่", "1"),
+        ("ตัวชี้วัดย่อยที่ ๙.๔ การบริหารและพัฒนาทรัพยากรบุคคล", "9.4"),
+        ("๑๐.๒", "10.2"),
+        ("9.7", "9"),
         ("5.การแก้ไข ปัญหาการ ทุจริต", "5"),
         ("10.การป้องกัน การทุจริต", "10"),
         ("ตัวชี้วัดที่ ๔ การใช้ทรัพย์สินของทางราชการ", "4"),
@@ -188,15 +208,52 @@ def test_rounds_cell(cell: str, expected: list[int]) -> None:
         ("(8)", "8"),
         ("ตัวชี้วัด 15", None),
         ("ดี", None),
+        ("2566", None),
     ],
 )
 def test_indicator_cell(cell: str, expected: str | None) -> None:
     assert parse_indicator(cell) == expected
 
 
+@pytest.mark.parametrize(
+    ("cell", "label", "name"),
+    [
+        ("1", "1 การปฏิบัติหน้าที่", "การปฏิบัติหน้าที่"),  # a bare number gets the official name
+        ("๘", "8 การปรับปรุงการทำงาน", "การปรับปรุงการทำงาน"),
+        ("4. การใช้ ทรัพย์สินของ ราชการ", "4 การใช้ทรัพย์สินของราชการ", "การใช้ทรัพย์สินของราชการ"),
+        ("ตัวชี้วัดที่ ๔ การใช้ทรัพย์สินของทางราชการ", "4 การใช้ทรัพย์สินของทางราชการ", "การใช้ทรัพย์สินของทางราชการ"),
+        ("ตัวชี้วัดย่อยที่ ๑๐.๑", "10.1 การดำเนินการเพื่อป้องกันการทุจริต", "การดำเนินการเพื่อป้องกันการทุจริต"),
+        ("๐๒๓", "o23", "การบริหารและพัฒนาทรัพยากรบุคคล"),
+    ],
+)
+def test_indicator_is_stored_with_its_name(cell: str, label: str, name: str) -> None:
+    repo, org_id = repo_with_org()
+    rows = [["ลำดับ", "ตัวชี้วัด", "มาตรการ/กิจกรรม", "ผู้รับผิดชอบ"], ["1", cell, "มาตรการ ก", "สำนักปลัด"]]
+    apply_plan(repo, org_id, 2569, parse_plan_bytes(to_csv(rows), "plan.csv"))
+    (measure,) = repo.list_measures(org_id, 2569)
+    assert (measure.indicator, measure.indicator_name) == (label, name)
+
+
 def test_responsible_cells() -> None:
     assert split_responsible("ทุกส่วน ราชการ") == ([], True)
-    assert split_responsible("งานพัสดุ/ กองคลัง") == (["งานพัสดุ", "กองคลัง"], False)
+    assert split_responsible("งานพัสดุ/ กองคลัง") == (["งานพัสดุ", "กองคลัง"], False)  # as written
+    for cell, section, division in [
+        ("งานพัสดุ/ กองคลัง", "งานพัสดุ", "กองคลัง"),
+        ("งานประชาสัมพันธ์ กองวิชาการและแผนงาน", "งานประชาสัมพันธ์", "กองวิชาการและแผนงาน"),
+        ("งานพัสดุ (กองคลัง)", "งานพัสดุ", "กองคลัง"),
+        ("ฝ่ายปกครอง สังกัดสำนักปลัด", "ฝ่ายปกครอง", "สำนักปลัด"),
+    ]:
+        who = read_responsible(cell)
+        assert (who.names, who.parents, who.all_units) == ([section], {section: division}, False), cell
+    for cell, names in [
+        ("สำนักปลัด กองคลัง", ["สำนักปลัด", "กองคลัง"]),  # two divisions share the measure
+        ("งานพัสดุ, กองคลัง", ["งานพัสดุ", "กองคลัง"]),  # a list: both answer
+        ("งานพัสดุ และกองคลัง", ["งานพัสดุ", "กองคลัง"]),
+        ("กองการศึกษา ศาสนาและวัฒนธรรม (กศ.)", ["กองการศึกษา ศาสนาและวัฒนธรรม (กศ.)"]),
+    ]:
+        assert (read_responsible(cell).names, read_responsible(cell).parents) == (names, {}), cell
+    who = read_responsible("งานพัสดุ กองคลัง สำนักปลัด")
+    assert (who.names, who.parents) == (["งานพัสดุ", "สำนักปลัด"], {"งานพัสดุ": "กองคลัง"})
     assert split_responsible("สำนักปลัด กองคลัง") == (["สำนักปลัด", "กองคลัง"], False)
     assert split_responsible("สำนักปลัด, กองช่าง, กองคลัง") == (["สำนักปลัด", "กองช่าง", "กองคลัง"], False)
     assert split_responsible("กองการศึกษา ศาสนาและวัฒนธรรม") == (["กองการศึกษา ศาสนาและวัฒนธรรม"], False)
@@ -287,7 +344,7 @@ def test_continuation_rows_and_merged_cells_in_xlsx() -> None:
 def test_reimport_updates_in_place_and_keeps_reports() -> None:
     repo, org_id = repo_with_org()
     apply_plan(repo, org_id, 2569, sample_plan(2569))
-    first = {m.indicator: m for m in repo.list_measures(org_id, 2569)}
+    first = {m.indicator_no: m for m in repo.list_measures(org_id, 2569)}
     report = ReportEntry(
         id="r1", org_id=org_id, fiscal_year=2569, measure_id=first["3"].id, round=3,
         unit_id=first["3"].unit_ids[0], status="done", summary="ออกคำสั่งแล้ว",
@@ -308,7 +365,7 @@ def test_reimport_updates_in_place_and_keeps_reports() -> None:
     assert (result.created, result.updated, result.unchanged, result.removed) == (1, 1, 8, 1)
     assert (preview.created, preview.updated, preview.removed) == (1, 1, 1)
     assert result.removed_titles == [first["10"].title]
-    after = {m.indicator: m for m in repo.list_measures(org_id, 2569)}
+    after = {m.indicator_no: m for m in repo.list_measures(org_id, 2569)}
     assert after["3"].id == first["3"].id
     assert after["3"].title == "มาตรการกำหนดหลักเกณฑ์ (ฉบับปรับปรุง)"
     assert after["3"].rounds == [6, 12]
@@ -334,6 +391,19 @@ def test_oit_template_is_kept_apart_from_the_plan() -> None:
     assert len(measures) == 53
     assert [m.indicator for m in measures[:11]] == [*SEED_INDICATORS, "o1"]
     assert measures[10].no == 11
+    o1, o12, o43 = measures[10], measures[21], measures[52]
+    assert [(m.oit_code, m.indicator_no, m.indicator_name) for m in (o1, o12, o43)] == [
+        ("o1", "9.1", "ข้อมูลพื้นฐาน"),
+        ("o12", "9.2", "การบริหารงานการดำเนินงาน"),
+        ("o43", "10.2", "มาตรการส่งเสริมคุณธรรมและความโปร่งใส"),
+    ]
+    assert o1.component_list == [
+        "แสดงแผนผังแสดงโครงสร้างการแบ่งส่วนราชการของหน่วยงาน",
+        "แสดงตำแหน่งสำคัญและการแบ่งส่วนงานภายใน ยกตัวอย่างเช่น สำนัก กอง ส่วน กลุ่ม เป็นต้น",
+    ]
+    o2 = measures[11].component_list  # "ชื่อ - นามสกุล" is one component, not two
+    assert len(o2) == 2 and "ชื่อ - นามสกุล ตำแหน่ง" in o2[1]
+    assert o12.component_list[-1] == "ข้อมูลครอบคลุมในระยะเวลา ๖ เดือนแรก (๑ ต.ค ๖๕ - ๓๑ มี.ค. ๖๖)"
     again = apply_plan(repo, org_id, 2569, sample_plan(2569))
     assert (again.unchanged, again.removed) == (10, 0)
     assert len(repo.list_measures(org_id, 2569)) == 53
@@ -343,7 +413,10 @@ def test_preview_counts_units_rounds_and_problems() -> None:
     parsed = sample_plan(2569)
     text = preview_text(parsed, 2569)
     assert "พบมาตรการ 10 รายการ" in text
-    assert "สำนักปลัด: 7" in text and "ทุกส่วนราชการ: 1" in text and "กองคลัง: 2" in text
+    assert "สำนักปลัด: 7" in text and "ทุกส่วนราชการ: 1" in text and "งานพัสดุ (ใน กองคลัง): 2" in text
+    assert "• 1 การปฏิบัติหน้าที่: 1" in text and "• 10 การป้องกันการทุจริต: 1" in text
+    assert "งานในกอง: งานพัสดุ (ใน กองคลัง)" in text
+    assert "  1. จัดทำคู่มือ/แนวทางการปฏิบัติงานหรือการให้บริการ" in text  # the text as it was read
     assert "6 เดือน: 10" in text
     rows = [["ลำดับ", "มาตรการ/กิจกรรม", "ผู้รับผิดชอบ", "การกำกับติดตาม"], ["1", "มาตรการ ก", "", "รายงานต่อนายก"]]
     noted = parse_plan_bytes(to_csv(rows), "p.csv")
@@ -385,3 +458,24 @@ def test_two_line_header_with_quarters() -> None:
     parsed = parse_plan_bytes(out.getvalue(), "plan.xlsx")
     assert [(r.no, r.title, r.unit_names) for r in parsed.rows] == [(1, "มาตรการ ก", ["กองช่าง"])]
     assert parsed.problems == ["แถวที่ 3: ไม่พบตัวชี้วัดของมาตรการนี้"]
+
+
+def test_columns_with_unknown_headers_are_read_by_their_cells() -> None:
+    rows = [
+        ["ลำดับ", "มาตรการ/กิจกรรม", "หน่วยงาน", "ช่วงเวลา", "รายงาน", "รายละเอียด"],
+        ["1", "จัดทำคู่มือการให้บริการ", "สำนักปลัด", "ต.ค. ๖๘ - ก.ย. ๖๙", "รอบ ๖ เดือน", "ดำเนินการต่อเนื่อง"],
+        ["2", "เผยแพร่แผนจัดซื้อจัดจ้าง", "งานพัสดุ/ กองคลัง", "ตุลาคม 2568", "รอบ ๖ และ ๑๒ เดือน", ""],
+        ["3", "ประชาสัมพันธ์เสียงตามสาย", "ทุกส่วนราชการ", "ตลอดปีงบประมาณ", "ทุกรอบ", ""],
+    ]
+    parsed = parse_plan_bytes(to_csv(rows), "plan.csv")
+    got = [(r.title, r.unit_names, r.all_units, r.period, r.rounds) for r in parsed.rows]
+    assert got == [
+        ("จัดทำคู่มือการให้บริการ", ["สำนักปลัด"], False, "ต.ค. ๖๘ - ก.ย. ๖๙", [6]),
+        ("เผยแพร่แผนจัดซื้อจัดจ้าง", ["งานพัสดุ"], False, "ตุลาคม 2568", [6, 12]),
+        ("ประชาสัมพันธ์เสียงตามสาย", [], True, "ตลอดปีงบประมาณ", [3, 6, 9, 12]),
+    ]
+    # a guess is shown for a look, with the column's own name; the free-text column is left out
+    assert "คอลัมน์ «หน่วยงาน» อ่านเป็น «ผู้รับผิดชอบ» จากข้อความในคอลัมน์" in parsed.problems
+    assert "คอลัมน์ «ช่วงเวลา» อ่านเป็น «ระยะเวลาดำเนินการ» จากข้อความในคอลัมน์" in parsed.problems
+    assert "คอลัมน์ «รายงาน» อ่านเป็น «การกำกับติดตาม» จากข้อความในคอลัมน์" in parsed.problems
+    assert not any("รายละเอียด" in p for p in parsed.problems)

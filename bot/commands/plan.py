@@ -13,6 +13,7 @@ from typing import Any
 from bot.config import make_clock, resolve_data_dir
 from bot.store import open_store
 from domain.fiscal import fiscal_year_of
+from domain.ownership import top_units
 from handlers.plan_import import (
     MAX_IMPORT_BYTES,
     TEMPLATE_HEADERS,
@@ -21,10 +22,14 @@ from handlers.plan_import import (
     apply_plan,
     ensure_org,
     parse_plan_bytes,
+    parse_section_choice,
     preview_text,
     resolve_org,
+    use_sections,
 )
 from handlers.samples import TEMPLATES, template_plan
+from handlers.units import unit_label
+from storage.models import Unit
 
 from . import Command
 
@@ -69,12 +74,25 @@ def _confirm() -> bool:
         return False
 
 
+def _section_hint(parsed: ParsedPlan) -> str:
+    """How to correct a section the import guessed, with the names of this plan."""
+    pairs = sorted({(n, r.unit_parents[n]) for r in parsed.rows for n in r.unit_names if n in r.unit_parents})
+    if not pairs:
+        return ""
+    name, division = pairs[0]
+    return (
+        f"ถ้า «{name}» ไม่ใช่งานใน {division} สั่งใหม่พร้อม --section '{name}=' "
+        f"(หรือ --section '{name}=ชื่อกอง' เพื่อย้ายไปกองอื่น); itabot จำไว้ใช้กับการนำเข้าครั้งต่อไป"
+    )
+
+
 def _run_import(args: argparse.Namespace) -> int:
     """Preview the plan; import it at once when clean, after --yes/confirmation when rows need a look."""
     clock = make_clock(args.today)
     try:
         fiscal_year = _fiscal_year(args)
         parsed = _load(args)
+        use_sections(parsed, dict(parse_section_choice(c) for c in args.section or ()))
     except PlanImportError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -83,6 +101,9 @@ def _run_import(args: argparse.Namespace) -> int:
         org = resolve_org(repo, args.org)
         changes = apply_plan(repo, org.id, fiscal_year, parsed, dry_run=True) if org else None
         print(preview_text(parsed, fiscal_year, changes))
+        hint = _section_hint(parsed)
+        if hint:
+            print(hint)
         needs_ok = bool(parsed.problems) or bool(changes and changes.removed)
         if needs_ok and not args.yes and not _confirm():
             print("ยังไม่ได้นำเข้า: ตรวจรายการข้างบน แล้วสั่งอีกครั้งพร้อม --yes เพื่อยืนยัน", file=sys.stderr)
@@ -104,22 +125,33 @@ def _add_import(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fiscal-year", type=int, help="ปีงบประมาณ พ.ศ. / fiscal year (BE), default: current")
     p.add_argument("--template", choices=sorted(TEMPLATES), help="นำเข้าแม่แบบที่มากับโปรแกรม / shipped template")
     p.add_argument("--yes", action="store_true", help="ยืนยันโดยไม่ถาม / import without asking")
-
-
-def _measure_json(measure: Any, unit_names: dict[str, str]) -> dict[str, Any]:
-    """One measure as `itabot plan --json` prints it."""
-    units = (
-        list(unit_names.values()) if measure.all_units else [unit_names.get(u, u) for u in measure.unit_ids]
+    p.add_argument(
+        "--section",
+        action="append",
+        metavar="งาน=กอง",
+        help="งานนี้อยู่ในกองใด เช่น 'งานพัสดุ=กองคลัง'; 'งานพัสดุ=' ถ้าไม่ใช่งานในกอง (ใช้ซ้ำได้) / "
+        "a section's division, empty for a unit of its own (repeatable)",
     )
+
+
+def _measure_json(measure: Any, units: dict[str, Unit]) -> dict[str, Any]:
+    """One measure as `itabot plan --json` prints it; a section's division is under "divisions"."""
+    ids = [u.id for u in top_units(list(units.values()))] if measure.all_units else measure.unit_ids
+    named = [units[i] for i in ids if i in units]
     return {
         "id": measure.id,
         "no": measure.no,
         "indicator": measure.indicator,
+        "indicator_no": measure.indicator_no,
+        "indicator_name": measure.indicator_name,
+        "oit_code": measure.oit_code,
         "title": measure.title,
-        "units": units,
+        "units": [u.name for u in named],
+        "divisions": {u.name: units[u.parent_id].name for u in named if u.parent_id in units},
         "all_units": measure.all_units,
         "rounds": measure.rounds,
         "period": measure.period,
+        "components": measure.component_list,
     }
 
 
@@ -133,9 +165,9 @@ def _run_plan(args: argparse.Namespace) -> int:
             print("ยังไม่มีหน่วยงาน: นำเข้าแผนก่อนด้วย itabot import FILE", file=sys.stderr)
             return 1
         measures = repo.list_measures(org.id, fiscal_year)
-        unit_names = {u.id: u.name for u in repo.list_units(org.id)}
+        units = {u.id: u for u in repo.list_units(org.id)}
         if args.json:
-            print(json.dumps([_measure_json(m, unit_names) for m in measures], ensure_ascii=False, indent=2))
+            print(json.dumps([_measure_json(m, units) for m in measures], ensure_ascii=False, indent=2))
             return 0
         if not measures:
             years = ", ".join(str(y) for y in repo.fiscal_years(org.id)) or "-"
@@ -143,10 +175,11 @@ def _run_plan(args: argparse.Namespace) -> int:
             return 0
         print(f"{org.name} — แผนมาตรการ ปีงบประมาณ {fiscal_year}: {len(measures)} รายการ")
         for m in measures:
-            item = _measure_json(m, unit_names)
-            units = "ทุกส่วนราชการ" if m.all_units else ", ".join(item["units"]) or "-"
+            item = _measure_json(m, units)
+            who = [unit_label(n, item["divisions"].get(n, "")) for n in item["units"]]
+            shown = "ทุกส่วนราชการ" if m.all_units else ", ".join(who) or "-"
             rounds = ", ".join(str(r) for r in m.rounds)
-            print(f"{m.no}. [{m.indicator or '-'}] {m.title}\n   {units} · รอบ {rounds} เดือน · id {m.id}")
+            print(f"{m.no}. [{m.indicator or '-'}] {m.title}\n   {shown} · รอบ {rounds} เดือน · id {m.id}")
         return 0
     except PlanImportError as exc:
         print(str(exc), file=sys.stderr)
