@@ -32,6 +32,7 @@ _BARE = re.compile(
 )
 _NOT_HTTP = {"ftp", "ftps", "file", "javascript", "data", "vbscript", "mailto", "tel", "sftp", "smb"}
 _TRAIL = ".,;:!?'\"”’…"
+_JOINERS = {"และ", "หรือ", "กับ", "ที่", "คือ", "and", "or", "&", "-", "–", "—", ":", ",", "+"}
 _WRAP = "<>()[]{}\"'“”‘’"
 
 
@@ -54,10 +55,10 @@ def _trim(word: str) -> str:
 
 def _as_link(word: str) -> tuple[str, str, str]:
     """(text before, link, kind) for one word: kind "ok", "refused" or "" when it is no link at all."""
-    inside = _HTTP_INSIDE.search(word)
-    if inside and inside.start() > 0:  # "ดูที่https://…": Thai typed right before the link
-        return word[: inside.start()], _trim(word[inside.start() :]), "ok"
     cleaned = _trim(word)
+    inside = _HTTP_INSIDE.search(cleaned)
+    if inside and inside.start() > 0:  # "ดูที่https://…": Thai typed right before the link
+        return cleaned[: inside.start()], _trim(cleaned[inside.start() :]), "ok"
     scheme = _SCHEME.match(cleaned)
     if scheme and scheme.start() == 0 and (scheme.group(2) or scheme.group(1).lower() in _NOT_HTTP):
         ok = scheme.group(1).lower() in ("http", "https") and bool(urlsplit(cleaned).netloc)
@@ -65,6 +66,15 @@ def _as_link(word: str) -> tuple[str, str, str]:
     if _BARE.match(cleaned):
         return "", "https://" + cleaned, "ok"
     return word, "", ""
+
+
+def _caption(words: list[str]) -> str:
+    """Words around a link as its caption, without the "และ" / "or" that only joined two links."""
+    while words and words[0].casefold() in _JOINERS:
+        words = words[1:]
+    while words and words[-1].casefold() in _JOINERS:
+        words = words[:-1]
+    return " ".join(words)
 
 
 def find_links(text: str) -> Found:
@@ -82,11 +92,11 @@ def find_links(text: str) -> Found:
             if len(link) > URL_MAX:
                 found.too_long.append(link)
                 continue
-            found.links.append((link, " ".join(words)))
+            found.links.append((link, _caption(words)))
             words = []
     if words and found.links:
         url, caption = found.links[-1]
-        found.links[-1] = (url, " ".join(x for x in (caption, " ".join(words)) if x))
+        found.links[-1] = (url, " ".join(x for x in (caption, _caption(words)) if x))
     return found
 
 
