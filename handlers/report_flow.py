@@ -30,9 +30,17 @@ __all__ = ["start_report", "prompt_for", "open_measure", "after_save"]
 
 @screen("list")
 def _list_screen(ctx: Ctx) -> Reply:
-    """The list page the person was on (rebuilt by the list's own code)."""
+    """The list page the person was on, rebuilt by the list's own code but keeping the keyboard's token."""
+    old = (ctx.state or {}).get("n", "")
     replies = list_page(ctx, int((ctx.state or {}).get("page", 0)))
-    return replies[0] if replies else Reply(ctx.t("idle_text"))
+    shown = replies[0] if replies else Reply(ctx.t("idle_text"))
+    new = (ctx.state or {}).get("n", "")
+    if not (old and new and new != old and ctx.state):
+        return shown
+    ctx.state["n"] = old  # the keyboard already on screen stays valid; nothing else about the state changed
+    ctx.save(ctx.state)
+    rows = [[Button(b.label, old + b.data[len(new) :]) for b in row] for row in shown.buttons]
+    return Reply(shown.text, rows, shown.files, shown.recipient)
 
 
 def prompt_for(ctx: Ctx) -> str:
