@@ -82,10 +82,9 @@ def measure_title(measure: Measure | None, limit: int = 120) -> str:
 def evidence_line(no: int, item: dict[str, Any]) -> str:
     """"2. 📷 อบรม.jpg": one numbered evidence item, the way the recap and the edit menu list it."""
     icon = _ICONS.get(item.get("kind", ""), "📄")
-    if item.get("kind") == "url":
-        caption = f" – {short(item['name'], 60)}" if item.get("name") else ""
-        return f"{no}. {icon} {short(item.get('url', ''), 70)}{caption}"
-    return f"{no}. {icon} {short(item.get('name') or '?', 70)}"
+    caption = f" – {short(item['note'], 60)}" if item.get("note") else ""
+    what = item.get("url", "") if item.get("kind") == "url" else item.get("name") or "?"
+    return f"{no}. {icon} {short(what, 70)}{caption}"
 
 
 def next_step(ctx: Ctx, after: str) -> str:

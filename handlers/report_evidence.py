@@ -121,14 +121,6 @@ def _evidence_screen(ctx: Ctx) -> Reply:
     return Reply(text, [[ctx.button(ctx.t("btn_finish_evidence"), "f")]])
 
 
-def _caption_name(caption: str, filename: str) -> str:
-    """A file's display name with the caption sent with it: "อบรม 12 ม.ค. (IMG_1.jpg)"."""
-    caption = " ".join(caption.split())
-    if not caption:
-        return filename
-    return safe_display_name(f"{short(caption, 120 - len(filename) - 3)} ({filename})", filename)
-
-
 class _Batch:
     """The items one message adds, and what to tell the officer about the rest."""
 
@@ -186,8 +178,9 @@ def _add_files(ctx: Ctx, batch: _Batch) -> None:
         except EvidenceError as exc:
             batch.notes.append(f"{name}: {exc}")
             continue
-        if ctx.event.text.strip():
-            ev = Evidence(**{**to_dict(ev), "name": _caption_name(ctx.event.text, ev.name)})
+        caption = " ".join(ctx.event.text.split())
+        if caption:  # a photo's caption (Telegram) says what it shows
+            ev = Evidence(**{**to_dict(ev), "note": short(caption, CAPTION_MAX)})
         batch.add(ev, short(ev.name, 40))
 
 
@@ -195,7 +188,7 @@ def _add_links(ctx: Ctx, batch: _Batch, found: Found) -> None:
     """Links with their captions; refused and overlong ones are named back."""
     for url, caption in found.links:
         ev = Evidence(
-            id=new_id("e"), kind="url", url=url, name=short(caption, CAPTION_MAX) if caption else "",
+            id=new_id("e"), kind="url", url=url, note=short(caption, CAPTION_MAX) if caption else "",
             uploader_id=ctx.officer.id, created_at=batch.stamp,
         )
         batch.add(ev, short(url, 60))

@@ -101,7 +101,7 @@ def test_correcting_the_text_keeps_link_photo_and_pdf_and_removing_one_keeps_his
     assert [e.revision for e in mine] == [1, 2, 3]
     everything = [LINK, "อบรม.jpg", "คำสั่ง.pdf"]
     assert [[ev.url or ev.name for ev in e.evidence] for e in mine] == [everything, everything, [LINK, "คำสั่ง.pdf"]]
-    assert mine[0].evidence[0].name == "คำสั่งแต่งตั้ง"  # the words typed with the link are its caption
+    assert mine[0].evidence[0].note == "คำสั่งแต่งตั้ง"  # the words typed with the link are its caption
     assert all(e.officer_name and e.created_at for e in mine)
     assert mine[0].summary == "ออกคำสั่งมอบหมายงานแล้ว" and mine[2].summary.endswith("12 ม.ค. 2569")
 

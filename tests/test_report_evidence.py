@@ -57,9 +57,9 @@ def test_duplicates_are_ignored_with_a_note_and_captions_name_files() -> None:
     chat.send_file("order-copy.pdf", b"%PDF-1.4 order")
     assert "มีอยู่แล้ว ไม่เพิ่มซ้ำ: order-copy.pdf" in chat.text
     chat.last = chat.engine.handle(_photo_with_caption("IMG_1.jpg", "อบรมวันที่ 12 ม.ค."))
-    assert "อบรมวันที่ 12 ม.ค. (IMG_1.jpg)" in chat.text
+    assert "รับหลักฐานแล้ว: IMG_1.jpg" in chat.text
     chat.press("เสร็จสิ้น")
-    assert "หลักฐาน: 3 รายการ" in chat.text and "3. 📷 อบรมวันที่ 12 ม.ค. (IMG_1.jpg)" in chat.text
+    assert "หลักฐาน: 3 รายการ" in chat.text and "3. 📷 IMG_1.jpg – อบรมวันที่ 12 ม.ค." in chat.text
 
 
 def _photo_with_caption(name: str, caption: str) -> Incoming:
