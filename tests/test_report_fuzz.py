@@ -12,6 +12,7 @@ import os
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from domain.events import Button, Reply
 from handlers.matching import match_button
@@ -66,7 +67,7 @@ class Run:
     def reports(self) -> list[ReportEntry]:
         return list(self.saved)
 
-    def state(self) -> dict | None:
+    def state(self) -> dict[str, Any] | None:
         return self.office.repo.get_state("o1", "test:fz")
 
     def step(self, kind: str, value: str | bytes | None = None) -> list[Reply]:
@@ -79,7 +80,8 @@ class Run:
             pressed = next((b for b in shown_buttons if b.data == value), None)
             replies = self.chat.press_data(value)
         elif kind == "file":
-            replies = self.chat.send_file("หลักฐาน.pdf", value if isinstance(value, bytes) or value is None else b"", "application/pdf", 5 * 1024 * 1024)
+            data = value if isinstance(value, bytes) else None  # None: too big to download
+            replies = self.chat.send_file("หลักฐาน.pdf", data, "application/pdf", 50 * 1024 * 1024 if data is None else 0)
         else:
             assert isinstance(value, str)
             pressed = match_button(value, shown_buttons) if not value.startswith("/") else None
@@ -115,6 +117,8 @@ class Run:
         assert t(lang, "recap_evidence", count=len(entry.evidence)) in shown
         for text in (entry.summary, entry.outcome, entry.reason, entry.suggestion):
             assert " ".join(text.split())[:40] in shown
+        for ev in entry.evidence:  # every item saved was listed
+            assert (ev.url or ev.name)[:40] in shown
 
 
 def random_input(run: Run) -> tuple[str, str | bytes | None]:
