@@ -61,7 +61,7 @@ def officer_script(measures: int) -> list[Step]:
             ("press", "ดำเนินการ", "สิ่งที่ดำเนินการ"),
             ("text", f"จัดอบรมและเผยแพร่ประกาศบนเว็บไซต์ ครั้งที่ {i + 1}", "ผลลัพธ์"),
             ("text", "บุคลากรรับทราบและปฏิบัติตาม", "หลักฐาน"),
-            ("text", f"https://www.example.go.th/news/{i + 1}", "รวม 1 รายการ"),
+            ("text", f"https://www.example.go.th/news/{i + 1}", "รับหลักฐานแล้ว"),  # earlier evidence is carried
             ("text", "/done", "ตรวจสอบก่อนบันทึก"),
             ("press", "บันทึก", "บันทึกแล้ว"),
         ]

@@ -9,11 +9,14 @@ from typing import TextIO
 
 from domain.events import Attachment, Button, Incoming, Reply
 from handlers.engine import Engine
+from handlers.matching import match_button
+from handlers.texts import t
 
 __all__ = ["ConsoleAdapter", "render_reply"]
 
 PLATFORM = "console"
 QUIT = {"/quit", "/exit"}
+FILE_SUFFIXES = (".pdf", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".doc", ".docx", ".xls", ".xlsx", ".csv", ".txt", ".zip")
 
 
 def render_reply(reply: Reply, start: int = 1) -> tuple[str, list[Button]]:
@@ -40,11 +43,9 @@ class ConsoleAdapter:
     def to_event(self, line: str) -> Incoming:
         """A typed line as a neutral event."""
         text = line.strip()
-        if text.isdigit() and 1 <= int(text) <= len(self.buttons):
-            return self._press(self.buttons[int(text) - 1])
-        for button in self.buttons:
-            if text and text.casefold() == button.label.casefold():
-                return self._press(button)
+        button = match_button(text, self.buttons)
+        if button is not None:
+            return self._press(button)
         path = self._as_path(text)
         if path is not None:
             return self._file(path)
@@ -65,6 +66,23 @@ class ConsoleAdapter:
         except (OSError, ValueError):
             return None
 
+    @staticmethod
+    def _looks_like_path(text: str) -> bool:
+        """A line meant as a file name (quoted, /a/b, ~/a, ./a or name.pdf), not a command or a link."""
+        if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+            return True
+        if not text or any(c.isspace() for c in text) or "://" in text or text.lower().startswith("www."):
+            return False
+        if text.startswith(("~", "./", "../")) or (text.startswith("/") and "/" in text[1:]):
+            return True
+        return text.lower().endswith(FILE_SUFFIXES) and not text.startswith("/")
+
+    def _lang(self) -> str:
+        """The demo person's language, for the few words the adapter says itself."""
+        found = self.engine.repo.find_identity(PLATFORM, self.user_id)
+        officer = self.engine.repo.get_officer(*found) if found else None
+        return officer.lang if officer else "th"
+
     def _file(self, path: Path) -> Incoming:
         size = path.stat().st_size
         data = path.read_bytes() if size <= self.max_file_bytes else None
@@ -74,8 +92,13 @@ class ConsoleAdapter:
         return Incoming(PLATFORM, self.user_id, "file", attachments=[att], chat_id=self.user_id)
 
     def send(self, line: str) -> list[Reply]:
-        """Feed one line, print the replies, remember their buttons."""
-        replies = self.engine.handle(self.to_event(line))
+        """Feed one line, print the replies, remember their buttons; a missing file is said so here."""
+        event = self.to_event(line)
+        if event.kind in ("text", "command") and self._looks_like_path(line.strip()):
+            self.out.write(t(self._lang(), "file_not_found", path=line.strip().strip("'\"")) + "\n\n")
+            self.out.flush()
+            return []  # the last message's buttons stay pressable
+        replies = self.engine.handle(event)
         self.show(replies)
         return replies
 

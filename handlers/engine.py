@@ -12,9 +12,19 @@ from storage.clock import Clock
 from storage.evidence import EvidenceStore
 from storage.repository import Repository
 
-from . import import_flow, office, report_flow, report_list  # noqa: F401  (register commands, actions, steps)
+from . import (  # noqa: F401  (register commands, actions, steps, screens)
+    import_flow,
+    office,
+    report_evidence,
+    report_flow,
+    report_list,
+    report_recap,
+    report_steps,
+)
 from .context import ACTIONS, COMMANDS, STEPS, Ctx
+from .matching import match_button
 from .report_flow import prompt_for, start_report
+from .screens import current_screen, noted
 from .services import InviteError, identity_key, is_admin, is_head, redeem_invite, set_identity_active
 from .texts import t
 
@@ -25,7 +35,7 @@ log = logging.getLogger(__name__)
 REPORT_BUTTON = "go:report"  # stateless: reminders carry it, it always opens the list
 _ROLE_OK = {"officer": lambda o: True, "head": is_head, "admin": is_admin}
 _THROTTLE_FAILS, _THROTTLE_SECONDS = 5, 600
-_BUSY_STEPS = {"summary", "outcome", "evidence", "reason", "confirm", "edit", "import"}  # typed work to lose
+_BUSY_STEPS = {"summary", "outcome", "evidence", "reason", "suggestion", "confirm", "edit", "cancel", "import"}
 
 
 class Engine:
@@ -82,10 +92,26 @@ class Engine:
             self.remind,
         )
         if event.kind == "command":
-            return self._command(ctx)
-        if event.kind == "button":
-            return self._button(ctx)
-        return self._input(ctx)
+            replies = self._command(ctx)
+        elif event.kind == "button":
+            replies = self._button(ctx)
+        else:
+            replies = self._input(ctx)
+        return self._keep_screen(ctx, replies)
+
+    def _keep_screen(self, ctx: Ctx, replies: list[Reply]) -> list[Reply]:
+        """A reply mid-report that lost the step's buttons (/help, a stale tap, an error) gets them back."""
+        if not ctx.state or ctx.state.get("flow") != "report" or any(r.buttons for r in replies):
+            return replies
+        ctx.state = self.repo.get_state(ctx.org.id, ctx.key)  # the screen of what is saved, not of a refused change
+        shown = current_screen(ctx) if ctx.state else None
+        if shown is None or not shown.buttons:
+            return replies
+        if not replies:
+            return [shown]
+        last = replies[-1]
+        text = last.text if shown.text in last.text else noted(last.text, shown).text
+        return [*replies[:-1], Reply(text, shown.buttons, last.files, last.recipient)]
 
     def _unregistered(self, event: Incoming) -> list[Reply]:
         if event.kind == "follow":
@@ -140,8 +166,8 @@ class Engine:
             return [Reply(ctx.t("idle_text"))]
         return spec.handler(ctx)
 
-    def _button(self, ctx: Ctx) -> list[Reply]:
-        data = ctx.event.data
+    def _button(self, ctx: Ctx, data: str | None = None) -> list[Reply]:
+        data = ctx.event.data if data is None else data
         if data == REPORT_BUTTON or data.startswith(REPORT_BUTTON + ":"):
             return start_report(ctx, round_ref=data[len(REPORT_BUTTON) + 1 :])
         nonce, _, rest = data.partition(":")
@@ -152,10 +178,18 @@ class Engine:
 
     def _input(self, ctx: Ctx) -> list[Reply]:
         step = (ctx.state or {}).get("step", "")
+        in_report = bool(ctx.state and ctx.state.get("flow") == "report")
+        shown = current_screen(ctx) if in_report and ctx.event.kind == "text" else None
+        pressed = match_button(ctx.event.text, shown.flat_buttons()) if shown else None
+        if pressed is not None:  # "2", "๒" or a button's label typed instead of tapped
+            return self._button(ctx, pressed.data)
         if step in STEPS:
             return STEPS[step](ctx)
         if ctx.event.kind == "file" and not ctx.state:
             return import_flow.offer_import(ctx)
+        if in_report:
+            hint = ctx.t("choose_button")
+            return [noted(hint, shown)] if shown else [Reply(hint)]  # _keep_screen adds it when not built yet
         if ctx.state and ctx.state.get("flow"):
             return [Reply(prompt_for(ctx))]
         return [Reply(ctx.t("idle_text"))]

@@ -1,426 +1,242 @@
-"""The report conversation after the list: measure → status → what was done → outcome → evidence → recap → save."""
+"""The report conversation after the list: open a measure, see its earlier answer, keep it or answer anew."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from domain.events import Button, Reply
-from domain.fiscal import thai_short_date
 from domain.ownership import responsible_units
-from storage.evidence import EvidenceError
-from storage.models import STATUS_DONE, STATUS_NOT_DONE, Evidence, Measure, from_dict, to_dict
+from domain.status import UnitAnswer
+from storage.models import STATUS_DONE, STATUS_NOT_DONE, Measure
 
-from .context import MAX_TEXT, Ctx, action, command, step
-from .report_list import mine, round_text, short, start_report
-from .services import save_report, units_for_measure
+from .context import Ctx, action
+from .report_core import (
+    advance,
+    append_revision,
+    draft_from,
+    measure_of,
+    measure_title,
+    previous_answer,
+    round_of,
+    status_mark,
+)
+from .report_list import list_page, mine, short, start_report
+from .screens import current_screen, goto, screen
+from .services import units_for_measure
+from .texts import short_date
 
-__all__ = ["start_report", "prompt_for", "MAX_EVIDENCE"]
-
-MAX_EVIDENCE = 30
-
-
-
-
-
-
-
-
-
-
-
-
+__all__ = ["start_report", "prompt_for", "open_measure", "after_save"]
 
 
+@screen("list")
+def _list_screen(ctx: Ctx) -> Reply:
+    """The list page the person was on, rebuilt by the list's own code but keeping the keyboard's token."""
+    old = (ctx.state or {}).get("n", "")
+    replies = list_page(ctx, int((ctx.state or {}).get("page", 0)))
+    shown = replies[0] if replies else Reply(ctx.t("idle_text"))
+    new = (ctx.state or {}).get("n", "")
+    if not (old and new and new != old and ctx.state):
+        return shown
+    ctx.state["n"] = old  # the keyboard already on screen stays valid; nothing else about the state changed
+    ctx.save(ctx.state)
+    rows = [[Button(b.label, old + b.data[len(new) :]) for b in row] for row in shown.buttons]
+    return Reply(shown.text, rows, shown.files, shown.recipient)
 
 
-
-
-
-
-
-
-
-
-def _measure(ctx: Ctx, measure_id: str) -> Measure | None:
-    st = ctx.state or {}
-    return next((m for m in ctx.measures(int(st["fy"])) if m.id == measure_id), None)
+def prompt_for(ctx: Ctx) -> str:
+    """The whole question the person is being asked now (its buttons are added by the engine)."""
+    shown = current_screen(ctx) if (ctx.state or {}).get("flow") == "report" else None
+    return shown.text if shown is not None else ctx.t("idle_text")
 
 
 @action("m")
 def act_measure(ctx: Ctx, measure_id: str) -> list[Reply]:
     """Open one measure: refuse another unit's or another round's, ask which unit when several."""
     st = ctx.state or {}
-    measure = _measure(ctx, measure_id)
-    if measure is None or not units_for_measure(ctx.officer, measure, ctx.units):
+    measure = next((m for m in ctx.measures(int(st["fy"])) if m.id == measure_id), None)
+    units = units_for_measure(ctx.officer, measure, ctx.units) if measure else []
+    if measure is None or not units:
         return [Reply(ctx.t("not_yours"))]
     if not measure.monitored_in(int(st["round"])):
-        return [Reply(ctx.t("not_this_round", round=round_text(ctx)))]
-    units = units_for_measure(ctx.officer, measure, ctx.units)
-    st.update(mid=measure.id, draft={})
+        return [Reply(ctx.t("not_this_round", round=round_of(ctx)))]
     if len(units) == 1:
-        return _ask_status(ctx, measure, units[0].id)
-    st["step"] = "unit"
-    ctx.new_nonce()
+        return open_measure(ctx, measure, units[0].id)
+    st["mid"] = measure.id
+    st.pop("uid", None)
+    st.pop("draft", None)
+    return goto(ctx, "unit")
+
+
+@screen("unit")
+def _unit_screen(ctx: Ctx) -> Reply:
+    """Which of the person's units answers this time (✅ on those that have this round's answer)."""
+    st = ctx.state or {}
+    measure = measure_of(ctx)
+    if measure is None:
+        return Reply(ctx.t("stale_button"))
     latest = ctx.latest(int(st["fy"]), int(st["round"]))
     rows = [
         [ctx.button(("✅ " if (measure.id, u.id) in latest else "") + short(u.name, 40), "u", u.id)]
-        for u in units
+        for u in units_for_measure(ctx.officer, measure, ctx.units)
     ]
     rows.append([ctx.button(ctx.t("btn_back"), "l")])
-    ctx.save(st)
-    return [Reply(_measure_text(ctx, measure, None) + "\n\n" + ctx.t("choose_unit"), rows)]
+    return Reply(_card(ctx, measure, None) + "\n\n" + ctx.t("choose_unit"), rows)
 
 
 @action("u")
 def act_unit(ctx: Ctx, unit_id: str) -> list[Reply]:
     """The unit chosen for a measure with several of the person's units."""
-    measure = _measure(ctx, (ctx.state or {}).get("mid", ""))
+    measure = measure_of(ctx)
     if measure is None or unit_id not in {u.id for u in units_for_measure(ctx.officer, measure, ctx.units)}:
         return [Reply(ctx.t("not_yours"))]
-    return _ask_status(ctx, measure, unit_id)
+    return open_measure(ctx, measure, unit_id)
 
 
-def _measure_text(ctx: Ctx, m: Measure, unit_id: str | None) -> str:
-    lines = [ctx.t("measure_view", no=m.no, indicator=m.indicator, title=short(m.title, 400))]
+def open_measure(ctx: Ctx, measure: Measure, unit_id: str) -> list[Reply]:
+    """The measure card with the unit's earlier answer, and the status question."""
+    st = ctx.state or {}
+    st.update(mid=measure.id, uid=unit_id)
+    st.pop("draft", None)
+    st.pop("edit", None)
+    return goto(ctx, "status")
+
+
+def _card(ctx: Ctx, m: Measure, unit_id: str | None) -> str:
+    """The measure as the plan states it: title, steps, period, responsible unit."""
+    indicator = " ".join(x for x in (m.indicator_no or m.indicator, m.indicator_name) if x)
+    lines = [ctx.t("measure_view", no=m.no, indicator=indicator, title=short(m.title, 400))]
     if m.steps:
         lines.append(ctx.t("measure_steps", steps=short(m.steps, 500)))
     if m.period:
         lines.append(ctx.t("measure_period", period=m.period))
     units = [u for u in responsible_units(m, ctx.units) if unit_id is None or u.id == unit_id]
     lines.append(ctx.t("measure_unit", unit=", ".join(u.name for u in units) or m.responsible_text))
-    if unit_id:
-        st = ctx.state or {}
-        last = ctx.latest(int(st["fy"]), int(st["round"])).get((m.id, unit_id))
-        if last:
-            day = thai_short_date(datetime.fromisoformat(last.created_at).date())
-            text = last.summary or last.reason
-            lines.append(
-                ctx.t(
-                    "measure_last",
-                    date=day,
-                    status=_status_mark(ctx, last.status),
-                    summary=f" – {short(text, 200)}" if text else "",
-                )
-            )
     return "\n".join(lines)
 
 
-def _status_mark(ctx: Ctx, status: str) -> str:
-    return ("☑ " + ctx.t("status_done")) if status == STATUS_DONE else ("☐ " + ctx.t("status_not_done"))
+def _answer_text(ctx: Ctx, answer: UnitAnswer) -> str:
+    """The earlier answer as the officer gave it: when, who, status, text, how much evidence."""
+    entry = answer.entry
+    assert entry is not None
+    text = entry.summary or entry.reason
+    return ctx.t(
+        "answer_carried" if answer.carried else "answer_fresh",
+        round=round_of(ctx, answer.carried_from or entry.round),
+        revision=entry.revision,
+        date=short_date(ctx.lang, datetime.fromisoformat(entry.created_at).date()),
+        who=entry.officer_name,
+        status=status_mark(ctx, entry.status),
+        text=f" – {short(text, 200)}" if text else "",
+        evidence=ctx.t("answer_evidence", count=len(entry.evidence)) if entry.evidence else "",
+    )
 
 
-def _ask_status(ctx: Ctx, measure: Measure, unit_id: str) -> list[Reply]:
+@screen("status")
+def _status_screen(ctx: Ctx) -> Reply:
+    """Card, earlier answer and the question; editing from the recap offers only the two statuses."""
     st = ctx.state or {}
-    st.update(step="status", mid=measure.id, uid=unit_id)
-    st.setdefault("draft", {})
-    ctx.new_nonce()
-    rows = [
-        [ctx.button(ctx.t("btn_not_done"), "s", "n"), ctx.button(ctx.t("btn_done"), "s", "d")],
-        [ctx.button(ctx.t("btn_back"), "l")],
-    ]
-    ctx.save(st)
-    text = _measure_text(ctx, measure, unit_id) + "\n\n" + ctx.t("measure_ask_status", round=round_text(ctx))
-    return [Reply(text, rows)]
+    measure = measure_of(ctx)
+    if measure is None:
+        return Reply(ctx.t("stale_button"))
+    question = ctx.t("measure_ask_status", round=round_of(ctx))
+    statuses = [ctx.button(ctx.t("btn_not_done"), "s", "n"), ctx.button(ctx.t("btn_done"), "s", "d")]
+    if st.get("edit"):
+        return Reply(question, [statuses, [ctx.button(ctx.t("btn_back_recap"), "b")]])
+    parts = [_card(ctx, measure, st["uid"])]
+    rows: list[list[Button]] = []
+    prev = previous_answer(ctx, measure, st["uid"])
+    if prev is not None:
+        parts.append(_answer_text(ctx, prev))
+        if prev.carried:
+            parts.append(ctx.t("same_hint", round=round_of(ctx)))
+            rows.append([ctx.button(ctx.t("btn_same"), "a")])
+        rows.append([ctx.button(ctx.t("btn_update"), "w")])
+    rows += [statuses, [ctx.button(ctx.t("btn_back"), "l")]]
+    return Reply("\n\n".join(parts) + "\n\n" + question, rows)
+
+
+def _unit_ok(ctx: Ctx) -> Measure | None:
+    """The open measure, if the person still answers for the chosen unit (else None)."""
+    st = ctx.state or {}
+    measure = measure_of(ctx) if st.get("mid") and st.get("uid") else None
+    if measure is None or st["uid"] not in {u.id for u in units_for_measure(ctx.officer, measure, ctx.units)}:
+        return None
+    return measure
 
 
 @action("s")
 def act_status(ctx: Ctx, arg: str) -> list[Reply]:
-    """ดำเนินการ → what was done; ยังไม่ได้ดำเนินการ → reason."""
+    """ดำเนินการ → what was done; ยังไม่ได้ดำเนินการ → the obstacle; the draft starts from the earlier answer."""
     st = ctx.state or {}
-    if not st.get("mid") or not st.get("uid"):
+    measure = _unit_ok(ctx)
+    if measure is None or st.get("step") != "status":
         return [Reply(ctx.t("stale_button"))]
-    done = arg == "d"
-    st["draft"] = {
-        "status": STATUS_DONE if done else STATUS_NOT_DONE,
-        "evidence": st.get("draft", {}).get("evidence", []),
-    }
+    status = STATUS_DONE if arg == "d" else STATUS_NOT_DONE
+    if st.get("edit") and st.get("draft"):
+        draft = st["draft"]
+        draft["status"] = status
+        needed = "summary" if status == STATUS_DONE else "reason"
+        if draft.get(needed):
+            st.pop("edit", None)
+            return goto(ctx, "confirm")
+        return goto(ctx, needed)  # a required text still missing, then the recap
+    prev = previous_answer(ctx, measure, st["uid"])
+    st["draft"] = draft_from(prev.entry if prev else None, status)
+    st.pop("base", None)
+    if prev is not None and prev.entry is not None:
+        st["base"] = {"round": prev.entry.round, "rev": prev.entry.revision}
     st.pop("edit", None)
-    return _goto(ctx, "summary" if done else "reason")
+    return advance(ctx, "status")
 
 
-_PROMPTS = {
-    "summary": "ask_summary",
-    "outcome": "ask_outcome",
-    "evidence": "ask_evidence",
-    "reason": "ask_reason",
-}
-
-
-def _goto(ctx: Ctx, name: str) -> list[Reply]:
+@action("w")
+def act_update(ctx: Ctx, arg: str) -> list[Reply]:
+    """แก้ไขคำตอบเดิม: the earlier answer becomes the draft, straight to the recap to change what differs."""
     st = ctx.state or {}
-    st["step"] = name
-    if name == "confirm":
-        return _recap(ctx)
-    ctx.new_nonce()
-    rows: list[list[Button]] = []
-    if name in ("outcome", "reason"):
-        rows = [[ctx.button(ctx.t("btn_skip"), "k")]]
-    elif name == "evidence":
-        rows = [[ctx.button(ctx.t("btn_finish_evidence"), "f")]]
-    ctx.save(st)
-    return [Reply(ctx.t(_PROMPTS[name]), rows)]
-
-
-def prompt_for(ctx: Ctx) -> str:
-    """The question the person is being asked now (repeated after a wrong input)."""
-    st = ctx.state or {}
-    name = st.get("step", "")
-    if name in _PROMPTS:
-        return ctx.t(_PROMPTS[name])
-    if name == "status":
-        return ctx.t("measure_ask_status", round=round_text(ctx))
-    if name == "confirm":
-        return ctx.t("btn_save") + " / " + ctx.t("btn_edit") + " / " + ctx.t("btn_cancel")
-    return ctx.t("idle_text")
-
-
-def _after(ctx: Ctx, natural_next: str) -> list[Reply]:
-    """Go on to the next step, or back to the recap when editing one field."""
-    st = ctx.state or {}
-    return _goto(ctx, "confirm" if st.get("edit") else natural_next)
-
-
-def _take_text(ctx: Ctx) -> str | list[Reply]:
-    ev = ctx.event
-    if ev.kind != "text":
-        return (
-            [Reply(ctx.t("file_not_here", prompt=prompt_for(ctx)))]
-            if ev.kind == "file"
-            else [Reply(ctx.t("text_required"))]
-        )
-    text = ev.text.strip()
-    if not text:
-        return [Reply(ctx.t("text_empty"))]
-    if len(text) > MAX_TEXT:
-        return [Reply(ctx.t("text_too_long", length=len(text), limit=MAX_TEXT))]
-    return text
-
-
-@step("summary")
-def step_summary(ctx: Ctx) -> list[Reply]:
-    """What was done (required)."""
-    text = _take_text(ctx)
-    if isinstance(text, list):
-        return text
-    (ctx.state or {})["draft"]["summary"] = text
-    return _after(ctx, "outcome")
-
-
-@step("outcome")
-def step_outcome(ctx: Ctx) -> list[Reply]:
-    """The outcome (optional)."""
-    text = _take_text(ctx)
-    if isinstance(text, list):
-        return text
-    (ctx.state or {})["draft"]["outcome"] = text
-    return _after(ctx, "evidence")
-
-
-@step("reason")
-def step_reason(ctx: Ctx) -> list[Reply]:
-    """Why not yet / the plan (optional)."""
-    text = _take_text(ctx)
-    if isinstance(text, list):
-        return text
-    (ctx.state or {})["draft"]["reason"] = text
-    return _goto(ctx, "confirm")
-
-
-@step("evidence")
-def step_evidence(ctx: Ctx) -> list[Reply]:
-    """Photos, files and links, any number; /done ends."""
-    st = ctx.state or {}
-    items: list[dict[str, Any]] = st["draft"].setdefault("evidence", [])
-    ev, who, stamp = ctx.event, ctx.officer.id, ctx.clock.now().isoformat(timespec="seconds")
-    added: list[Evidence] = []
-    errors: list[str] = []
-    if ev.kind == "file":
-        for att in ev.attachments:
-            if att.data is None:
-                limit = ctx.evidence.max_bytes // (1024 * 1024)
-                errors.append(ctx.t("file_too_big", name=att.name or "file", limit=limit))
-                continue
-            try:
-                added.append(ctx.evidence.put(att.data, att.name, att.mime, who, stamp))
-            except EvidenceError as exc:
-                errors.append(str(exc))
-    elif ev.kind == "text":
-        words = [w for w in ev.text.split() if w]
-        if not words:
-            return [Reply(ctx.t("evidence_not_link"))]
-        for word in words:
-            try:
-                added.append(ctx.evidence.link(word, who, stamp))
-            except EvidenceError as exc:
-                errors.append(f"{short(word, 60)}: {exc}")
-    if len(items) + len(added) > MAX_EVIDENCE:
-        return [Reply(ctx.t("evidence_too_many", limit=MAX_EVIDENCE))]
-    items.extend(to_dict(e) for e in added)
-    ctx.save(st)
-    out = []
-    if added:
-        names = ", ".join(short(e.name or e.url, 40) for e in added)
-        out.append(ctx.t("evidence_added", items=names, count=len(items)))
-    out.extend(errors)
-    if not added and not errors:
-        out.append(ctx.t("evidence_not_link"))
-    return [Reply("\n".join(out), [[ctx.button(ctx.t("btn_finish_evidence"), "f")]])]
-
-
-@action("f")
-def act_finish(ctx: Ctx, arg: str) -> list[Reply]:
-    """The "finish" button of the evidence step."""
-    return _goto(ctx, "confirm")
-
-
-@action("k")
-def act_skip(ctx: Ctx, arg: str) -> list[Reply]:
-    """The "skip" button of an optional step."""
-    return _skip(ctx)
-
-
-@command("skip", in_flow=True)
-def cmd_skip(ctx: Ctx) -> list[Reply]:
-    """/skip an optional step."""
-    return _skip(ctx)
-
-
-def _skip(ctx: Ctx) -> list[Reply]:
-    st = ctx.state or {}
-    name = st.get("step")
-    if name == "outcome":
-        st["draft"]["outcome"] = ""
-        return _after(ctx, "evidence")
-    if name == "reason":
-        st["draft"]["reason"] = ""
-        return _goto(ctx, "confirm")
-    return [Reply(ctx.t("skip_not_allowed", prompt=prompt_for(ctx)))]
-
-
-@command("done", in_flow=True)
-def cmd_done(ctx: Ctx) -> list[Reply]:
-    """/done ends the evidence step."""
-    if (ctx.state or {}).get("step") == "evidence":
-        return _goto(ctx, "confirm")
-    return [Reply(ctx.t("skip_not_allowed", prompt=prompt_for(ctx)))]
-
-
-def _recap(ctx: Ctx) -> list[Reply]:
-    st = ctx.state or {}
-    draft = st["draft"]
-    measure = _measure(ctx, st["mid"])
-    title = f"{measure.no}. {short(measure.title, 120)}" if measure else st["mid"]
-    lines = [
-        ctx.t(
-            "recap", measure=title, unit=ctx.unit_name(st["uid"]), status=_status_mark(ctx, draft["status"])
-        )
-    ]
-    if draft["status"] == STATUS_DONE:
-        lines.append(ctx.t("recap_summary", text=short(draft.get("summary", ""), 600)))
-        if draft.get("outcome"):
-            lines.append(ctx.t("recap_outcome", text=short(draft["outcome"], 400)))
-        lines.append(ctx.t("recap_evidence", count=len(draft.get("evidence", []))))
-        for item in draft.get("evidence", [])[:10]:
-            lines.append("  • " + short(item.get("name") or item.get("url", ""), 60))
-    elif draft.get("reason"):
-        lines.append(ctx.t("recap_reason", text=short(draft["reason"], 600)))
-    st["step"] = "confirm"
-    st.pop("edit", None)
-    ctx.new_nonce()
-    rows = [
-        [
-            ctx.button(ctx.t("btn_save"), "v"),
-            ctx.button(ctx.t("btn_edit"), "e"),
-            ctx.button(ctx.t("btn_cancel"), "x"),
-        ]
-    ]
-    ctx.save(st)
-    return [Reply("\n".join(lines), rows)]
-
-
-@action("v")
-def act_save(ctx: Ctx, arg: str) -> list[Reply]:
-    """บันทึก: append the revision, then offer the next pending measure."""
-    st = ctx.state or {}
-    if st.get("step") != "confirm":
+    measure = _unit_ok(ctx)
+    prev = previous_answer(ctx, measure, st["uid"]) if measure else None
+    if prev is None or prev.entry is None or st.get("step") != "status":
         return [Reply(ctx.t("stale_button"))]
-    measure = _measure(ctx, st["mid"])
-    if measure is None or st["uid"] not in {u.id for u in units_for_measure(ctx.officer, measure, ctx.units)}:
-        ctx.save(None)
-        return [Reply(ctx.t("not_yours"))]
-    draft = st["draft"]
-    entry = save_report(
-        ctx.repo,
-        ctx.clock,
-        ctx.officer,
-        int(st["fy"]),
-        int(st["round"]),
-        measure.id,
-        st["uid"],
-        draft["status"],
-        summary=draft.get("summary", ""),
-        outcome=draft.get("outcome", ""),
-        reason=draft.get("reason", ""),
-        evidence=[from_dict(Evidence, e) for e in draft.get("evidence", [])],
-    )
-    ctx.forget()  # the list below must see this answer
+    st["draft"] = draft_from(prev.entry)
+    st["base"] = {"round": prev.entry.round, "rev": prev.entry.revision}
+    st.pop("edit", None)
+    return goto(ctx, "confirm")
+
+
+@action("a")
+def act_same(ctx: Ctx, arg: str) -> list[Reply]:
+    """ยังเป็นเหมือนเดิม: one tap saves the carried answer as this round's, marked with its round."""
+    st = ctx.state or {}
+    measure = _unit_ok(ctx)
+    prev = previous_answer(ctx, measure, st["uid"]) if measure else None
+    if measure is None or prev is None or prev.entry is None or not prev.carried or st.get("step") != "status":
+        return [Reply(ctx.t("stale_button"))]
+    assert prev.carried_from is not None
+    entry = append_revision(ctx, measure, st["uid"], draft_from(prev.entry), confirmed_from=prev.carried_from)
     saved = ctx.t(
-        "saved",
-        measure=f"{measure.no}. {short(measure.title, 60)}",
-        status=_status_mark(ctx, entry.status),
+        "saved_same",
+        measure=measure_title(measure, 60),
+        round=round_of(ctx, prev.carried_from),
+        status=status_mark(ctx, entry.status),
         revision=entry.revision,
     )
+    return after_save(ctx, saved)
+
+
+def after_save(ctx: Ctx, saved: str) -> list[Reply]:
+    """After a save: the next measure still owed this round, or the thanks when none is left."""
+    st = ctx.state or {}
+    for key in ("draft", "base", "edit", "uid"):
+        st.pop(key, None)
     measures, done = mine(ctx)
     pending = [m for m in measures if m.id not in done]
     if not pending:
         ctx.save(None)
-        return [Reply(saved + "\n\n" + ctx.t("all_done", round=round_text(ctx)))]
+        return [Reply(saved + "\n\n" + ctx.t("all_done", round=round_of(ctx)))]
     nxt = pending[0]
     units = units_for_measure(ctx.officer, nxt, ctx.units)
     latest = ctx.latest(int(st["fy"]), int(st["round"]))
     unit = next((u for u in units if (nxt.id, u.id) not in latest), units[0])
-    st["draft"] = {}
-    replies = _ask_status(ctx, nxt, unit.id)
+    replies = open_measure(ctx, nxt, unit.id)
     replies[0].text = saved + "\n\n" + ctx.t("next_pending") + "\n" + replies[0].text
     return replies
-
-
-@action("x")
-def act_cancel(ctx: Ctx, arg: str) -> list[Reply]:
-    """ยกเลิก on the recap: store nothing."""
-    ctx.save(None)
-    return [Reply(ctx.t("cancelled"))]
-
-
-_EDIT_FIELDS = {
-    STATUS_DONE: ("status", "summary", "outcome", "evidence"),
-    STATUS_NOT_DONE: ("status", "reason"),
-}
-
-
-@action("e")
-def act_edit(ctx: Ctx, arg: str) -> list[Reply]:
-    """แก้ไข: choose which part to change."""
-    st = ctx.state or {}
-    fields = _EDIT_FIELDS[st["draft"]["status"]]
-    st["step"] = "edit"
-    ctx.new_nonce()
-    rows = [[ctx.button(ctx.t(f"edit_{f}"), "g", f)] for f in fields]
-    ctx.save(st)
-    return [Reply(ctx.t("edit_which"), rows)]
-
-
-@action("g")
-def act_edit_field(ctx: Ctx, field_name: str) -> list[Reply]:
-    """Jump to one field; answering it returns to the recap."""
-    st = ctx.state or {}
-    if field_name == "status":
-        measure = _measure(ctx, st["mid"])
-        if measure is None:
-            return [Reply(ctx.t("stale_button"))]
-        return _ask_status(ctx, measure, st["uid"])
-    if field_name not in _PROMPTS:
-        return [Reply(ctx.t("stale_button"))]
-    st["edit"] = True
-    return _goto(ctx, field_name)

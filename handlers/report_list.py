@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from domain.events import Reply
-from domain.fiscal import get_round, round_label, thai_short_date
+from domain.fiscal import get_round
 from storage.models import Measure
 
 from .context import Ctx, action, command
 from .services import measures_for, round_context, units_for_measure
+from .texts import round_name, short_date
 
 __all__ = ["start_report", "list_page", "mine", "short", "round_text", "PAGE_SIZE", "LABEL_MAX"]
 
@@ -21,7 +22,7 @@ def short(text: str, limit: int) -> str:
 
 
 def round_text(ctx: Ctx) -> str:
-    return round_label(int((ctx.state or {}).get("round", 0)), "arabic")
+    return round_name(ctx.lang, int((ctx.state or {}).get("round", 0)))
 
 
 def mine(ctx: Ctx) -> tuple[list[Measure], set[str]]:
@@ -99,7 +100,7 @@ def list_page(ctx: Ctx, page: int) -> list[Reply]:
         "list_header",
         round=round_text(ctx),
         fy=st["fy"],
-        deadline=thai_short_date(rnd.end),
+        deadline=short_date(ctx.lang, rnd.end),
         done=len(done),
         total=len(measures),
     )
@@ -116,7 +117,7 @@ def list_page(ctx: Ctx, page: int) -> list[Reply]:
         rows.append(nav)
         head += "\n" + ctx.t("list_page", page=page + 1, pages=pages)
     for fy, earlier, count in _late_rounds(ctx, int(st["fy"]), int(st["round"])):
-        label = ctx.t("btn_late_round", round=round_label(earlier, "arabic"), count=count)
+        label = ctx.t("btn_late_round", round=round_name(ctx.lang, earlier), count=count)
         rows.append([ctx.button(label, "o", f"{fy}:{earlier}")])
     ctx.save(st)
     return [Reply(head, rows)]

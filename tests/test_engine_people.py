@@ -121,7 +121,7 @@ def test_nobody_sees_another_organization() -> None:
     insider.say("/report")
     insider.press("2. เผยแพร่")
     insider.press("ยังไม่ได้ดำเนินการ")
-    insider.say("/skip")
+    insider.say("รองบประมาณ")
     insider.press("บันทึก")
     outsider.say("/status")
     assert "ไม่มีแผน" in outsider.text or "ยังไม่มีแผน" in outsider.text

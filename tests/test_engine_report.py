@@ -44,7 +44,7 @@ def test_not_done_with_reason_and_revision_keeps_history() -> None:
         chat.say("/report")
         chat.press("2. เผยแพร่")
         chat.press("ยังไม่ได้ดำเนินการ")
-        assert "เพราะอะไร" in chat.text
+        assert "ปัญหา/อุปสรรค" in chat.text
         chat.say(reason)
         chat.press("บันทึก")
         office.clock.advance(timedelta(minutes=5))
@@ -69,7 +69,12 @@ def test_cancel_and_recap_cancel_store_nothing() -> None:
     chat.press("2. เผยแพร่")
     chat.press("ยังไม่ได้ดำเนินการ")
     chat.say("/skip")
+    assert "ข้ามไม่ได้" in chat.text and "ปัญหา/อุปสรรค" in chat.text  # the obstacle is required
+    chat.say("รองบประมาณ")
     chat.press("ยกเลิก")
+    assert "ยกเลิกคำตอบนี้หรือไม่" in chat.text  # a draft with text asks once
+    chat.press("ยืนยันยกเลิก")
+    assert "ยกเลิกแล้ว" in chat.text
     assert office.repo.list_reports("o1", 2569) == []
 
 
@@ -187,7 +192,7 @@ def test_late_round_is_offered_and_reminder_button_opens_its_round() -> None:
     assert "รอบ 3 เดือน" in chat.text and "31 ธ.ค. 68" in chat.text
     chat.press("2. เผยแพร่")
     chat.press("ยังไม่ได้ดำเนินการ")
-    chat.say("/skip")
+    chat.say("รองบประมาณ")
     chat.press("บันทึก")
     assert [r.round for r in office.repo.list_reports("o1", 2569)] == [3]
     chat.press_data("go:report:2569:3")  # a reminder for the overdue round

@@ -24,7 +24,7 @@ def test_head_remind_reaches_pending_officers_once_a_day() -> None:
     done.press("จัดทำคู่มือ")
     for _ in range(2):  # after saving, the next pending measure (มาตรการใช้อำนาจ) opens by itself
         done.press("ยังไม่ได้ดำเนินการ")
-        done.say("/skip")
+        done.say("รอการอนุมัติงบประมาณ")
         done.press("บันทึก")
     assert "รายงานครบทุกมาตรการ" in done.text
     head.say("/remind")

@@ -229,7 +229,7 @@ async def test_forged_callback_for_another_units_measure_is_refused(api, bot):
     assert bot.services is not None
     state_before = bot.services.repo.get_state("o1", f"telegram:{OTHER}")
     reply = await other.press_data(f"{nonce}:m:m2")  # m2 belongs to กองคลัง
-    assert reply == t("th", "not_yours")
+    assert reply.startswith(t("th", "not_yours"))  # and the list comes back with its buttons
     assert bot.services.repo.get_state("o1", f"telegram:{OTHER}") == state_before
     reply = await other.press_data(f"{nonce}:v:")  # and "save" out of nowhere stores nothing
     assert bot.services.repo.list_reports("o1", 2569) == []
