@@ -50,6 +50,7 @@ from bot.links import DownloadLinks, load_link_secret
 from bot.outbox import Outbox
 from bot.wiring import Services
 from domain.events import Attachment, Incoming, Reply
+from domain.sends import REASON_BLOCKED, REASON_QUOTA, REASON_UNKNOWN, Undeliverable
 from storage.clock import Clock
 from storage.models import Officer
 from storage.repository import Repository
@@ -64,6 +65,15 @@ PUSH_ATTEMPTS = 3
 
 Handle = Callable[[Incoming], list[Reply]]
 Forward = Callable[[Reply], Awaitable[object]]
+AtRisk = Callable[[int], tuple[int, int]]
+"""(pushes left this month) → (reminders still planned over LINE this month, how many of them will not fit)."""
+
+
+def _refuse(strict: bool, reason: str) -> bool:
+    """A reminder (strict) learns why a push was not sent; other pushes just get False."""
+    if strict:
+        raise Undeliverable(reason)
+    return False
 
 
 # ----- the adapter ------------------------------------------------------------------------------
@@ -88,6 +98,7 @@ class LineAdapter:
         reply_window: float = REPLY_WINDOW_S,
         monotonic: Callable[[], float] = time.monotonic,
         sync_quota_on_start: bool = False,
+        at_risk: AtRisk | None = None,
     ) -> None:
         if not channel_secret or not access_token:
             raise ValueError("LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN are both required")
@@ -100,12 +111,13 @@ class LineAdapter:
         self.outbox = outbox
         self.forward = forward or (outbox.deliver if outbox is not None else None)
         self.sync_quota_on_start = sync_quota_on_start
+        self.at_risk = at_risk
         self.max_file_bytes = max_file_bytes
         self.reply_window = reply_window
         self._monotonic = monotonic
         state_dir = Path(data_dir) / "line" if data_dir is not None else None
         self.seen = SeenEvents(state_dir / "seen-events.log" if state_dir else None)
-        self.quota = PushQuota(state_dir / "push-quota.state" if state_dir else None, push_limit, clock)
+        self.quota = PushQuota(state_dir / "push-quota.state" if state_dir else None, push_limit, clock, warn_ratio=0.8)
         self._client: AsyncApiClient | None = None
         self._api: AsyncMessagingApi | None = None
         self._blob: AsyncMessagingApiBlob | None = None
@@ -153,8 +165,8 @@ class LineAdapter:
             self.links.register_routes(server)
 
     async def send(self, user_id: str, reply: Reply) -> bool:
-        """The outbox sender for "line:<user_id>" recipients (a counted push)."""
-        return await self.push(user_id, [reply])
+        """The outbox sender for "line:<user_id>" recipients (a counted push); refusals raise with their reason."""
+        return await self.push(user_id, [reply], strict=True)
 
     async def _apis(self) -> tuple[AsyncMessagingApi, AsyncMessagingApiBlob]:
         await self.start()
@@ -330,24 +342,29 @@ class LineAdapter:
             return False
         return True
 
-    async def push(self, user_id: str, replies: list[Reply]) -> bool:
-        """Push replies to a LINE user (scheduled reminders, the outbox); False if not sent."""
+    async def push(self, user_id: str, replies: list[Reply], strict: bool = False) -> bool:
+        """Push replies to a LINE user (scheduled reminders, the outbox); False if not sent.
+
+        strict: raise domain.sends.Undeliverable with the reason (blocked, unknown user, quota used up).
+        """
         messages = render_replies(replies, self.links)
         ok = True
         for i in range(0, len(messages), MESSAGES_PER_CALL):
-            ok = await self._push_messages(user_id, messages[i : i + MESSAGES_PER_CALL]) and ok
+            ok = await self._push_messages(user_id, messages[i : i + MESSAGES_PER_CALL], strict=strict) and ok
         return ok
 
-    async def _push_messages(self, user_id: str, messages: list[dict[str, Any]], notice: bool = False) -> bool:
+    async def _push_messages(
+        self, user_id: str, messages: list[dict[str, Any]], notice: bool = False, strict: bool = False
+    ) -> bool:
         """One counted push with a retry key kept across retries; nothing is sent at the cap."""
         if not self._reachable(user_id):
             log.info("LINE user %s is inactive or unfollowed: push skipped", user_id)
-            return False
+            return _refuse(strict, REASON_BLOCKED)
         if not self.quota.allows():
             log.warning("LINE monthly push cap (%s) reached: push to %s not sent", self.quota.limit, user_id)
             if self.quota.mark_capped():
                 await self._notify_admins(["cap"])
-            return False
+            return _refuse(strict, REASON_QUOTA)
         api, _ = await self._apis()
         request = PushMessageRequest(to=user_id, messages=[Message.from_dict(m) for m in messages])
         key = str(uuid.uuid4())
@@ -361,10 +378,10 @@ class LineAdapter:
                 if exc.status == 429 and "monthly limit" in str(exc.body or ""):
                     if self.quota.mark_capped() and not notice:
                         await self._notify_admins(["cap"])
-                    return False
+                    return _refuse(strict, REASON_QUOTA)
                 if exc.status not in (429, 500, 502, 503, 504):
                     log.warning("LINE push to %s refused: %s %s", user_id, exc.status, exc.body)
-                    return False
+                    return _refuse(strict and exc.status in (400, 404), REASON_UNKNOWN)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 log.warning("LINE push attempt %s failed: %s", attempt + 1, exc)
             await asyncio.sleep(0.2 * 2**attempt)
@@ -397,8 +414,13 @@ class LineAdapter:
 
     def _notice_text(self, notices: list[str]) -> str:
         """The newest notice only: the cap makes the warning moot."""
-        key = "quota_cap" if "cap" in notices else "quota_warn"
-        return TEXTS[key].format(used=self.quota.used, limit=self.quota.limit)
+        if "cap" in notices:
+            return TEXTS["quota_cap"].format(used=self.quota.used, limit=self.quota.limit)
+        text = TEXTS["quota_warn"].format(used=self.quota.used, limit=self.quota.limit)
+        if self.at_risk is not None:
+            planned, risk = self.at_risk(max(0, self.quota.limit - self.quota.used))
+            text += "\n" + TEXTS["quota_risk"].format(planned=planned, risk=risk)
+        return text
 
     async def _notify_admins(self, notices: list[str]) -> None:
         """Tell admins now where it is free or still possible; the rest hear it at their next message."""
@@ -458,6 +480,18 @@ def add_line_routes(app: web.Application, adapter: LineAdapter, path: str = "/li
     app.on_cleanup.append(_stop)
 
 
+def _reminders_at_risk(services: Services) -> AtRisk:
+    """The admins' 80 % notice counts the month's reminders still planned over LINE (bot.reminders)."""
+
+    def at_risk(left: int) -> tuple[int, int]:
+        from bot.reminders import line_reminders_ahead
+
+        planned = line_reminders_ahead(services.repo, services.clock.now())
+        return planned, max(0, planned - left)
+
+    return at_risk
+
+
 def line_adapter(settings: Settings, services: Services, outbox: Outbox | None = None, **overrides: Any) -> LineAdapter:
     """The LINE adapter as the environment configures it (the runner's LINE component)."""
     data_dir = services.data_dir
@@ -482,6 +516,7 @@ def line_adapter(settings: Settings, services: Services, outbox: Outbox | None =
         "max_file_bytes": settings.max_file_mb * 1024 * 1024,
         "outbox": outbox,
         "sync_quota_on_start": True,
+        "at_risk": _reminders_at_risk(services),
     }
     options.update(overrides)
     return LineAdapter(**options)

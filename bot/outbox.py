@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 
 from domain.events import Reply
+from domain.sends import REASON_NO_ACCOUNT, Undeliverable
 from storage.models import Officer
 
 __all__ = ["OfficerNotifier", "Outbox", "Sender", "split_recipient"]
@@ -59,6 +60,9 @@ class Outbox:
             return False
         try:
             return bool(await sender(user_id, reply))
+        except Undeliverable as exc:
+            log.info("push to %s:%s not delivered: %s", platform, user_id, exc.reason)
+            return False
         except Exception:  # an adapter failure must not break the caller's loop
             log.exception("push to %s:%s failed", platform, user_id)
             return False
@@ -80,20 +84,35 @@ class Outbox:
 
 
 class OfficerNotifier:
-    """The reminder service's Notifier: reaches a person on the first active account the outbox serves.
+    """The reminders' Notifier: reaches a person on their active accounts, in order, until one accepts.
 
-    Unlike Outbox.send it lets transient errors (network trouble) propagate so the caller can retry;
-    False means no reachable account or a permanent refusal (e.g. the person blocked the bot).
+    Unlike Outbox.send it lets transient errors (network trouble) propagate so the caller can retry.
+    A refusal with a reason (domain.sends.Undeliverable: LINE quota used up, blocked …) moves on to the
+    person's next account, so someone on LINE and Telegram still hears when LINE's pushes run out; when
+    no account accepts, the first reason is raised (no running platform for any account: no_account).
     """
 
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
 
     async def send(self, officer: Officer, reply: Reply) -> bool:
-        """Deliver to the officer's first active identity on a platform with a running adapter."""
+        """True once one account accepted; False when the only tried platform refused without a reason."""
+        refusal: Undeliverable | None = None
+        refused = False
         for ident in officer.identities:
             sender = self.outbox.sender_for(ident.platform)
-            if ident.active and sender is not None:
-                return bool(await sender(ident.user_id, reply))
+            if not ident.active or sender is None:
+                continue
+            try:
+                if await sender(ident.user_id, reply):
+                    return True
+                refused = True
+            except Undeliverable as exc:
+                log.info("%s not reached on %s: %s", officer.id, ident.platform, exc.reason)
+                refusal = refusal or exc
+        if refusal is not None:
+            raise refusal
+        if refused:
+            return False
         log.info("no reachable chat account for %s", officer.id)
-        return False
+        raise Undeliverable(REASON_NO_ACCOUNT, "no active account on a running platform")

@@ -6,9 +6,10 @@ import logging
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from domain.events import Button, OutFile, Reply
+from domain.sends import REASON_BLOCKED, REASON_PLATFORM, REASON_UNKNOWN, Undeliverable
 
 __all__ = ["MAX_CALLBACK_BYTES", "MAX_MESSAGE", "keyboard", "render_reply", "split_text"]
 
@@ -74,6 +75,15 @@ async def _send_file(bot: Bot, chat_id: int | str, f: OutFile) -> None:
         await bot.send_document(chat_id, document=data, filename=f.name)
 
 
+def _refusal(exc: TelegramError) -> Undeliverable:
+    """Why Telegram refused a message, in the send log's words."""
+    if isinstance(exc, Forbidden):
+        return Undeliverable(REASON_BLOCKED, str(exc))
+    if "chat not found" in str(exc).lower():
+        return Undeliverable(REASON_UNKNOWN, str(exc))
+    return Undeliverable(REASON_PLATFORM, str(exc))
+
+
 async def render_reply(bot: Bot, chat_id: int | str, reply: Reply, raise_transient: bool = False) -> bool:
     """Send one reply: text chunks (keyboard under the last), then files; False if any part failed.
 
@@ -89,6 +99,11 @@ async def render_reply(bot: Bot, chat_id: int | str, reply: Reply, raise_transie
         extra: dict[str, Any] = {"reply_markup": markup} if markup is not None and i == len(chunks) - 1 else {}
         try:
             await bot.send_message(chat_id, chunk, **extra)
+        except (Forbidden, BadRequest) as exc:  # BadRequest is a NetworkError, yet never worth a retry
+            if raise_transient:
+                raise _refusal(exc) from exc
+            log.warning("sendMessage to %s refused: %s", chat_id, exc)
+            ok = False
         except NetworkError:
             if raise_transient:
                 raise

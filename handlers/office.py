@@ -7,6 +7,7 @@ from datetime import datetime
 
 from domain.events import OutFile, Reply
 from domain.fiscal import round_label, thai_short_date
+from domain.sends import unreachable, unreachable_line
 from report.compile import compile_round
 from storage.models import ROLES
 
@@ -108,16 +109,12 @@ def cmd_status(ctx: Ctx) -> list[Reply]:
 
 
 def _failed_sends(ctx: Ctx, fiscal_year: int) -> list[str]:
-    """Admins see reminders that could not be delivered, so someone can phone those people."""
-    from scheduler.reminders import failed_sends
-
-    failed = failed_sends(ctx.repo, ctx.org.id, fiscal_year)
-    if not failed:
+    """Admins see who the bot cannot reach and why, with what to do, so someone can act or phone them."""
+    cut_off = unreachable(ctx.repo.list_sends(ctx.org.id, fiscal_year), ctx.repo.list_officers(ctx.org.id))
+    if not cut_off:
         return []
-    names = {p.id: p.display_name for p in ctx.repo.list_officers(ctx.org.id)}
-    lines = [ctx.t("status_failed_sends", count=len(failed))]
-    for rec in failed[-10:]:
-        lines.append(f"• {rec.due[:10]} {names.get(rec.recipient, rec.recipient)} ({rec.kind}, {rec.result})")
+    lines = [ctx.t("status_failed_sends", count=len(cut_off))]
+    lines.extend(unreachable_line(p, r) for p, r in cut_off[:10])
     return lines
 
 

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import mimetypes
-from collections.abc import Callable
-from concurrent.futures import Executor
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from domain.events import Button, OutFile, Reply
 from domain.fiscal import round_label, thai_date
+from domain.sends import unreachable, unreachable_line
 from storage.models import Officer
 from storage.repository import Repository
 
 from .planner import KIND_COMPLETE, KIND_DIGEST_ORG, KIND_DIGEST_UNIT, KIND_OPEN, PendingItem, PlannedSend
 
-__all__ = ["REPORT_BUTTON", "report_button", "MAX_ITEMS", "MessageBuilder", "officer_reminder", "head_digest", "remind_now_reply"]
+__all__ = [
+    "MAX_ITEMS",
+    "REPORT_BUTTON",
+    "MessageBuilder",
+    "RoundReports",
+    "complete_notice",
+    "head_digest",
+    "officer_reminder",
+    "remind_now_reply",
+    "report_button",
+]
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +81,10 @@ def officer_reminder(send: PlannedSend, today: date) -> Reply:
     return Reply("\n".join(lines), buttons=[[report_button(slot.fiscal_year, slot.round)]])
 
 
-def head_digest(send: PlannedSend, today: date, officers: list[Officer]) -> Reply:
-    """Heads: per unit, who answers for it and which measures it has not reported."""
+def head_digest(
+    send: PlannedSend, today: date, officers: list[Officer], cut_off: Sequence[tuple[Officer, str]] = ()
+) -> Reply:
+    """Heads: per unit, who answers for it, which measures it has not reported and who the bot cannot reach."""
     slot = send.slot
     label = round_label(slot.round, STYLE)
     due = thai_date(slot.deadline, STYLE)
@@ -92,6 +101,10 @@ def head_digest(send: PlannedSend, today: date, officers: list[Officer]) -> Repl
         lines.append(f"• {unit.name}{who}: {len(unit_items)} มาตรการ — ข้อ {numbers}")
     total_units = len(by_unit)
     lines.append(f"รวม {total_units} หน่วยงาน {len(send.items)} รายการ")
+    mine = [(p, r) for p, r in cut_off if set(p.unit_ids) & set(by_unit)]
+    if mine:
+        lines.append(f"⚠️ บอตติดต่อไม่ได้ {len(mine)} คน (โปรดแจ้งทางอื่น):")
+        lines.extend(unreachable_line(p, r) for p, r in mine)
     return Reply("\n".join(lines))
 
 
@@ -106,29 +119,31 @@ def remind_now_reply(sent: int, already_today: bool, outside_hours: str = "") ->
     return Reply(f"ส่งการแจ้งเตือนถึงผู้ที่ยังไม่ได้รายงานแล้ว {sent} คน")
 
 
-def _as_outfile(obj: Any) -> OutFile | None:
-    if isinstance(obj, OutFile):
-        return obj
-    if all(hasattr(obj, a) for a in ("path", "name", "mime", "kind")):  # report.render.RenderedFile
-        return OutFile(Path(obj.path), obj.name, obj.mime, obj.kind)
-    if isinstance(obj, (str, Path)):
-        path = Path(obj)
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return OutFile(path, path.name, mime, "photo" if mime.startswith("image/") else "document")
-    return None
+class RoundReports(Protocol):
+    """The completed round's report, plugged in by the composition root: scheduler/ never imports report/."""
+
+    def summary(self, org_id: str, fiscal_year: int, round_no: int, now: datetime) -> tuple[object, str]:
+        """Compile the round on the caller's thread (the store is not thread-safe): (report, its text)."""
+        ...
+
+    async def documents(self, report: object) -> list[OutFile]:
+        """DOCX, XLSX and PNG of a compiled round, rendered off the event loop (empty when impossible)."""
+        ...
+
+
+def complete_notice(fiscal_year: int, round_no: int) -> str:
+    """The first line heads read when every unit has reported."""
+    return f"✅ ทุกหน่วยงานรายงานผล{round_label(round_no, STYLE)} ปีงบประมาณ {fiscal_year} ครบแล้ว"
 
 
 class MessageBuilder:
     """Builds each planned send's Reply; the compiled report is rendered once per round and reused."""
 
-    def __init__(
-        self, repo: Repository, now: datetime, data_dir: Path | None = None, executor: Executor | None = None
-    ) -> None:
-        self._executor = executor  # a process pool keeps ~1 s of rendering per office off the chat loop
+    def __init__(self, repo: Repository, now: datetime, reports: RoundReports | None = None) -> None:
         self._repo = repo
         self._now = now
-        self._data_dir = data_dir
-        self._officers: dict[str, list[Officer]] = {}
+        self._reports = reports
+        self._people: dict[str, tuple[list[Officer], list[tuple[Officer, str]]]] = {}
         self._compiled: dict[tuple[str, int, int], Reply] = {}
         self._table: dict[str, Callable[[PlannedSend], Reply]] = {
             KIND_DIGEST_UNIT: self._digest,
@@ -137,7 +152,7 @@ class MessageBuilder:
         }
 
     def build(self, send: PlannedSend) -> Reply:
-        """The message of one planned send."""
+        """The message of one planned send (a completed round: its text only; abuild adds documents)."""
         make = self._table.get(send.kind, self._reminder)
         return make(send)
 
@@ -145,76 +160,43 @@ class MessageBuilder:
         return officer_reminder(send, self._now.date())
 
     def _digest(self, send: PlannedSend) -> Reply:
-        if send.org_id not in self._officers:
-            self._officers[send.org_id] = self._repo.list_officers(send.org_id)
-        return head_digest(send, self._now.date(), self._officers[send.org_id])
+        org_id, fy = send.org_id, send.slot.fiscal_year
+        if org_id not in self._people:
+            officers = self._repo.list_officers(org_id)
+            self._people[org_id] = (officers, unreachable(self._repo.list_sends(org_id, fy), officers))
+        officers, cut_off = self._people[org_id]
+        return head_digest(send, self._now.date(), officers, cut_off)
 
     def _complete(self, send: PlannedSend) -> Reply:
         key = (send.org_id, send.slot.fiscal_year, send.slot.round)
         if key not in self._compiled:
-            self._compiled[key] = self._compile(*key)
+            return Reply(self._summary(*key)[1])
         return self._compiled[key]
 
     async def abuild(self, send: PlannedSend) -> Reply:
-        """build() for the event loop: the completed report's documents render in a worker thread."""
+        """build() for the event loop: the completed report's documents render off the loop, once per round."""
         if send.kind != KIND_COMPLETE:
             return self.build(send)
         key = (send.org_id, send.slot.fiscal_year, send.slot.round)
         if key not in self._compiled:
-            report, text = self._compile_text(*key)
-            if self._executor is not None and self._data_dir is not None:
-                files = await self._render_elsewhere(report)
-            else:
-                files = await asyncio.to_thread(self._render, report)
+            report, text = self._summary(*key)
+            files: list[OutFile] = []
+            if self._reports is not None and report is not None:
+                try:
+                    files = await self._reports.documents(report)
+                except Exception:
+                    log.warning("rendering the round's documents failed; sending text only", exc_info=True)
             self._compiled[key] = Reply(text, files=files)
         return self._compiled[key]
 
-    async def _render_elsewhere(self, report: Any) -> list[OutFile]:
-        """Render in the executor (another process: no GIL shared with the chats)."""
-        assert self._data_dir is not None
+    def _summary(self, org_id: str, fiscal_year: int, round_no: int) -> tuple[object | None, str]:
+        """The report and its text; without a report port (or when it fails) the short notice still goes out."""
+        head = complete_notice(fiscal_year, round_no)
+        if self._reports is None:
+            return None, head
         try:
-            from report.render import render_in_worker
-
-            loop = asyncio.get_running_loop()
-            rendered = await loop.run_in_executor(
-                self._executor, render_in_worker, report, self._data_dir / "exports", self._data_dir / "evidence"
-            )
-            return [f for f in (_as_outfile(x) for x in rendered) if f is not None]
+            report, text = self._reports.summary(org_id, fiscal_year, round_no, self._now)
         except Exception:
-            log.warning("rendering the round's documents failed; sending text only", exc_info=True)
-            return []
-
-    def _compile(self, org_id: str, fiscal_year: int, round_no: int) -> Reply:
-        """Text via report.text.summary_text, files via report.render.render_documents (if present)."""
-        report, text = self._compile_text(org_id, fiscal_year, round_no)
-        return Reply(text, files=self._render(report))
-
-    def _compile_text(self, org_id: str, fiscal_year: int, round_no: int) -> tuple[Any, str]:
-        """Compile the round from the store (on the caller's thread: the store is not thread-safe)."""
-        from report.compile import compile_round
-
-        report = compile_round(self._repo, org_id, fiscal_year, round_no, self._now)
-        head = f"✅ ทุกหน่วยงานรายงานผล{round_label(round_no, STYLE)} ปีงบประมาณ {fiscal_year} ครบแล้ว"
-        text = f"{head}\nรายงาน {len(report.rows)} มาตรการ"
-        try:
-            from report.text import summary_text
-
-            text = f"{head}\n\n{summary_text(report)}"
-        except Exception:  # the report package may be absent or changing: the notice still goes out
-            log.warning("report.text.summary_text unavailable; sending the short notice", exc_info=True)
-        return report, text
-
-    def _render(self, report: Any) -> list[OutFile]:
-        """DOCX, XLSX and PNG of a compiled round (reads evidence files only, never the store)."""
-        if self._data_dir is None:
-            return []  # in-memory store: nowhere to write documents
-        try:
-            from report.render import render_documents
-            from storage.evidence import EvidenceStore
-
-            evidence = EvidenceStore(self._data_dir / "evidence")
-            rendered = render_documents(report, self._data_dir / "exports", evidence)
-            return [f for f in (_as_outfile(x) for x in rendered) if f is not None]
-        except Exception:
-            log.warning("rendering the round's documents failed; sending text only", exc_info=True)
-            return []
+            log.warning("compiling the completed round failed; sending the short notice", exc_info=True)
+            return None, head
+        return report, f"{head}\n\n{text}"

@@ -2,9 +2,12 @@
 
 Idempotency: every send has a deterministic key (org, FY, round, kind, recipient, due) and is written
 to the send log (Repository.log_send) as "sending" *before* the notifier is called, then updated to
-"sent" or "failed". A send whose key is in the log is never attempted again, so a restart can never
-duplicate one; a crash in the instant between the two writes leaves "sending", which the service
-marks "interrupted" at start and shows to admins with the failures (at most once beats twice).
+"sent" (only once the platform accepted it) or "failed" with its reason (domain/sends.py). A send
+whose key is in the log is never attempted again, so a restart can never duplicate one; a crash in
+the instant between the two writes leaves "sending", which the service marks "interrupted" at start
+and shows to admins with the failures (at most once beats twice). An officer's reminder refused
+because the LINE quota is used up is "waiting" instead: scheduler/waiting.py sends it once pushes
+are available again, or folds it into that person's next reminder of the round.
 A send missed while the bot was down is still due after restart as long as its successor in the
 chain is not (see planner.Slot.expires), so it goes out once, late, or not at all if superseded.
 """
@@ -13,22 +16,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import Executor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Protocol
 
+from domain import sends as fate
 from domain.events import Reply
 from domain.fiscal import current_round, fiscal_year_of, get_round
+from domain.sends import RESULT_FAILED, RESULT_INTERRUPTED, RESULT_SENDING, RESULT_SENT, RESULT_WAITING
 from storage.clock import BANGKOK, Clock
-from storage.models import Officer, SendRecord, now_iso
+from storage.models import SendRecord, now_iso
 from storage.repository import Repository
 
-from .messages import MessageBuilder, remind_now_reply
+from .delivery import DEFAULT_RETRY_DELAYS, Notifier, Sleep, attempt, outcome
+from .messages import MessageBuilder, RoundReports, remind_now_reply
 from .planner import AUDIENCE_OFFICERS, PlannedSend, RoundPlan, Slot, chain_kind, plan_year, send_key
 from .policy import ReminderPolicy, load_policy
+from .waiting import fold_into, retry_waiting
 from .workdays import WorkCalendar, in_quiet_window
 
 __all__ = [
@@ -37,6 +41,7 @@ __all__ = [
     "RESULT_INTERRUPTED",
     "RESULT_SENDING",
     "RESULT_SENT",
+    "RESULT_WAITING",
     "Notifier",
     "OrgPlans",
     "due_sends",
@@ -49,24 +54,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-RESULT_SENT = "sent"
-RESULT_FAILED = "failed"
-RESULT_SENDING = "sending"
-RESULT_INTERRUPTED = "interrupted"
 KIND_REMIND_NOW = "remind_now"
 KIND_REMIND_REQUEST = "remind_now_request"
-DEFAULT_RETRY_DELAYS: tuple[float, ...] = (2.0, 10.0, 60.0)
-
-Sleep = Callable[[float], Awaitable[None]]
-
-
-class Notifier(Protocol):
-    """Delivers one Reply to one person over whichever platform they use."""
-
-    async def send(self, officer: Officer, reply: Reply) -> bool:
-        """True delivered, False permanently failed; raises for transient errors (retried)."""
-        ...
-
 
 @dataclass
 class OrgPlans:
@@ -101,7 +90,10 @@ def _logged_keys(repo: Repository, org_id: str, years: set[int]) -> set[str]:
 
 def due_sends(repo: Repository, org_id: str, now: datetime) -> list[PlannedSend]:
     """Sends due at `now` (due ≤ now < expires), inside the quiet window and not yet in the send log."""
-    plans = load_org_plans(repo, org_id, now)
+    return _due(repo, org_id, now, load_org_plans(repo, org_id, now))
+
+
+def _due(repo: Repository, org_id: str, now: datetime, plans: OrgPlans) -> list[PlannedSend]:
     if not in_quiet_window(now, plans.policy, plans.calendar):
         return []
     live = [s for rp in plans.rounds for s in rp.sends if s.due <= now < s.slot.expires]
@@ -130,30 +122,12 @@ async def _deliver(
         detail=f"{len(send.items)} items",
     )
     repo.log_send(record)
-    for attempt in range(1, len(retry_delays) + 2):
-        record.attempts = attempt
-        try:
-            ok = await notifier.send(send.officer, reply)
-        except Exception as exc:  # transient: retry with backoff, then give up and tell admins
-            record.detail = f"{type(exc).__name__}: {exc}"[:300]
-            log.warning("send %s attempt %d failed: %s", send.key, attempt, record.detail)
-            if attempt <= len(retry_delays):
-                await sleep(retry_delays[attempt - 1])
-                continue
-            record.result = RESULT_FAILED
-            break
-        record.result = RESULT_SENT if ok else RESULT_FAILED
-        if not ok:
-            record.detail = "delivery refused (blocked or unknown recipient)"
-        break
+    reason, record.attempts, detail = await attempt(notifier, send.officer, reply, retry_delays, sleep)
+    record.result, record.reason = outcome(reason, send.kind), reason
+    record.detail = detail or record.detail
     record.sent_at = now_iso(clock.now())
     repo.log_send(record)
     return record
-
-
-def _data_dir(repo: Repository) -> Path | None:
-    data_dir = getattr(repo, "data_dir", None)
-    return Path(data_dir) if data_dir is not None else None
 
 
 async def run_due(
@@ -165,30 +139,36 @@ async def run_due(
     retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
     sleep: Sleep = asyncio.sleep,
     org_ids: Sequence[str] | None = None,
-    executor: Executor | None = None,
+    reports: RoundReports | None = None,
 ) -> list[SendRecord]:
-    """Send everything due for every organization (or the given ones); returns the log records written."""
+    """Send everything due for every organization (or the given ones); returns the log records written.
+
+    Reminders waiting for the LINE quota go out too (or fold into a due reminder of the same round).
+    """
     now = now or clock.now()
-    builder = MessageBuilder(repo, now, _data_dir(repo), executor)
+    builder = MessageBuilder(repo, now, reports)
     done: list[SendRecord] = []
     for org_id in org_ids if org_ids is not None else [o.id for o in repo.list_orgs()]:
         try:
-            sends = due_sends(repo, org_id, now)
+            plans = load_org_plans(repo, org_id, now)
+            sends = _due(repo, org_id, now, plans)
         except Exception:  # one organization's bad policy or plan must not silence the others
             log.exception("planning reminders of %s failed", org_id)
             continue
         for send in sends:
             rec = await _deliver(repo, clock, notifier, send, await builder.abuild(send), retry_delays, sleep)
             if rec is not None:
+                fold_into(repo, rec)
                 done.append(rec)
+        if in_quiet_window(now, plans.policy, plans.calendar):
+            done.extend(await retry_waiting(repo, clock, notifier, builder, org_id, plans.rounds, now, retry_delays, sleep))
         await asyncio.sleep(0)  # hundreds of offices: let chats be answered between them
     return done
 
 
 def failed_sends(repo: Repository, org_id: str, fiscal_year: int) -> list[SendRecord]:
-    """Sends that finally failed or were cut by a crash, for admins' /status."""
-    bad = (RESULT_FAILED, RESULT_INTERRUPTED)
-    return [r for r in repo.list_sends(org_id, fiscal_year) if r.result in bad]
+    """Sends that did not reach their person (final failures, crashes, waiting for quota), for admins."""
+    return fate.failed_sends(repo.list_sends(org_id, fiscal_year))
 
 
 def mark_interrupted(repo: Repository, org_id: str, fiscal_years: Sequence[int]) -> int:
@@ -243,7 +223,7 @@ async def remind_now(
         key=marker_key, org_id=org_id, fiscal_year=fy, round=0, kind=KIND_REMIND_REQUEST, recipient=org_id,
         due=now_iso(midnight), result=RESULT_SENT, sent_at=now_iso(clock.now()), detail=f"by {requested_by}",
     ))
-    builder = MessageBuilder(repo, now, _data_dir(repo))
+    builder = MessageBuilder(repo, now)
     sent = 0
     for rp in _live_rounds(plans, now):
         rnd = get_round(rp.round.fiscal_year, rp.round.months)
@@ -253,5 +233,7 @@ async def remind_now(
         for example in pending.values():
             send = PlannedSend(org_id, slot, KIND_REMIND_NOW, example.officer, example.items)
             rec = await _deliver(repo, clock, notifier, send, builder.build(send), retry_delays, sleep)
+            if rec is not None:
+                fold_into(repo, rec)
             sent += rec is not None and rec.result == RESULT_SENT
     return remind_now_reply(sent, False)

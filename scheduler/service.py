@@ -15,8 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from concurrent.futures import Executor
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -27,7 +26,9 @@ from storage.clock import BANGKOK, Clock
 from storage.models import SendRecord
 from storage.repository import Repository
 
-from .reminders import DEFAULT_RETRY_DELAYS, Notifier, Sleep, load_org_plans, mark_interrupted, run_due
+from .delivery import DEFAULT_RETRY_DELAYS, Notifier, Sleep
+from .messages import RoundReports
+from .reminders import load_org_plans, mark_interrupted, run_due
 
 __all__ = ["ReminderService", "REDERIVE_JOB"]
 
@@ -58,9 +59,9 @@ class ReminderService:
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         sleep: Sleep = asyncio.sleep,
         rederive_minutes: int = 15,
-        executor: Executor | None = None,
+        reports: RoundReports | None = None,
     ) -> None:
-        self._executor = executor
+        self._reports = reports
         self.repo = repo
         self.clock = clock
         self.notifier = notifier
@@ -122,14 +123,21 @@ class ReminderService:
             if job.id.startswith(SEND_PREFIX):
                 job.remove()
         moments = self.planned_moments()
+        skew = self._skew()
         for moment in moments:
             self.scheduler.add_job(
                 self.tick,
-                DateTrigger(run_date=moment, timezone=BANGKOK),
+                DateTrigger(run_date=moment - skew, timezone=BANGKOK),
                 id=f"{SEND_PREFIX}{moment.isoformat()}",
                 replace_existing=True,
             )
         return len(moments)
+
+    def _skew(self) -> timedelta:
+        """How far the clock runs ahead of the wall clock (`itabot run --now` rehearsals): APScheduler
+        fires on wall-clock time, so each alarm is set that much earlier."""
+        skew = getattr(self.clock, "skew", None)
+        return skew if isinstance(skew, timedelta) else timedelta(0)
 
     async def refresh(self) -> list[SendRecord]:
         """Periodic re-derive: pick up new reports/plans/policies, then send what is due."""
@@ -147,7 +155,7 @@ class ReminderService:
             try:
                 return await run_due(
                     self.repo, self.clock, self.notifier, retry_delays=self._retry_delays, sleep=self._sleep,
-                    executor=self._executor,
+                    reports=self._reports,
                 )
             except Exception:
                 log.exception("reminder run failed")

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-__all__ = ["BANGKOK", "Clock", "SystemClock", "FixedClock", "ShiftedClock"]
+__all__ = ["BANGKOK", "Clock", "SystemClock", "FixedClock", "ShiftedClock", "OffsetClock"]
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 
@@ -72,3 +72,20 @@ class ShiftedClock:
     def today(self) -> date:
         """The given date."""
         return self._day
+
+
+class OffsetClock:
+    """--now "YYYY-MM-DD HH:MM": starts at that Bangkok moment and runs at wall-clock pace (rehearsals)."""
+
+    def __init__(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=BANGKOK)
+        self.skew = moment - datetime.now(BANGKOK)  # schedulers firing on wall-clock time subtract it
+
+    def now(self) -> datetime:
+        """The rehearsed moment plus the real time elapsed since."""
+        return (datetime.now(BANGKOK) + self.skew).astimezone(BANGKOK)
+
+    def today(self) -> date:
+        """The rehearsed moment's date."""
+        return self.now().date()

@@ -197,6 +197,7 @@ class SendRecord:
     attempts: int = 1
     sent_at: str = ""
     detail: str = ""
+    reason: str = ""  # why it failed (domain.sends.REASON_*); empty when sent
 
 
 T = TypeVar("T")

@@ -25,7 +25,7 @@ SDK_ALLOWED = {"bot": set(SDKS), "scheduler": {"apscheduler"}, "bench": set(SDKS
 
 
 # known breaks being removed (issue 11): delete an entry when its module is fixed; the list only shrinks
-KNOWN: set[str] = {"handlers/office.py", "scheduler/messages.py"}
+KNOWN: set[str] = set()
 
 
 def _imports(path: Path) -> set[str]:

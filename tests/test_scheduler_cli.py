@@ -26,8 +26,9 @@ def test_schedule_lists_the_four_rounds_with_their_planned_sends(data_dir: Path,
     deadlines = re.findall(r"กำหนดส่ง (\d+ \S+ \d{4})", out)
     assert deadlines == ["31 ธ.ค. 2568", "31 มี.ค. 2569", "30 มิ.ย. 2569", "30 ก.ย. 2569"]
     assert "รอบ 3 เดือน: 1 ต.ค. 2568 – 31 ธ.ค. 2568" in out
-    # round 3's sends, with today's number of recipients (4 officers owe something, o4 does not)
-    assert re.search(r"17 ธ.ค. 2568 09:00\s+แจ้งเปิดรอบรายงาน\s+ผู้รับ ณ วันนี้ 4 คน", out)
+    # round 3's sends, with today's number of recipients (4 officers owe something, o4 does not);
+    # the opening on 17 Dec is past and nothing was logged: the host sees it never went out
+    assert re.search(r"17 ธ.ค. 2568 09:00\s+แจ้งเปิดรอบรายงาน\s+ไม่มีบันทึกการส่ง · ค้างอยู่ ณ วันนี้ 4 คน", out)
     assert re.search(r"30 ธ.ค. 2568 09:00\s+เตือนวันครบกำหนด\s+ผู้รับ ณ วันนี้ 4 คน", out)  # 31 Dec: holiday
     assert "31 ธ.ค. 2568 09:00" not in out
     assert re.search(r"7 ม.ค. 2569 09:00\s+ติดตามหลังกำหนด ครั้งที่ 1", out)
@@ -58,13 +59,17 @@ def test_remind_dry_run_prints_recipients_and_sends_nothing(data_dir: Path, caps
     assert "ไม่มีข้อความที่ต้องส่ง" in capsys.readouterr().out
 
 
-def test_remind_sends_through_the_console_once(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_remind_without_a_platform_refuses_in_one_line_and_records_nothing(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("TELEGRAM_BOT_TOKEN", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(data_dir)  # no .env here
     args = ["remind", "--today", "2025-12-24", "--time", "10:00", "--data-dir", str(data_dir)]
-    assert main(args) == 0
+    assert main(args) == 2
     out = capsys.readouterr().out
-    assert out.count("[รายงานเลย]") == 4 and "ส่งแล้ว 4 ข้อความ" in out
-    main(args)
-    assert "ส่งแล้ว 0 ข้อความ" in capsys.readouterr().out
+    assert out.count("\n") == 1 and "--dry-run" in out and "ส่งจริงไม่ได้" in out
+    assert TinyRepository(data_dir).list_sends("bench", 2569) == []  # the server will still send them
 
 
 def test_bad_time_is_refused(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

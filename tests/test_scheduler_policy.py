@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.round_report import ReportDocuments
 from domain.fiscal import get_round
 from scheduler.messages import MAX_ITEMS, MessageBuilder
 from scheduler.planner import KIND_COMPLETE, plan_round, round_slots
@@ -123,7 +124,8 @@ async def test_completed_round_sends_text_and_documents_to_heads(tmp_path: Path,
 
     assert await run_due(repo, clock, Rec(), retry_delays=()) == []  # after hours: waits
     clock.set(at("2025-11-04T08:30"))
-    records = await run_due(repo, clock, Rec(), retry_delays=(), executor=pool)
+    reports = ReportDocuments(repo, tmp_path / "data", pool)  # the port bot/ plugs in: scheduler/ knows no report/
+    records = await run_due(repo, clock, Rec(), retry_delays=(), reports=reports)
     if pool is not None:
         pool.shutdown()
     assert [(r.kind, r.recipient) for r in records] == [(KIND_COMPLETE, "h")]

@@ -15,6 +15,7 @@ from bot.telegram import TelegramAdapter, deep_link
 from bot.telegram_render import split_text
 from bot.web import TELEGRAM_SECRET_HEADER, WebServer
 from domain.events import Button, Incoming, OutFile, Reply
+from domain.sends import REASON_NO_ACCOUNT, Undeliverable
 from storage.models import Identity, Officer
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -236,8 +237,10 @@ async def test_outbox_routes_pushes_to_telegram(api):
             Identity("line", "U1"), Identity("telegram", "999", active=False), Identity("telegram", "555")])
         assert await notifier.send(person, Reply("เตือนรายงานรอบ ๖ เดือน"))
         assert api.texts_to(555) == ["เตือนรายงานรอบ ๖ เดือน"] and api.texts_to(999) == []
-        assert not await notifier.send(Officer("p2", "o1", "x", identities=[Identity("telegram", "1", active=False)]),
-                                       Reply("x"))
+        with pytest.raises(Undeliverable) as refused:  # nobody to reach: the send log says why
+            await notifier.send(Officer("p2", "o1", "x", identities=[Identity("telegram", "1", active=False)]),
+                                Reply("x"))
+        assert refused.value.reason == REASON_NO_ACCOUNT
     finally:
         await adapter.stop()
     assert outbox.platforms() == []

@@ -3,31 +3,58 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import socket
+import sys
+from datetime import datetime
 
 from ..commands import Command
 
-__all__ = ["COMMAND"]
+__all__ = ["COMMAND", "port_taken"]
 
 
 def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", help="ที่อยู่ของเว็บเซิร์ฟเวอร์ / web server host (env ITABOT_HOST, default 127.0.0.1)")
     p.add_argument("--port", type=int, help="พอร์ต / web server port (env ITABOT_PORT, default 8080)")
+    p.add_argument("--now", help='ซ้อมเหมือนเป็นเวลานี้ (เวลาไทย) / rehearse from this Bangkok moment: "YYYY-MM-DD HH:MM"')
+
+
+def port_taken(host: str, port: int) -> bool:
+    """True when another program already listens there (checked before anything is opened)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds: TIME_WAIT is no obstacle
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False
 
 
 def _run(args: argparse.Namespace) -> int:
     """Load settings and services, then hand over to the runner."""
+    from storage.clock import OffsetClock
+
     from ..config import load_settings, make_clock, resolve_data_dir
+
+    settings = load_settings()
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    moment = args.now if isinstance(getattr(args, "now", None), datetime) else None  # parsed by bot.cli
+    if port_taken(host, port):
+        print(f"พอร์ต {host}:{port} มีโปรแกรมอื่นใช้อยู่ (itabot อีกตัว?) หยุดโปรแกรมนั้นหรือใช้ --port อื่น", file=sys.stderr)
+        return 1
     from ..runner import run
     from ..wiring import build_services
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    settings = load_settings()
+    # a rehearsal's clock runs on from --now (make_clock would freeze it: right for one-off commands only)
+    clock = OffsetClock(moment) if moment is not None else make_clock(args.today)
     data_dir = resolve_data_dir(args.data_dir)
-    services = build_services(data_dir, make_clock(args.today), max_file_bytes=settings.max_file_mb * 1024 * 1024)
-    host = args.host or settings.host
-    port = settings.port if args.port is None else args.port
+    services = build_services(data_dir, clock, max_file_bytes=settings.max_file_mb * 1024 * 1024)
+    if moment is not None:
+        logging.getLogger("itabot").info("rehearsal: the clock starts at %s Bangkok time", f"{moment:%Y-%m-%d %H:%M}")
     return run(settings, services, host, port)
 
 

@@ -9,8 +9,8 @@ from datetime import date, datetime, time
 from pythainlp.util import thai_strftime
 
 from bot.store import open_store
-from domain.events import Reply
 from domain.fiscal import fiscal_year_bounds, fiscal_year_of, round_label, rounds_of
+from domain.sends import fate
 from scheduler.messages import head_digest, officer_reminder
 from scheduler.planner import (
     KIND_COMPLETE,
@@ -19,20 +19,21 @@ from scheduler.planner import (
     KIND_DIGEST_UNIT,
     KIND_OPEN,
     PlannedSend,
+    Slot,
     plan_round,
     round_slots,
 )
 from scheduler.policy import PolicyError, load_policy
-from scheduler.reminders import due_sends, run_due
+from scheduler.reminders import KIND_REMIND_NOW, due_sends
 from scheduler.workdays import WorkCalendar
 from storage.clock import BANGKOK, FixedClock
-from storage.models import Officer, Organization
+from storage.models import Officer, Organization, SendRecord
 from storage.repository import Repository
 
-from ..config import make_clock, resolve_data_dir
+from ..config import load_settings, make_clock, resolve_data_dir
 from . import Command
 
-__all__ = ["COMMANDS", "ConsoleNotifier", "kind_label"]
+__all__ = ["COMMANDS", "kind_label"]
 
 
 def _d(day: date) -> str:
@@ -82,12 +83,47 @@ def _add_remind(p: argparse.ArgumentParser) -> None:
     _add_common(p)
 
 
-def _print_org_calendar(repo: Repository, org: Organization, fiscal_year: int, today: date) -> None:
+def _slot_records(slot: Slot, log: list[SendRecord]) -> list[SendRecord]:
+    """The logged messages of one planned moment (a digest slot logs digest_unit/digest_org)."""
+    kinds = (KIND_DIGEST_UNIT, KIND_DIGEST_ORG) if slot.kind == KIND_DIGEST else (slot.kind,)
+    due = slot.due.astimezone(BANGKOK).strftime("%Y-%m-%dT%H:%M")
+    return [r for r in log if r.round == slot.round and r.kind in kinds and r.due[:16] == due]
+
+
+def _slot_line(slot: Slot, recipients: int, log: list[SendRecord], now: datetime) -> str:
+    """Past moments: what became of their messages; future ones: who would get them today."""
+    when = f"{_d(slot.due.date())} {slot.due:%H:%M}"
+    records = _slot_records(slot, log)
+    if records:
+        state = fate(records).line()
+    elif slot.due <= now:
+        state = f"ไม่มีบันทึกการส่ง · ค้างอยู่ ณ วันนี้ {recipients} คน" if recipients else "ไม่มีผู้ต้องรับ"
+    else:
+        state = f"ผู้รับ ณ วันนี้ {recipients} คน"
+    return f"  {when:<20} {kind_label(slot.kind):<32} {state}  [{slot.kind}]"
+
+
+def _remind_now_lines(round_no: int, log: list[SendRecord]) -> list[str]:
+    """Heads' /remind runs of the round, each with its fate."""
+    runs: dict[str, list[SendRecord]] = {}
+    for rec in log:
+        if rec.round == round_no and rec.kind == KIND_REMIND_NOW:
+            runs.setdefault(rec.due[:16], []).append(rec)
+    lines = []
+    for due, records in sorted(runs.items()):
+        moment = datetime.fromisoformat(due)
+        when = f"{_d(moment.date())} {moment:%H:%M}"
+        lines.append(f"  {when:<20} {kind_label(KIND_REMIND_NOW):<32} {fate(records).line()}  [{KIND_REMIND_NOW}]")
+    return lines
+
+
+def _print_org_calendar(repo: Repository, org: Organization, fiscal_year: int, now: datetime) -> None:
     policy = load_policy(repo, org.id)
     cal = WorkCalendar.for_policy(policy)
     measures = repo.list_measures(org.id, fiscal_year)
     units, officers = repo.list_units(org.id), repo.list_officers(org.id)
     reports = repo.list_reports(org.id, fiscal_year) if measures else []
+    log = repo.list_sends(org.id, fiscal_year)
     start, end = fiscal_year_bounds(fiscal_year)
     print(f"{org.name} — ปีงบประมาณ {fiscal_year} ({_d(start)} – {_d(end)})")
     print(f"ส่งเวลา {policy.send_time:%H:%M} น. ในวันทำการ (ช่วงส่งได้ {policy.quiet_start:%H:%M}–{policy.quiet_end:%H:%M})")
@@ -101,17 +137,17 @@ def _print_org_calendar(repo: Repository, org: Organization, fiscal_year: int, t
             continue
         slots = plan.slots if plan else round_slots(policy, cal, rnd)
         for slot in slots:
-            count = len(plan.recipients(slot)) if plan else 0
-            when = f"{_d(slot.due.date())} {slot.due:%H:%M}"
-            print(f"  {when:<20} {kind_label(slot.kind):<32} ผู้รับ ณ วันนี้ {count} คน  [{slot.kind}]")
-    print(f"\n(ข้อมูล ณ {_d(today)})")
+            print(_slot_line(slot, len(plan.recipients(slot)) if plan else 0, log, now))
+        for line in _remind_now_lines(rnd.months, log):
+            print(line)
+    print(f"\n(ข้อมูล ณ {_d(now.date())} {now:%H:%M} น.)")
 
 
 def run_schedule(args: argparse.Namespace) -> int:
     """Print the reminder calendar of a fiscal year."""
     clock = make_clock(args.today)
-    today = clock.today()
-    fiscal_year = args.fiscal_year or fiscal_year_of(today)
+    now = clock.now()
+    fiscal_year = args.fiscal_year or fiscal_year_of(now.date())
     repo = open_store(resolve_data_dir(args.data_dir))
     orgs = _orgs(repo, args.org)
     if not orgs:
@@ -121,7 +157,7 @@ def run_schedule(args: argparse.Namespace) -> int:
         for i, org in enumerate(orgs):
             if i:
                 print("\n" + "─" * 40)
-            _print_org_calendar(repo, org, fiscal_year, today)
+            _print_org_calendar(repo, org, fiscal_year, now)
     except PolicyError as exc:
         print(f"ตั้งค่าการแจ้งเตือนไม่ถูกต้อง: {exc}")
         return 2
@@ -129,6 +165,9 @@ def run_schedule(args: argparse.Namespace) -> int:
 
 
 def _moment(args: argparse.Namespace) -> datetime | None:
+    if isinstance(getattr(args, "now", None), datetime):  # bot.cli parsed --now (Bangkok time)
+        moment: datetime = args.now
+        return moment if moment.tzinfo else moment.replace(tzinfo=BANGKOK)
     clock = make_clock(args.today)
     if args.time:
         try:
@@ -147,20 +186,6 @@ def _who(officer: Officer) -> str:
     return f"{officer.display_name} ({ids})" if ids else officer.display_name
 
 
-class ConsoleNotifier:
-    """Delivers by printing: `itabot remind` without a chat platform."""
-
-    async def send(self, officer: Officer, reply: Reply) -> bool:
-        """Print the message with its recipient."""
-        print(f"→ {_who(officer)}")
-        print("  " + reply.text.replace("\n", "\n  "))
-        for button in reply.flat_buttons():
-            print(f"  [{button.label}]")
-        for f in reply.files:
-            print(f"  📎 {f.path}")
-        return True
-
-
 def _print_dry(send: PlannedSend, now: datetime, officers: list[Officer]) -> None:
     print(f"[{kind_label(send.kind)}] {round_label(send.slot.round, 'arabic')} → {_who(send.officer)}")
     if send.kind == KIND_COMPLETE:
@@ -171,8 +196,36 @@ def _print_dry(send: PlannedSend, now: datetime, officers: list[Officer]) -> Non
     print("  " + reply.text.replace("\n", "\n  "))
 
 
+NO_PLATFORM = (
+    "ยังไม่ได้ตั้งค่า Telegram หรือ LINE จึงส่งจริงไม่ได้ ดูว่าจะส่งอะไรถึงใครด้วย itabot remind --dry-run"
+)
+SERVER_SENDS = "itabot run กำลังส่งการแจ้งเตือนของโฟลเดอร์ข้อมูลนี้อยู่แล้ว ไม่ได้ส่งซ้ำ (เตือนทันทีได้ด้วย /remind ในแชต)"
+
+
+def _send(args: argparse.Namespace, now: datetime, orgs: list[Organization]) -> int:
+    """Send through the configured platforms, the way the server does; refuse without one."""
+    from ..reminders import send_due_once
+    from ..wiring import build_services
+
+    settings = load_settings()
+    if not settings.telegram_token and not (settings.line_channel_secret and settings.line_access_token):
+        print(NO_PLATFORM)
+        return 2
+    services = build_services(resolve_data_dir(args.data_dir), FixedClock(now),
+                              max_file_bytes=settings.max_file_mb * 1024 * 1024)
+    try:
+        records = asyncio.run(send_due_once(settings, services, now, [o.id for o in orgs]))
+    finally:
+        services.repo.close()
+    if records is None:
+        print(SERVER_SENDS)
+        return 1
+    print(f"{fate(records).line()} ณ {_d(now.date())} {now:%H:%M} น.")
+    return 0
+
+
 def run_remind(args: argparse.Namespace) -> int:
-    """Print (--dry-run) or send through the console what is due at a moment."""
+    """Send (through the configured platforms) or print (--dry-run) what is due at a moment."""
     now = _moment(args)
     if now is None:
         print(f"เวลาไม่ถูกต้อง: {args.time} (ใช้รูปแบบ HH:MM)")
@@ -182,13 +235,10 @@ def run_remind(args: argparse.Namespace) -> int:
     if not orgs:
         print("ไม่พบหน่วยงาน")
         return 1
-    when = f"{_d(now.date())} {now:%H:%M} น."
     if not args.dry_run:
-        records = asyncio.run(
-            run_due(repo, FixedClock(now), ConsoleNotifier(), now, retry_delays=(), org_ids=[o.id for o in orgs])
-        )
-        print(f"ส่งแล้ว {sum(r.result == 'sent' for r in records)} ข้อความ ณ {when}")
-        return 0
+        repo.close()
+        return _send(args, now, orgs)
+    when = f"{_d(now.date())} {now:%H:%M} น."
     total = 0
     for org in orgs:
         sends = due_sends(repo, org.id, now)
