@@ -130,7 +130,7 @@ _TH: dict[str, str] = {
     "status_officer": "{round} กำหนดส่ง {deadline}\nยังไม่ได้รายงาน {count} มาตรการ:",
     "status_head": "{round} กำหนดส่ง {deadline}\nรายงานแล้ว {done}/{total} มาตรการ",
     "status_missing_unit": "• {unit}: ยังไม่รายงาน {count} มาตรการ{people}",
-    "status_failed_sends": "⚠️ บอตส่งการแจ้งเตือนถึง {count} คนไม่ได้ (โปรดแจ้งทางอื่นด้วย):",
+    "status_failed_sends": "⚠️ บอตติดต่อไม่ได้ {count} คน (โปรดแจ้งทางอื่น):",
     "status_all_reported": "ทุกหน่วยงานรายงานครบแล้ว ✅",
     "summary_files": "ไฟล์รายงาน: Word, Excel และแผนภูมิ",
     "summary_failed": "สร้างไฟล์รายงานไม่สำเร็จ ส่งเฉพาะข้อความสรุป (แจ้งผู้ดูแลระบบ)",

@@ -155,13 +155,16 @@ async def run_due(
         except Exception:  # one organization's bad policy or plan must not silence the others
             log.exception("planning reminders of %s failed", org_id)
             continue
+        tried: set[str] = set()
         for send in sends:
             rec = await _deliver(repo, clock, notifier, send, await builder.abuild(send), retry_delays, sleep)
             if rec is not None:
                 fold_into(repo, rec)
                 done.append(rec)
+                tried.add(rec.key)
         if in_quiet_window(now, plans.policy, plans.calendar):
-            done.extend(await retry_waiting(repo, clock, notifier, builder, org_id, plans.rounds, now, retry_delays, sleep))
+            done.extend(await retry_waiting(repo, clock, notifier, builder, org_id, plans.rounds, now,
+                                            retry_delays, sleep, frozenset(tried)))
         await asyncio.sleep(0)  # hundreds of offices: let chats be answered between them
     return done
 

@@ -88,13 +88,15 @@ async def retry_waiting(
     now: datetime,
     retry_delays: Sequence[float] = (),
     sleep: Sleep | None = None,
+    fresh: frozenset[str] = frozenset(),
 ) -> list[SendRecord]:
-    """Every waiting reminder of the organization: sent if pushes are back and still owed, else folded."""
+    """Every waiting reminder of the organization (but those just tried: `fresh`): sent if pushes are
+    back and still owed, else folded."""
     nap = sleep or asyncio.sleep
     changed: list[SendRecord] = []
     for fiscal_year in sorted({rp.round.fiscal_year for rp in rounds}):
         for record in repo.list_sends(org_id, fiscal_year):
-            if record.result != RESULT_WAITING:
+            if record.result != RESULT_WAITING or record.key in fresh:
                 continue
             send = _latest_owed(rounds, record, now)
             if send is not None:
