@@ -67,8 +67,9 @@ class SchedulerLock:
 class ReminderComponent:
     """Starts the APScheduler service last (every platform is in the outbox by then), one per data dir."""
 
-    def __init__(self, services: Services, notifier: Notifier) -> None:
+    def __init__(self, services: Services, notifier: Notifier, lock_retry: float = 30.0) -> None:
         self.services = services
+        self.lock_retry = lock_retry
         self.notifier = notifier
         # one spawned worker renders completed reports: a fork would copy PTB's threads, and rendering
         # on a thread of this process would take the GIL from the chats for ~1 s per office
@@ -83,28 +84,41 @@ class ReminderComponent:
 
     async def start(self) -> None:
         """Derive the jobs from the calendar and the stored reports, send what was missed."""
-        if not self.lock.take():
-            log.error("another itabot process already sends reminders for this data directory; reminders are off here")
+        if self.lock.take():
+            self._begin()
             return
+        log.warning("another itabot process sends reminders for this data directory; reminders start when it stops")
+        self._track(asyncio.get_running_loop().create_task(self._await_lock()))
+
+    def _begin(self) -> None:
         self.service.start()
         self.services.engine.remind = self.request_remind
+
+    async def _await_lock(self) -> None:
+        """`itabot remind` holds the lock for a minute at most; another server until it stops."""
+        while not self.lock.take():
+            await asyncio.sleep(self.lock_retry)
+        log.info("reminders on: the lock is ours now")
+        self._begin()
+
+    def _track(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def stop(self) -> None:
         """Stop the scheduler and release the lock."""
         self.services.engine.remind = None
-        self.service.shutdown()
-        self.pool.shutdown(wait=False, cancel_futures=True)
         for task in list(self._tasks):
             task.cancel()
+        self.service.shutdown()
+        self.pool.shutdown(wait=False, cancel_futures=True)
         self.lock.release()
 
     def request_remind(self, org_id: str, officer_id: str) -> str:
         """/remind from a head: send in the background, then tell the head the result."""
         from handlers.texts import t
 
-        task = asyncio.get_running_loop().create_task(self._remind(org_id, officer_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._track(asyncio.get_running_loop().create_task(self._remind(org_id, officer_id)))
         return t("th", "remind_started")
 
     async def _remind(self, org_id: str, officer_id: str) -> None:

@@ -293,3 +293,39 @@ async def test_admin_is_told_once_at_80_percent_with_the_reminders_at_risk(tmp_p
     told = telegram.texts_to(999)
     assert sum("เสี่ยงส่งไม่ได้" in t for t in told) == 1  # the 80 % notice is given once
     assert any("ครบ 5 ข้อความแล้ว" in t for t in told)  # then the cap itself
+
+
+async def test_a_server_starting_while_remind_runs_takes_over_the_reminders_afterwards(tmp_path: Path) -> None:
+    from bot.outbox import OfficerNotifier, Outbox
+    from bot.reminders import ReminderComponent, SchedulerLock
+    from domain.events import Reply
+
+    data = tmp_path / "data"
+    office = make_office(data, now=at("2026-03-26T10:00"))
+    join(office, SOMYING, "กองคลัง", "สมหญิง")
+    got: list[str] = []
+
+    async def line_sender(user_id: str, reply: Reply) -> bool:
+        got.append(user_id)
+        return True
+
+    outbox = Outbox()
+    outbox.register("line", line_sender)
+    services = build_services(data, office.clock)
+    remind = SchedulerLock(data)
+    assert remind.take()  # `itabot remind` is sending right now
+    component = ReminderComponent(services, OfficerNotifier(outbox), lock_retry=0.05)
+    try:
+        await component.start()
+        await asyncio.sleep(0.2)
+        assert got == [] and services.engine.remind is None  # never two senders at once
+        remind.release()
+        for _ in range(100):
+            if got:
+                break
+            await asyncio.sleep(0.05)
+        await component.service.ready()
+        assert got == [SOMYING] and services.engine.remind is not None
+    finally:
+        await component.stop()
+        services.repo.close()
