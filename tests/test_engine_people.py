@@ -166,7 +166,7 @@ def test_admin_status_lists_failed_reminders() -> None:
         due="2026-03-24T09:00:00+07:00", result="failed", attempts=4,
     ))
     admin.say("/status")
-    assert "ส่งไม่สำเร็จ 1 รายการ" in admin.text and "สมหญิง" in admin.text
+    assert "บอตติดต่อไม่ได้ 1 คน" in admin.text and "สมหญิง: ระบบแชตขัดข้อง" in admin.text
     head = office.register("h", "head")
     head.say("/status")
-    assert "ส่งไม่สำเร็จ" not in head.text
+    assert "ติดต่อไม่ได้" not in head.text
