@@ -251,6 +251,25 @@ async def test_a_waiting_reminder_goes_out_once_when_pushes_are_back_if_still_ow
     assert push_texts(line, SOMCHAI) == []  # reported everything meanwhile: nothing to chase
 
 
+async def test_a_person_who_blocked_the_bot_on_telegram_is_logged_as_blocked_not_sent(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    office = make_office(data, now=at("2026-03-20T10:00"))
+    join(office, "4242", "กองคลัง", "สมหญิง", platform="telegram")
+    admin = office.register("adm", "admin", name="ผู้ดูแล")
+    line, telegram = await FakeLineAPI(TOKEN).start(), await FakeTelegramAPI().start()
+    try:
+        telegram.blocked.add(4242)
+        assert await remind_at(data, settings(line, telegram), "2026-03-24T10:00") == ["failed"]
+    finally:
+        await line.stop()
+        await telegram.stop()
+    [record] = [r for r in TinyRepository(data).list_sends("o1", 2569) if r.kind == "remind_T-7"]
+    assert (record.reason, record.attempts) == ("blocked", 1)  # a refusal is not retried
+    office.clock.set(at("2026-03-24T11:00"))
+    admin.say("/status")
+    assert "สมหญิง: บล็อกบอตหรือเลิกเป็นเพื่อน — ให้เพิ่มเพื่อนบอตใหม่" in admin.text
+
+
 async def test_heads_digest_names_who_cannot_be_reached_and_what_to_do(tmp_path: Path) -> None:
     data = tmp_path / "data"
     office = make_office(data, now=at("2026-03-20T10:00"))

@@ -73,6 +73,7 @@ class FakeTelegramAPI:
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.webhook: dict[str, Any] = {}
         self.commands: list[dict[str, Any]] = []
+        self.blocked: set[int] = set()  # users who blocked the bot: sendMessage answers 403 like Telegram
         self._fail: dict[str, list[int]] = {}
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(1)
@@ -412,6 +413,8 @@ class FakeTelegramAPI:
         return msg
 
     async def _m_sendmessage(self, params: dict, files: dict) -> Any:
+        if int(params.get("chat_id", 0)) in self.blocked:
+            return self._error(403, "Forbidden: bot was blocked by the user")
         text = params.get("text", "")
         if not text:
             return self._error(400, "Bad Request: message text is empty")
