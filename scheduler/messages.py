@@ -9,7 +9,7 @@ from typing import Protocol
 
 from domain.events import Button, OutFile, Reply
 from domain.fiscal import round_label, thai_date
-from domain.sends import unreachable, unreachable_line
+from domain.sends import Fate, unreachable, unreachable_line
 from storage.models import Officer
 from storage.repository import Repository
 
@@ -108,15 +108,18 @@ def head_digest(
     return Reply("\n".join(lines))
 
 
-def remind_now_reply(sent: int, already_today: bool, outside_hours: str = "") -> Reply:
-    """What the head who typed /remind is told."""
+def remind_now_reply(outcome: Fate | None, already_today: bool = False, outside_hours: str = "") -> Reply:
+    """What the head who typed /remind is told: how many were reached, and who was not and why."""
     if outside_hours:
         return Reply(f"ส่งการแจ้งเตือนได้เฉพาะวันทำการ เวลา {outside_hours} กรุณาลองใหม่ในเวลาดังกล่าว")
     if already_today:
         return Reply("วันนี้ส่งการแจ้งเตือนไปแล้ว ส่งได้วันละครั้ง")
-    if sent == 0:
+    if outcome is None or outcome.total == 0:
         return Reply("ไม่มีผู้ที่ต้องแจ้งเตือน: ทุกหน่วยงานรายงานครบแล้ว")
-    return Reply(f"ส่งการแจ้งเตือนถึงผู้ที่ยังไม่ได้รายงานแล้ว {sent} คน")
+    text = f"ส่งการแจ้งเตือนถึงผู้ที่ยังไม่ได้รายงานแล้ว {outcome.sent} คน"
+    if outcome.failed:
+        text += f"\n{outcome.line()} (ดูรายชื่อและวิธีแก้ใน /status)"
+    return Reply(text)
 
 
 class RoundReports(Protocol):

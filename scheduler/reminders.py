@@ -215,19 +215,19 @@ async def remind_now(
     policy = plans.policy
     if not in_quiet_window(now, policy, plans.calendar):
         hours = f"{policy.quiet_start:%H:%M}–{policy.quiet_end:%H:%M} น."
-        return remind_now_reply(0, False, outside_hours=hours)
+        return remind_now_reply(None, outside_hours=hours)
     today = now.date()
     fy = fiscal_year_of(today)
     midnight = datetime.combine(today, datetime.min.time(), tzinfo=BANGKOK)
     marker_key = send_key(org_id, fy, 0, KIND_REMIND_REQUEST, org_id, midnight)
     if repo.get_send(org_id, fy, marker_key) is not None:
-        return remind_now_reply(0, True)
+        return remind_now_reply(None, already_today=True)
     repo.log_send(SendRecord(
         key=marker_key, org_id=org_id, fiscal_year=fy, round=0, kind=KIND_REMIND_REQUEST, recipient=org_id,
         due=now_iso(midnight), result=RESULT_SENT, sent_at=now_iso(clock.now()), detail=f"by {requested_by}",
     ))
     builder = MessageBuilder(repo, now)
-    sent = 0
+    records: list[SendRecord] = []
     for rp in _live_rounds(plans, now):
         rnd = get_round(rp.round.fiscal_year, rp.round.months)
         slot = Slot(rnd.fiscal_year, rnd.months, KIND_REMIND_NOW, now, now + timedelta(days=1),
@@ -238,5 +238,5 @@ async def remind_now(
             rec = await _deliver(repo, clock, notifier, send, builder.build(send), retry_delays, sleep)
             if rec is not None:
                 fold_into(repo, rec)
-            sent += rec is not None and rec.result == RESULT_SENT
-    return remind_now_reply(sent, False)
+                records.append(rec)
+    return remind_now_reply(fate.fate(records))

@@ -348,3 +348,30 @@ async def test_a_server_starting_while_remind_runs_takes_over_the_reminders_afte
     finally:
         await component.stop()
         services.repo.close()
+
+
+async def test_head_remind_says_who_was_not_reached_instead_of_everyone_reported(tmp_path: Path) -> None:
+    from bot.line import line_adapter
+    from bot.outbox import OfficerNotifier, Outbox
+    from scheduler.reminders import remind_now
+
+    data = tmp_path / "data"
+    office = make_office(data, now=at("2026-03-26T10:00"))
+    join(office, SOMYING, "กองคลัง", "สมหญิง")
+    office.register("head", "head", name="ปลัด")
+    head_id = next(p.id for p in office.repo.list_officers("o1") if p.display_name == "ปลัด")
+    line, telegram = await FakeLineAPI(TOKEN).start(), await FakeTelegramAPI().start()
+    services = build_services(data, office.clock)
+    outbox = Outbox()
+    adapter = line_adapter(settings(line, telegram), services, outbox)
+    try:
+        line.quota_limit = 0
+        await adapter.start()
+        reply = await remind_now(services.repo, office.clock, OfficerNotifier(outbox), "o1", head_id, retry_delays=())
+    finally:
+        await adapter.stop()
+        services.repo.close()
+        await line.stop()
+        await telegram.stop()
+    assert "รายงานครบแล้ว" not in reply.text
+    assert "แล้ว 0 คน" in reply.text and "ไม่สำเร็จ 1: โควตา LINE หมด 1" in reply.text and "/status" in reply.text
