@@ -271,7 +271,7 @@ _EN: dict[str, str] = {
     "status_officer": "{round}, due {deadline}\n{count} measure(s) not yet reported:",
     "status_head": "{round}, due {deadline}\nReported {done}/{total} measures",
     "status_missing_unit": "• {unit}: {count} measure(s) not yet reported{people}",
-    "status_failed_sends": "⚠️ {count} reminder(s) could not be delivered (contact them directly):",
+    "status_failed_sends": "⚠️ The bot cannot reach {count} person(s) (contact them another way):",
     "status_all_reported": "Every unit has reported ✅",
     "summary_files": "Report files: Word, Excel and chart",
     "summary_failed": "The report files could not be made; here is the text summary only (tell your admin).",
