@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.events import Button, Incoming, Reply
-from domain.status import latest_entries
+from domain.status import answers_by_round
 from storage.clock import Clock
 from storage.evidence import EvidenceStore
 from storage.models import Measure, Officer, Organization, ReportEntry, Unit
@@ -74,14 +74,18 @@ class Ctx:
             self._memo[key] = self.repo.list_measures(self.org.id, fiscal_year)
         return list(self._memo[key])
 
+    def entries(self, fiscal_year: int) -> list[ReportEntry]:
+        """Every answer revision of the year (what domain.status reads), read once per event."""
+        key = ("entries", fiscal_year)
+        if key not in self._memo:
+            self._memo[key] = self.repo.list_reports(self.org.id, fiscal_year)
+        return list(self._memo[key])
+
     def latest(self, fiscal_year: int, round_no: int) -> dict[tuple[str, str], ReportEntry]:
-        """Newest answer per (measure, unit) in a round; the year's reports are read once per event."""
+        """Newest answer per (measure, unit) in a round itself (domain.status.answers_by_round)."""
         key = ("latest", fiscal_year)
         if key not in self._memo:
-            by_round: dict[int, list[ReportEntry]] = {}
-            for entry in self.repo.list_reports(self.org.id, fiscal_year):
-                by_round.setdefault(entry.round, []).append(entry)
-            self._memo[key] = {r: latest_entries(entries) for r, entries in by_round.items()}
+            self._memo[key] = answers_by_round(self.entries(fiscal_year))
         return dict(self._memo[key].get(round_no, {}))
 
     def forget(self) -> None:

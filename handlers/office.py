@@ -7,23 +7,22 @@ from datetime import datetime
 
 from domain.events import OutFile, Reply
 from domain.fiscal import round_label, thai_short_date
+from domain.people import head_scope
 from domain.sends import unreachable, unreachable_line
 from report.compile import compile_round
-from storage.models import ROLES
+from storage.models import ROLES, Officer
 
 from .context import Ctx, action, command
 from .report_flow import prompt_for
 from .report_list import start_report
 from .services import (
     create_invite,
-    deactivate_officer,
     is_admin,
     is_head,
-    measures_for,
-    reported_units,
     round_context,
-    units_for_measure,
+    set_officer_active,
 )
+from .status_view import head_block, officer_block
 
 __all__ = ["cmd_help"]
 
@@ -63,46 +62,15 @@ def cmd_lang(ctx: Ctx) -> list[Reply]:
 
 @command("status", in_flow=True)
 def cmd_status(ctx: Ctx) -> list[Reply]:
-    """/status: the person's pending measures; for heads, who has not reported."""
+    """/status: the person's pending measures as officer; as head, who has not reported (domain.status)."""
     rc = round_context(ctx.repo, ctx.org.id, ctx.clock)
     if not rc.measures:
         return [Reply(ctx.t("no_plan"))]
-    rnd, label, deadline = (
-        rc.round.months,
-        round_label(rc.round.months, "arabic"),
-        thai_short_date(rc.round.end),
-    )
-    latest = reported_units(ctx.repo, ctx.org.id, rc.fiscal_year, rnd)
-    parts: list[str] = []
-    mine = measures_for(ctx.officer, rc.measures, rnd)
-    if mine:
-        pending = [
-            m
-            for m in mine
-            if any((m.id, u.id) not in latest for u in units_for_measure(ctx.officer, m, ctx.units))
-        ]
-        if pending:
-            parts.append(ctx.t("status_officer", round=label, deadline=deadline, count=len(pending)))
-            parts.extend(f"• {m.no}. {m.title.lstrip('- ')[:70]}" for m in pending)
-        else:
-            parts.append(ctx.t("status_officer_none", round=label))
+    label = round_label(rc.round.months, "arabic")
+    deadline = thai_short_date(rc.round.end)
+    parts = officer_block(ctx, rc, label, deadline)
     if is_head(ctx.officer):
-        report = compile_round(ctx.repo, ctx.org.id, rc.fiscal_year, rnd, ctx.clock.now())
-        people = ctx.repo.list_officers(ctx.org.id)
-        done = sum(1 for r in report.rows if r.status != "none")
-        parts.append(ctx.t("status_head", round=label, deadline=deadline, done=done, total=len(report.rows)))
-        missing: dict[str, int] = {}
-        for row in report.rows:
-            for unit in row.pending_units:
-                missing[unit.id] = missing.get(unit.id, 0) + 1
-        for unit_id, count in missing.items():
-            names = [
-                p.display_name for p in people if p.active and unit_id in p.unit_ids and p.role != "admin"
-            ]
-            who = f" ({', '.join(names)})" if names else ""
-            parts.append(ctx.t("status_missing_unit", unit=ctx.unit_name(unit_id), count=count, people=who))
-        if not missing:
-            parts.append(ctx.t("status_all_reported"))
+        parts.extend(head_block(ctx, rc, label, deadline))
     if is_admin(ctx.officer):
         parts.extend(_failed_sends(ctx, rc.fiscal_year))
     return [Reply("\n".join(parts) or ctx.t("no_measures", round=label))]
@@ -175,8 +143,9 @@ def cmd_invite(ctx: Ctx) -> list[Reply]:
     unit_ids = _find_unit(ctx, unit_text) if unit_text else []
     if unit_ids is None:
         return [Reply(ctx.t("invite_bad_unit", unit=unit_text, units=_unit_list(ctx)))]
+    scope = head_scope(ctx.officer, ctx.units)  # None: heads the whole organization
     if not is_admin(ctx.officer) and (
-        role != "officer" or not unit_ids or not set(unit_ids) <= set(ctx.officer.unit_ids)
+        role != "officer" or not unit_ids or (scope is not None and not set(unit_ids) <= scope)
     ):
         return [Reply(ctx.t("invite_head_limit"))]
     invite = create_invite(ctx.repo, ctx.clock, ctx.org.id, role, unit_ids, created_by=ctx.officer.id)
@@ -188,17 +157,20 @@ def cmd_invite(ctx: Ctx) -> list[Reply]:
     return [Reply(text)]
 
 
+def _roles_text(ctx: Ctx, person: Officer) -> str:
+    """"หัวหน้า, เจ้าหน้าที่ผู้รับผิดชอบ": every role the person holds."""
+    return ", ".join(ctx.t(f"role_{r}") for r in reversed(person.roles))
+
+
 @command("officers", role="head")
 def cmd_officers(ctx: Ctx) -> list[Reply]:
-    """/officers: people by unit; admins get a button to switch someone off."""
-    people = ctx.repo.list_officers(ctx.org.id)
+    """/officers: people by unit with all their roles; admins get buttons to switch someone off or on."""
+    staff = ctx.repo.list_officers(ctx.org.id)
     lines = [ctx.t("officers_header", org=ctx.org.name)]
     groups: dict[str, list[str]] = {}
-    for p in people:
-        label = f"{p.display_name} · {ctx.t(f'role_{p.role}')}" + (
-            "" if p.active else ctx.t("officers_inactive")
-        )
-        for unit_id in p.unit_ids or [""]:
+    for p in staff:
+        label = f"{p.display_name} · {_roles_text(ctx, p)}" + ("" if p.active else ctx.t("officers_inactive"))
+        for unit_id in dict.fromkeys(p.unit_ids + p.head_unit_ids) or [""]:
             groups.setdefault(ctx.unit_name(unit_id) if unit_id else ctx.org.name, []).append(label)
     for unit, names in groups.items():
         lines.append(f"\n{unit}")
@@ -207,24 +179,89 @@ def cmd_officers(ctx: Ctx) -> list[Reply]:
     if is_admin(ctx.officer):
         ctx.state = ctx.state or {}
         ctx.new_nonce()
-        for p in people:
-            if p.active and p.id != ctx.officer.id:
-                rows.append([ctx.button(ctx.t("btn_deactivate", name=p.display_name[:30]), "d", p.id)])
+        for p in staff:
+            if p.id == ctx.officer.id:
+                continue
+            key, act = ("btn_deactivate", "d") if p.active else ("btn_reactivate", "a")
+            rows.append([ctx.button(_pt(ctx, key, name=p.display_name[:30]), act, p.id)])
         ctx.save(ctx.state)
     return [Reply("\n".join(lines), rows)]
 
 
+def _person(ctx: Ctx, officer_id: str) -> tuple[Officer | None, list[Reply]]:
+    """The person an admin's button names, or the reply that refuses it."""
+    if not is_admin(ctx.officer):
+        return None, [Reply(ctx.t("admins_only"))]
+    if officer_id == ctx.officer.id:
+        return None, [Reply(ctx.t("cannot_deactivate_self"))]
+    person = ctx.repo.get_officer(ctx.org.id, officer_id)
+    if person is None:
+        return None, [Reply(ctx.t("stale_button"))]
+    return person, []
+
+
 @action("d")
 def act_deactivate(ctx: Ctx, officer_id: str) -> list[Reply]:
-    """Switch a person off (admins only)."""
-    if not is_admin(ctx.officer):
-        return [Reply(ctx.t("admins_only"))]
-    if officer_id == ctx.officer.id:
-        return [Reply(ctx.t("cannot_deactivate_self"))]
-    person = deactivate_officer(ctx.repo, ctx.org.id, officer_id)
+    """Ask before switching a person off (admins only): a slip of the thumb must not lock someone out."""
+    person, refusal = _person(ctx, officer_id)
     if person is None:
-        return [Reply(ctx.t("stale_button"))]
+        return refusal
+    ctx.state = ctx.state or {}
+    ctx.new_nonce()
+    rows = [[ctx.button(_pt(ctx, "btn_confirm_off"), "dy", person.id), ctx.button(ctx.t("btn_cancel"), "dn")]]
+    ctx.save(ctx.state)
+    return [Reply(_pt(ctx, "confirm_off", name=person.display_name), rows)]
+
+
+@action("dy")
+def act_deactivate_yes(ctx: Ctx, officer_id: str) -> list[Reply]:
+    """Confirmed: switch the person off."""
+    person, refusal = _person(ctx, officer_id)
+    if person is None:
+        return refusal
+    set_officer_active(ctx.repo, ctx.org.id, person.id, False)
+    ctx.save(None)
     return [Reply(ctx.t("officer_deactivated", name=person.display_name))]
+
+
+@action("dn")
+def act_deactivate_no(ctx: Ctx, arg: str) -> list[Reply]:
+    """Not confirmed: nothing changes."""
+    ctx.save(None)
+    return [Reply(ctx.t("cancelled"))]
+
+
+@action("a")
+def act_reactivate(ctx: Ctx, officer_id: str) -> list[Reply]:
+    """Switch a person back on (admins only): they see and report again, and are reminded again."""
+    person, refusal = _person(ctx, officer_id)
+    if person is None:
+        return refusal
+    set_officer_active(ctx.repo, ctx.org.id, person.id, True)
+    ctx.save(None)
+    return [Reply(_pt(ctx, "reactivated", name=person.display_name))]
+
+
+_PEOPLE_TEXTS: dict[str, dict[str, str]] = {  # /officers texts beyond handlers/texts.py
+    "th": {
+        "btn_deactivate": "ปิด {name}",
+        "btn_reactivate": "เปิดใช้งาน {name}",
+        "btn_confirm_off": "ยืนยันปิดใช้งาน",
+        "confirm_off": "ปิดใช้งาน {name}?\nจะดูและรายงานไม่ได้ และไม่ได้รับการแจ้งเตือน (เปิดกลับได้ภายหลัง)",
+        "reactivated": "เปิดใช้งาน {name} อีกครั้งแล้ว",
+    },
+    "en": {
+        "btn_deactivate": "Switch off {name}",
+        "btn_reactivate": "Switch on {name}",
+        "btn_confirm_off": "Yes, switch off",
+        "confirm_off": "Switch off {name}?\nThey can no longer see or report and get no reminders (can be undone).",
+        "reactivated": "{name} is active again",
+    },
+}
+
+
+def _pt(ctx: Ctx, key: str, **kw: object) -> str:
+    return _PEOPLE_TEXTS.get(ctx.lang, _PEOPLE_TEXTS["th"])[key].format(**kw)
 
 
 @command("remind", role="head")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from domain.events import Reply
 from domain.fiscal import get_round
+from domain.status import MeasureStatus
 from storage.models import Measure
 
 from .context import Ctx, action, command
-from .services import measures_for, round_context, units_for_measure
+from .services import my_statuses, round_context
 from .texts import round_name, short_date
 
-__all__ = ["start_report", "list_page", "mine", "short", "round_text", "PAGE_SIZE", "LABEL_MAX"]
+__all__ = ["start_report", "list_page", "mine", "my_round", "short", "round_text", "PAGE_SIZE", "LABEL_MAX"]
 
 PAGE_SIZE = 6
 LABEL_MAX = 48
@@ -25,18 +26,16 @@ def round_text(ctx: Ctx) -> str:
     return round_name(ctx.lang, int((ctx.state or {}).get("round", 0)))
 
 
+def my_round(ctx: Ctx, fy: int, rnd: int) -> list[MeasureStatus]:
+    """The person's measures in a round with their units' answers (domain.status, carried ones included)."""
+    return my_statuses(ctx.officer, ctx.measures(fy), ctx.units, ctx.entries(fy), rnd)
+
+
 def mine(ctx: Ctx) -> tuple[list[Measure], set[str]]:
-    """The person's measures this round and the ids they have fully reported."""
+    """The person's measures this round and the ids every one of their units has answered in the round."""
     st = ctx.state or {}
-    fy, rnd = int(st["fy"]), int(st["round"])
-    measures = measures_for(ctx.officer, ctx.measures(fy), rnd)
-    latest = ctx.latest(fy, rnd)
-    done = set()
-    for m in measures:
-        units = units_for_measure(ctx.officer, m, ctx.units)
-        if units and all((m.id, u.id) in latest for u in units):
-            done.add(m.id)
-    return measures, done
+    statuses = my_round(ctx, int(st["fy"]), int(st["round"]))
+    return [s.measure for s in statuses], {s.measure.id for s in statuses if s.reported}
 
 
 def _parse_round_ref(ctx: Ctx, ref: str) -> tuple[int, int] | None:
@@ -53,13 +52,10 @@ def _parse_round_ref(ctx: Ctx, ref: str) -> tuple[int, int] | None:
 def _late_rounds(ctx: Ctx, fy: int, rnd: int) -> list[tuple[int, int, int]]:
     """Earlier rounds of the year in which the person still owes answers: (fy, round, count)."""
     late = []
-    measures = ctx.measures(fy)
     for earlier in (r for r in (3, 6, 9) if r < rnd):
-        mine = measures_for(ctx.officer, measures, earlier)
-        latest = ctx.latest(fy, earlier)
-        owed = [m for m in mine if any((m.id, u.id) not in latest for u in units_for_measure(ctx.officer, m, ctx.units))]
+        owed = sum(1 for s in my_round(ctx, fy, earlier) if not s.reported)
         if owed:
-            late.append((fy, earlier, len(owed)))
+            late.append((fy, earlier, owed))
     return late
 
 
@@ -81,8 +77,12 @@ def act_other_round(ctx: Ctx, ref: str) -> list[Reply]:
 
 
 def list_page(ctx: Ctx, page: int) -> list[Reply]:
-    measures, done = mine(ctx)
+    """One page of the round's list: "รายงานแล้ว k/n", ✅ reported, ↪ only an earlier round's answer."""
     st = ctx.state or {}
+    statuses = my_round(ctx, int(st["fy"]), int(st["round"]))
+    measures = [s.measure for s in statuses]
+    done = {s.measure.id for s in statuses if s.reported}
+    carried = {s.measure.id for s in statuses if s.carried}
     if not measures:
         late = _late_rounds(ctx, int(st["fy"]), int(st["round"]))
         if not late:
@@ -106,7 +106,7 @@ def list_page(ctx: Ctx, page: int) -> list[Reply]:
     )
     rows = []
     for m in measures[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
-        mark = "✅ " if m.id in done else ""
+        mark = "✅ " if m.id in done else ("↪ " if m.id in carried else "")
         rows.append([ctx.button(short(f"{mark}{m.no}. {m.title.lstrip('- ')}", LABEL_MAX), "m", m.id)])
     nav = []
     if page > 0:

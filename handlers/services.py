@@ -6,9 +6,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from domain import people
 from domain.fiscal import Round, current_round, fiscal_year_of, get_round
 from domain.ownership import responsible_units
-from domain.status import latest_entries
+from domain.status import MeasureStatus, round_statuses
 from storage.clock import Clock
 from storage.models import (
     ROLES,
@@ -34,9 +35,11 @@ __all__ = [
     "officer_units",
     "round_context",
     "measures_for",
-    "reported_units",
+    "units_for_measure",
+    "my_statuses",
     "save_report",
     "deactivate_officer",
+    "set_officer_active",
     "set_identity_active",
     "identity_key",
 ]
@@ -58,13 +61,13 @@ def identity_key(platform: str, user_id: str) -> str:
 
 
 def is_admin(officer: Officer) -> bool:
-    """Admins load plans, invite anyone and deactivate people."""
-    return officer.role == "admin"
+    """Admins load plans, invite anyone and deactivate people (whatever other roles they hold)."""
+    return people.is_admin(officer)
 
 
 def is_head(officer: Officer) -> bool:
-    """Heads (and admins) see their organization's progress."""
-    return officer.role in ("head", "admin")
+    """Heads (and admins) see their units' or organization's progress."""
+    return people.is_head(officer)
 
 
 def create_invite(
@@ -132,8 +135,8 @@ def redeem_invite(
 
 
 def officer_units(officer: Officer, units: list[Unit]) -> list[Unit]:
-    """The units a person answers for, in the organization's order."""
-    return [u for u in units if u.id in officer.unit_ids]
+    """The units a person answers for as officer, in the organization's order."""
+    return people.report_units(officer, units)
 
 
 @dataclass
@@ -160,24 +163,23 @@ def round_context(repo: Repository, org_id: str, clock: Clock) -> RoundContext:
     return RoundContext(fy, rnd, measures)
 
 
-def measures_for(officer: Officer, measures: list[Measure], round_no: int) -> list[Measure]:
-    """Measures this person reports in the round: monitored then, and their unit is responsible."""
-    return [
-        m
-        for m in measures
-        if m.monitored_in(round_no) and (m.all_units or set(m.unit_ids) & set(officer.unit_ids))
-    ]
-
-
-def reported_units(repo: Repository, org_id: str, fiscal_year: int, round_no: int) -> dict[tuple[str, str], ReportEntry]:
-    """Latest answer per (measure, unit) in a round."""
-    return latest_entries(repo.list_reports(org_id, fiscal_year, round_no))
+def measures_for(officer: Officer, measures: list[Measure], round_no: int, units: list[Unit]) -> list[Measure]:
+    """Measures this person reports in the round: monitored then, and one of their units is responsible."""
+    return [m for m in measures if m.monitored_in(round_no) and units_for_measure(officer, m, units)]
 
 
 def units_for_measure(officer: Officer, measure: Measure, units: list[Unit]) -> list[Unit]:
     """Which of the person's units answer for this measure."""
     resp = {u.id for u in responsible_units(measure, units)}
     return [u for u in officer_units(officer, units) if u.id in resp]
+
+
+def my_statuses(
+    officer: Officer, measures: list[Measure], units: list[Unit], entries: list[ReportEntry], round_no: int
+) -> list[MeasureStatus]:
+    """The person's measures in a round with the status of *their* units' answers (domain.status)."""
+    mine = [u.id for u in officer_units(officer, units)]
+    return round_statuses(measures, units, entries, round_no, only_units=mine)
 
 
 def save_report(
@@ -214,14 +216,19 @@ def save_report(
     return repo.add_report(entry)
 
 
-def deactivate_officer(repo: Repository, org_id: str, officer_id: str) -> Officer | None:
-    """Switch a person off: they can no longer see or change anything, and get no reminders."""
+def set_officer_active(repo: Repository, org_id: str, officer_id: str, active: bool) -> Officer | None:
+    """Switch a person off (no access, no reminders) or back on; None when there is no such person."""
     officer = repo.get_officer(org_id, officer_id)
     if officer is None:
         return None
-    officer.active = False
+    officer.active = active
     repo.save_officer(officer)
     return officer
+
+
+def deactivate_officer(repo: Repository, org_id: str, officer_id: str) -> Officer | None:
+    """Switch a person off: they can no longer see or change anything, and get no reminders."""
+    return set_officer_active(repo, org_id, officer_id, False)
 
 
 def set_identity_active(repo: Repository, platform: str, user_id: str, active: bool) -> bool:

@@ -1,4 +1,4 @@
-"""The progress chart (PNG): done / not done / not reported per indicator and per unit, in packaged Sarabun."""
+"""The progress chart (PNG): done / partial / not done / not reported per indicator and unit, in packaged Sarabun."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ from .compile import RoundReport  # noqa: E402
 from .fonts import sarabun_path  # noqa: E402
 from .text import STATUS_LABELS, STATUS_ORDER, org_place, shorten  # noqa: E402
 
-__all__ = ["build_figure", "chart_font", "render_chart"]
+__all__ = ["build_figure", "chart_font", "legend_counts", "render_chart"]
 
-COLORS = {"done": "#2e7d32", "not_done": "#ef6c00", "none": "#9e9e9e"}
+COLORS = {"done": "#2e7d32", "partial": "#9ccc65", "not_done": "#ef6c00", "none": "#9e9e9e"}
 MAX_BARS = 25
 LABEL_CHARS = 38
 
@@ -76,6 +76,11 @@ def _panel(ax: Axes, title: str, items: list[tuple[str, Counter[str]]], style: s
     ax.spines[["top", "right", "bottom"]].set_visible(False)
 
 
+def legend_counts(report: RoundReport) -> dict[str, int]:
+    """The legend's numbers: the report's totals (domain.status), so the chart agrees with every view."""
+    return {s: report.count(s) for s in STATUS_ORDER}
+
+
 def build_figure(report: RoundReport, digits: str = "thai") -> Figure:
     """The chart as a matplotlib Figure (every text drawn in packaged Sarabun)."""
     indicators = _cap(list(report.by_indicator().items()))
@@ -91,10 +96,10 @@ def build_figure(report: RoundReport, digits: str = "thai") -> Figure:
     fig.suptitle(f"{title}\n{sub}", fontproperties=chart_font("Bold"), fontsize=14)
     _panel(axes[0], "รายตัวชี้วัด (จำนวนมาตรการ)", indicators, digits)
     _panel(axes[1], "รายส่วนราชการ (จำนวนมาตรการที่รับผิดชอบ)", units, digits)
-    totals = {s: report.count(s) for s in STATUS_ORDER}
+    totals = legend_counts(report)
     handles = [matplotlib.patches.Patch(color=COLORS[s]) for s in STATUS_ORDER]
     names = [f"{STATUS_LABELS[s]} {dg(str(totals[s]), digits)}" for s in STATUS_ORDER]
-    fig.legend(handles, names, loc="outside lower center", ncol=3, prop=chart_font(), frameon=False)
+    fig.legend(handles, names, loc="outside lower center", ncol=len(STATUS_ORDER), prop=chart_font(), frameon=False)
     return fig
 
 

@@ -1,4 +1,9 @@
-"""Compile one round's progress from the plan and the latest report revisions; every format reads this."""
+"""Compile one round's progress from the plan and the year's answers; every format reads this.
+
+The status of each row and the totals come from domain.status (the one status rule): a measure shared by
+several units is done only when each of them said so, and an answer of an earlier round of the fiscal
+year is carried forward (marked with its round), so the 12-month report is the year's account.
+"""
 
 from __future__ import annotations
 
@@ -8,42 +13,91 @@ from datetime import datetime
 
 from domain.fiscal import Round, get_round
 from domain.ownership import responsible_units
-from domain.status import latest_entries
-from storage.models import STATUS_DONE, Measure, Organization, ReportEntry, Unit
+from domain.status import (
+    NONE,
+    PARTIAL,
+    MeasureStatus,
+    RoundTotals,
+    latest_entries,
+    round_statuses,
+    totals,
+)
+from storage.models import Measure, Organization, ReportEntry, Unit
 from storage.repository import Repository
 
-__all__ = ["MeasureRow", "RoundReport", "UnitAnswer", "compile_round", "latest_entries", "responsible_units"]
+__all__ = [
+    "NOT_REPORTED",
+    "PARTIAL",
+    "MeasureRow",
+    "RoundReport",
+    "UnitAnswer",
+    "compile_round",
+    "latest_entries",
+    "responsible_units",
+]
 
-NOT_REPORTED = "none"
+NOT_REPORTED = NONE
 
 
-@dataclass
+@dataclass(frozen=True)
 class UnitAnswer:
-    """A unit's current (latest) answer for a measure in the round."""
+    """A unit's answer shown in the report: this round's, or an earlier round's carried forward."""
 
     unit: Unit
     entry: ReportEntry
+    carried_from: int | None = None  # the earlier round it comes from
 
 
-@dataclass
+@dataclass(frozen=True)
 class MeasureRow:
-    """One measure of the round with its overall status and each unit's answer."""
+    """One measure of the round: its MeasureStatus (status, each unit's answer, what is carried)."""
 
-    measure: Measure
-    units: list[Unit]
-    answers: list[UnitAnswer]
-    status: str  # "done" | "not_done" | "none"
+    state: MeasureStatus
+
+    @property
+    def measure(self) -> Measure:
+        """The plan row."""
+        return self.state.measure
+
+    @property
+    def units(self) -> list[Unit]:
+        """The responsible units shown in this report (one when the report is for one unit)."""
+        return self.state.units
+
+    @property
+    def status(self) -> str:
+        """done / partial / not_done / none (domain.status)."""
+        return self.state.status
+
+    @property
+    def answers(self) -> list[UnitAnswer]:
+        """The units that have an answer, this round's or carried from an earlier one."""
+        return [UnitAnswer(a.unit, a.entry, a.carried_from) for a in self.state.answers if a.entry is not None]
 
     @property
     def pending_units(self) -> list[Unit]:
-        """Responsible units that have not answered yet this round."""
-        answered = {a.unit.id for a in self.answers}
-        return [u for u in self.units if u.id not in answered]
+        """Responsible units with no answer at all this fiscal year up to this round."""
+        return self.state.pending_units
+
+    @property
+    def carried_from(self) -> int | None:
+        """The earlier round an answer shown here comes from (None when all are this round's)."""
+        return self.state.carried_from
+
+    @property
+    def done_units(self) -> int:
+        """How many responsible units answered done."""
+        return self.state.done_units
+
+    @property
+    def total_units(self) -> int:
+        """How many units must answer."""
+        return self.state.total_units
 
     @property
     def unit_names(self) -> str:
         """"ทุกส่วนราชการ" or the units joined."""
-        if self.measure.all_units:
+        if self.measure.all_units and len(self.units) != 1:
             return "ทุกส่วนราชการ"
         return ", ".join(u.name for u in self.units) or self.measure.responsible_text
 
@@ -59,11 +113,11 @@ class RoundReport:
     units: list[Unit]
     generated_at: datetime
     unit_filter: Unit | None = None
-    totals: Counter[str] = field(default_factory=Counter)
+    totals: RoundTotals = field(default_factory=lambda: totals([]))
 
     def count(self, status: str) -> int:
-        """How many measures have this status."""
-        return sum(1 for r in self.rows if r.status == status)
+        """How many measures have this status (from the totals every view prints)."""
+        return self.totals[status]
 
     def by_indicator(self) -> dict[str, Counter[str]]:
         """Status counts per indicator, in plan order."""
@@ -73,21 +127,12 @@ class RoundReport:
         return out
 
     def by_unit(self) -> dict[str, Counter[str]]:
-        """Per unit: measures it answered done / not done / not yet."""
+        """Per unit: measures it answered done / not done / not yet (carried answers count as given)."""
         out: dict[str, Counter[str]] = {u.name: Counter() for u in self.units}
         for row in self.rows:
-            answered = {a.unit.id: a.entry.status for a in row.answers}
-            for unit in row.units:
-                out.setdefault(unit.name, Counter())[answered.get(unit.id, NOT_REPORTED)] += 1
+            for ans in row.state.answers:
+                out.setdefault(ans.unit.name, Counter())[ans.state] += 1
         return {k: v for k, v in out.items() if v}
-
-
-def _status(answers: list[UnitAnswer]) -> str:
-    if any(a.entry.status == STATUS_DONE for a in answers):
-        return STATUS_DONE
-    if answers:
-        return answers[0].entry.status
-    return NOT_REPORTED
 
 
 def compile_round(
@@ -104,18 +149,10 @@ def compile_round(
         raise LookupError(org_id)
     units = repo.list_units(org_id)
     unit_filter = next((u for u in units if u.id == unit_id), None) if unit_id else None
-    latest = latest_entries(repo.list_reports(org_id, fiscal_year, round_no))
-    rows: list[MeasureRow] = []
-    for measure in repo.list_measures(org_id, fiscal_year):
-        if not measure.monitored_in(round_no):
-            continue
-        resp = responsible_units(measure, units)
-        if unit_filter is not None:
-            if unit_filter.id not in {u.id for u in resp}:
-                continue
-            resp = [unit_filter]
-        answers = [UnitAnswer(u, latest[(measure.id, u.id)]) for u in resp if (measure.id, u.id) in latest]
-        rows.append(MeasureRow(measure, resp, answers, _status(answers)))
-    report = RoundReport(org, fiscal_year, get_round(fiscal_year, round_no), rows, units, now, unit_filter)
-    report.totals = Counter(r.status for r in rows)
-    return report
+    only = [unit_filter.id] if unit_filter is not None else None
+    statuses = round_statuses(
+        repo.list_measures(org_id, fiscal_year), units, repo.list_reports(org_id, fiscal_year), round_no, only
+    )
+    rows = [MeasureRow(s) for s in statuses]
+    rnd = get_round(fiscal_year, round_no)
+    return RoundReport(org, fiscal_year, rnd, rows, units, now, unit_filter, totals(statuses))

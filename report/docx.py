@@ -25,18 +25,20 @@ from domain.fiscal import round_label, thai_short_date
 from storage.evidence import EvidenceStore
 from storage.models import STATUS_DONE, STATUS_NOT_DONE, Evidence
 
-from .compile import NOT_REPORTED, MeasureRow, RoundReport, UnitAnswer
+from .compile import NOT_REPORTED, PARTIAL, MeasureRow, RoundReport, UnitAnswer
 from .fonts import DOC_FONT, DOC_FONT_SIZE_PT, SYMBOL_FONT
 from .text import (
     STATUS_LABELS,
-    STATUS_ORDER,
     TITLE,
+    carried_label,
     clean,
     entry_day,
     evidence_label,
     has_file,
     shorten,
+    status_label,
     title_lines,
+    totals_lines,
     xml_safe,
 )
 
@@ -153,13 +155,13 @@ def _row_props(row_el: object, header: bool, can_split: bool) -> None:
         trpr.append(OxmlElement("w:tblHeader"))
 
 
-def _boxes(par: Paragraph, status: str) -> None:
-    """"☐ ยังไม่ได้ดำเนินการ   ☑ ดำเนินการ" with the reported box ticked."""
-    for i, value in enumerate((STATUS_NOT_DONE, STATUS_DONE)):
+def _boxes(par: Paragraph, status: str, partial_label: str = "") -> None:
+    """"☐ ยังไม่ได้ดำเนินการ   ☑ ดำเนินการ" with the reported box ticked (a third box when partial)."""
+    for i, value in enumerate((STATUS_NOT_DONE, STATUS_DONE, PARTIAL)[: 3 if status == PARTIAL else 2]):
         if i:
             _run(par, "   ")
         _font(par.add_run("☑" if status == value else "☐"), name=SYMBOL_FONT)
-        _run(par, " " + STATUS_LABELS[value])
+        _run(par, " " + (partial_label if value == PARTIAL else STATUS_LABELS[value]))
 
 
 def _evidence(cell: _Cell, ev: Evidence, store: EvidenceStore, photo_no: dict[str, int], style: str) -> None:
@@ -187,6 +189,8 @@ def _answer(cell: _Cell, row: MeasureRow, ans: UnitAnswer, store: EvidenceStore,
         head += f" – {STATUS_LABELS.get(e.status, e.status)}"
     if day:
         head += f" ({thai_short_date(day, style)})"
+    if ans.carried_from is not None:
+        head += f" – {carried_label(ans.carried_from, style)}"
     _para(cell, head, bold=True)
     if clean(e.summary):
         _para(cell, "- " + clean(e.summary))
@@ -202,7 +206,7 @@ def _answer(cell: _Cell, row: MeasureRow, ans: UnitAnswer, store: EvidenceStore,
 
 def _progress(cell: _Cell, row: MeasureRow, store: EvidenceStore, photo_no: dict[str, int], style: str) -> None:
     """The progress cell of the official form."""
-    _boxes(_para(cell, first=True), row.status)
+    _boxes(_para(cell, first=True), row.status, status_label(row, style))
     if row.status == NOT_REPORTED:
         _para(cell, STATUS_LABELS[NOT_REPORTED], bold=True)
     for ans in row.answers:
@@ -250,8 +254,8 @@ def _totals(doc: DocxDocument, report: RoundReport, style: str) -> None:
     par.paragraph_format.space_before = Pt(8)
     label = round_label(report.round.months, style)
     _run(par, f"สรุปผลการดำเนินการ{label}: มาตรการทั้งหมด {dg(str(len(report.rows)), style)} มาตรการ", bold=True)
-    for status in STATUS_ORDER:
-        _para(doc, f"{STATUS_LABELS[status]} {dg(str(report.count(status)), style)} มาตรการ")
+    for line in totals_lines(report, style):
+        _para(doc, line)
 
 
 def _signature(doc: DocxDocument, report: RoundReport) -> None:

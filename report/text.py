@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from domain.fiscal import digits as dg
 from domain.fiscal import round_label, thai_date, thai_short_date
+from domain.status import PARTIAL
 from storage.evidence import EvidenceStore
 from storage.models import STATUS_DONE, STATUS_NOT_DONE, Evidence, Organization, ReportEntry
 
@@ -16,6 +17,7 @@ from .compile import NOT_REPORTED, MeasureRow, RoundReport, UnitAnswer
 __all__ = [
     "STATUS_LABELS",
     "STATUS_ORDER",
+    "carried_label",
     "clean",
     "entry_day",
     "evidence_label",
@@ -23,18 +25,22 @@ __all__ = [
     "org_place",
     "period_text",
     "shorten",
+    "status_label",
     "summary_text",
+    "totals_lines",
     "title_lines",
     "xml_safe",
 ]
 
-STATUS_ORDER: tuple[str, ...] = (STATUS_DONE, STATUS_NOT_DONE, NOT_REPORTED)
+STATUS_ORDER: tuple[str, ...] = (STATUS_DONE, PARTIAL, STATUS_NOT_DONE, NOT_REPORTED)
 STATUS_LABELS: dict[str, str] = {
     STATUS_DONE: "ดำเนินการ",
+    PARTIAL: "ดำเนินการบางส่วน",
     STATUS_NOT_DONE: "ยังไม่ได้ดำเนินการ",
     NOT_REPORTED: "ยังไม่ได้รายงาน",
 }
-STATUS_BOX: dict[str, str] = {STATUS_DONE: "☑", STATUS_NOT_DONE: "☐", NOT_REPORTED: "☐"}
+STATUS_BOX: dict[str, str] = {STATUS_DONE: "☑", PARTIAL: "◐", STATUS_NOT_DONE: "☐", NOT_REPORTED: "☐"}
+CARRIED_TOTAL = "ยกมาจากรอบก่อน"
 TITLE = "รายงานผลการดำเนินการตามมาตรการส่งเสริมคุณธรรมและความโปร่งใสภายในหน่วยงาน"
 CHAT_FIELD_MAX = 400
 
@@ -124,9 +130,30 @@ def evidence_label(ev: Evidence) -> str:
     return clean(ev.name) or ("รูปภาพ" if ev.kind == "photo" else "ไฟล์")
 
 
+def status_label(row: MeasureRow, style: str = "thai") -> str:
+    """A row's status in words; a partial one says how many units are done ("1/2 ส่วนราชการ")."""
+    label = STATUS_LABELS[row.status]
+    if row.status == PARTIAL:
+        label += f" ({dg(f'{row.done_units}/{row.total_units}', style)} ส่วนราชการ)"
+    return label
+
+
+def carried_label(round_no: int, style: str = "thai") -> str:
+    """"ยกมาจากรอบ ๖ เดือน": the mark of an answer carried from an earlier round of the year."""
+    return "ยกมาจาก" + round_label(round_no, style)
+
+
+def totals_lines(report: RoundReport, style: str = "thai", unit: str = "มาตรการ") -> list[str]:
+    """The totals every format prints: each status, then how many rows carry an earlier round's answer."""
+    lines = [f"{STATUS_LABELS[s]} {dg(str(report.count(s)), style)} {unit}".rstrip() for s in STATUS_ORDER]
+    if report.totals.carried:
+        lines.append(f"{CARRIED_TOTAL} {dg(str(report.totals.carried), style)} {unit}".rstrip())
+    return lines
+
+
 def _count_line(counts: Counter[str], total: int, style: str) -> str:
     parts = [f"ดำเนินการ {dg(str(counts[STATUS_DONE]), style)}/{dg(str(total), style)}"]
-    for status in (STATUS_NOT_DONE, NOT_REPORTED):
+    for status in (PARTIAL, STATUS_NOT_DONE, NOT_REPORTED):
         if counts[status]:
             parts.append(f"{STATUS_LABELS[status]} {dg(str(counts[status]), style)}")
     return " · ".join(parts)
@@ -149,6 +176,8 @@ def _answer_lines(answer: UnitAnswer, style: str) -> list[str]:
     day = entry_day(entry.created_at)
     when = f" ({thai_short_date(day, style)})" if day else ""
     status = STATUS_LABELS.get(entry.status, entry.status)
+    if answer.carried_from is not None:
+        status += f" · {carried_label(answer.carried_from, style)}"
     lines = [f" • {clean(answer.unit.name)}{when}: {status}"]
     fields = (("", entry.summary), ("ผลลัพธ์: ", entry.outcome), ("เหตุผล: ", entry.reason))
     lines += [f"   {label}{shorten(value, CHAT_FIELD_MAX)}" for label, value in fields if clean(value)]
@@ -158,8 +187,8 @@ def _answer_lines(answer: UnitAnswer, style: str) -> list[str]:
 def _row_lines(row: MeasureRow, style: str) -> list[str]:
     box = STATUS_BOX.get(row.status, "☐")
     head = f"{box} {dg(str(row.measure.no), style)}. {shorten(row.measure.title, 160)}"
-    if row.status == NOT_REPORTED:
-        head += " — ยังไม่ได้รายงาน"
+    if row.status in (NOT_REPORTED, PARTIAL):
+        head += f" — {status_label(row, style)}"
     lines = [head]
     for answer in row.answers:
         lines += _answer_lines(answer, style)
@@ -192,6 +221,8 @@ def _summary_lines(report: RoundReport, style: str) -> list[str]:
         return [*lines, "", "ไม่มีมาตรการที่ต้องรายงานในรอบนี้"]
     lines += ["", f"รวม {dg(str(total), style)} มาตรการ"]
     lines += [f"{STATUS_BOX[s]} {STATUS_LABELS[s]} {dg(str(report.count(s)), style)}" for s in STATUS_ORDER]
+    if report.totals.carried:
+        lines.append(f"↪ {CARRIED_TOTAL} {dg(str(report.totals.carried), style)}")
     lines += ["", "ตามตัวชี้วัด"]
     for indicator, counts in report.by_indicator().items():
         name = shorten(indicator, 60) or "-"

@@ -16,9 +16,20 @@ from domain.fiscal import thai_short_date
 from storage.evidence import EvidenceStore
 from storage.models import ReportEntry
 
-from .compile import MeasureRow, RoundReport
+from .compile import PARTIAL, MeasureRow, RoundReport
 from .fonts import DOC_FONT
-from .text import STATUS_LABELS, STATUS_ORDER, clean, entry_day, evidence_label, has_file, title_lines
+from .text import (
+    CARRIED_TOTAL,
+    STATUS_LABELS,
+    STATUS_ORDER,
+    carried_label,
+    clean,
+    entry_day,
+    evidence_label,
+    has_file,
+    status_label,
+    title_lines,
+)
 
 __all__ = ["EVIDENCE_SHEET", "MEASURE_SHEET", "STATUS_COLUMN", "render_xlsx"]
 
@@ -86,7 +97,8 @@ def _answer_text(row: MeasureRow, style: str) -> str:
         e = ans.entry
         day = entry_day(e.created_at)
         when = f" ({thai_short_date(day, style)})" if day else ""
-        lines = [f"{clean(ans.unit.name)} – {STATUS_LABELS.get(e.status, e.status)}{when}"]
+        carried = f" – {carried_label(ans.carried_from, style)}" if ans.carried_from is not None else ""
+        lines = [f"{clean(ans.unit.name)} – {STATUS_LABELS.get(e.status, e.status)}{when}{carried}"]
         lines += [f"{label}{clean(v)}" for label, v in (("- ", e.summary), ("ผลลัพธ์: ", e.outcome),
                                                          ("เหตุผล: ", e.reason)) if clean(v)]
         lines += [f"หลักฐาน: {evidence_label(ev)}" for ev in e.evidence]
@@ -101,7 +113,7 @@ def _measures(ws: Worksheet, report: RoundReport, style: str) -> None:
         pending = ", ".join(clean(u.name) for u in row.pending_units)
         evidence = sum(len(a.entry.evidence) for a in row.answers)
         _append(ws, (m.no, m.indicator, m.title, m.steps, row.unit_names, m.period,
-                     STATUS_LABELS.get(row.status, row.status), _answer_text(row, style), pending, evidence), body)
+                     status_label(row, style), _answer_text(row, style), pending, evidence), body)
     _finish(ws, len(MEASURE_HEADERS))
 
 
@@ -137,7 +149,10 @@ def _summary(ws: Worksheet, report: RoundReport, style: str) -> None:
     last = len(report.rows) + 1
     for status in STATUS_ORDER:
         label = STATUS_LABELS[status]
-        ws.append([label, f'=COUNTIF(\'{MEASURE_SHEET}\'!{col}2:{col}{last},"{label}")'])
+        match = label + ("*" if status == PARTIAL else "")  # "ดำเนินการบางส่วน (๑/๒ ส่วนราชการ)"
+        ws.append([label, f'=COUNTIF(\'{MEASURE_SHEET}\'!{col}2:{col}{last},"{match}")'])
+    answers = get_column_letter(STATUS_COLUMN + 1)
+    ws.append([CARRIED_TOTAL, f'=COUNTIF(\'{MEASURE_SHEET}\'!{answers}2:{answers}{last},"*ยกมาจากรอบ*")'])
     ws.append(["รวม", f"=COUNTA('{MEASURE_SHEET}'!{col}2:{col}{last})"])
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 12

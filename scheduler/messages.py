@@ -9,6 +9,7 @@ from typing import Protocol
 
 from domain.events import Button, OutFile, Reply
 from domain.fiscal import round_label, thai_date
+from domain.people import reporters
 from domain.sends import Fate, unreachable, unreachable_line
 from storage.models import Officer
 from storage.repository import Repository
@@ -95,7 +96,7 @@ def head_digest(
         by_unit.setdefault(item.unit.id, []).append(item)
     for unit_items in by_unit.values():
         unit = unit_items[0].unit
-        names = [o.display_name for o in officers if o.role == "officer" and o.active and unit.id in o.unit_ids]
+        names = [o.display_name for o in reporters(unit.id, officers)]
         who = f" ({', '.join(names)})" if names else " (ยังไม่มีเจ้าหน้าที่ลงทะเบียน)"
         numbers = ", ".join(str(i.measure.no) for i in unit_items)
         lines.append(f"• {unit.name}{who}: {len(unit_items)} มาตรการ — ข้อ {numbers}")

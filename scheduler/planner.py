@@ -4,13 +4,16 @@ Nothing here reads the clock or the repository, so a whole fiscal year can be pl
 from plain data. The executor (scheduler/reminders.py) decides which planned sends are due.
 
 Who hears what:
-- Reminders (round_open, remind_T-n, overdue_n) go to active people with role "officer" and at least
-  one active chat identity, for the measures monitored in that round that one of *their* units has
-  not answered yet (any answer counts, done or not done) — one message per officer listing all of
-  them, never one per measure. An officer whose units have answered everything gets nothing.
-- Digests go to heads: role "head" (or "admin") *with* unit_ids is a unit head and gets their units
-  (kind digest_unit); role "head" or "admin" *without* unit_ids is an organization head and gets
-  every unit (kind digest_org). A head whose units owe nothing gets no digest.
+- What is owed comes from domain.status: a (measure, unit) is pending while the unit has no answer
+  of the round itself (any answer counts, done or not done; an earlier round's answer carried
+  forward still waits for a confirmation or an update).
+- Reminders (round_open, remind_T-n, overdue_n) go to active people who report for a unit (the
+  officer role, whatever other roles they hold: domain.people) and have at least one active chat
+  identity, for what *their* units owe — one message per officer listing all of it, never one per
+  measure. An officer whose units have answered everything gets nothing.
+- Digests go to heads (domain.people): a head of some units gets those units and their sections
+  (kind digest_unit); an admin, or a head of no particular unit, gets every unit (kind digest_org).
+  A head whose units owe nothing gets no digest.
 - When every responsible unit has answered every monitored measure of a round, every head (unit and
   organization) gets the compiled report once (complete_report).
 
@@ -28,8 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from domain import people
 from domain.fiscal import Round, rounds_of
-from domain.ownership import responsible_units
+from domain.status import MeasureStatus, round_statuses
 from storage.models import Measure, Officer, ReportEntry, Unit
 
 from .policy import ReminderPolicy
@@ -64,7 +68,6 @@ KIND_DIGEST_ORG = "digest_org"
 KIND_COMPLETE = "complete_report"
 AUDIENCE_OFFICERS = "officers"
 AUDIENCE_HEADS = "heads"
-HEAD_ROLES = ("head", "admin")
 COMPLETE_LIFETIME = timedelta(days=90)
 
 
@@ -149,8 +152,8 @@ def is_reachable(officer: Officer) -> bool:
 
 
 def is_org_head(officer: Officer) -> bool:
-    """A head or admin without a unit restriction sees every unit."""
-    return officer.role in HEAD_ROLES and not officer.unit_ids
+    """An admin, or a head without a unit restriction, sees every unit."""
+    return people.is_org_head(officer)
 
 
 def _chain(policy: ReminderPolicy, cal: WorkCalendar, deadline: date) -> list[tuple[str, date]]:
@@ -191,20 +194,16 @@ def round_slots(policy: ReminderPolicy, cal: WorkCalendar, rnd: Round) -> list[S
 def pending_items(
     round_no: int, measures: list[Measure], units: list[Unit], reports: list[ReportEntry]
 ) -> list[PendingItem]:
-    """Every (measure, unit) the round still waits for, in plan order."""
-    answered = {(e.measure_id, e.unit_id) for e in reports if e.round == round_no}
-    return [
-        PendingItem(m, u)
-        for m in measures
-        if m.monitored_in(round_no)
-        for u in responsible_units(m, units)
-        if (m.id, u.id) not in answered
-    ]
+    """Every (measure, unit) the round still waits for, in plan order (domain.status owing_units)."""
+    return _pending(round_statuses(measures, units, reports, round_no))
 
 
-def _completed_at(round_no: int, measures: list[Measure], units: list[Unit], reports: list[ReportEntry],
-                  fallback: datetime) -> datetime | None:
-    """When the last owed answer first arrived; None while something is still owed or nothing is owed."""
+def _pending(statuses: list[MeasureStatus]) -> list[PendingItem]:
+    return [PendingItem(s.measure, u) for s in statuses for u in s.owing_units]
+
+
+def _first_answers(round_no: int, reports: list[ReportEntry], fallback: datetime) -> dict[tuple[str, str], datetime]:
+    """When each (measure, unit) first answered in the round."""
     first: dict[tuple[str, str], datetime] = {}
     for e in reports:
         if e.round != round_no:
@@ -217,35 +216,44 @@ def _completed_at(round_no: int, measures: list[Measure], units: list[Unit], rep
             at = at.replace(tzinfo=fallback.tzinfo)
         key = (e.measure_id, e.unit_id)
         first[key] = min(first.get(key, at), at)
-    owed = [(m.id, u.id) for m in measures if m.monitored_in(round_no) for u in responsible_units(m, units)]
-    if not owed or any(k not in first for k in owed):
+    return first
+
+
+def _completed_at(statuses: list[MeasureStatus], reports: list[ReportEntry], fallback: datetime) -> datetime | None:
+    """When the last owed answer first arrived; None while something is still owed or nothing is owed."""
+    owed = [s for s in statuses if s.answers]
+    if not owed or not all(s.reported for s in owed):
         return None
-    return max(first[k] for k in owed)
+    first = _first_answers(owed[0].round, reports, fallback)
+    return max(first[(s.measure.id, a.unit.id)] for s in owed for a in s.answers)
 
 
 def _officer_sends(org_id: str, slot: Slot, officers: list[Officer], pending: list[PendingItem]) -> list[PlannedSend]:
     out = []
     for person in officers:
-        if person.role != "officer" or not is_reachable(person):
+        if not people.is_officer(person) or not is_reachable(person):
             continue
-        mine = [p for p in pending if p.unit.id in person.unit_ids]
+        units = people.report_unit_ids(person)
+        mine = [p for p in pending if p.unit.id in units]
         if mine:
             out.append(PlannedSend(org_id, slot, slot.kind, person, mine))
     return out
 
 
-def _head_sends(org_id: str, slot: Slot, officers: list[Officer], pending: list[PendingItem]) -> list[PlannedSend]:
+def _head_sends(
+    org_id: str, slot: Slot, officers: list[Officer], pending: list[PendingItem], units: list[Unit]
+) -> list[PlannedSend]:
     out = []
     for person in officers:
-        if person.role not in HEAD_ROLES or not is_reachable(person):
+        if not people.is_head(person) or not is_reachable(person):
             continue
         if slot.kind == KIND_COMPLETE:
             out.append(PlannedSend(org_id, slot, KIND_COMPLETE, person, []))
             continue
-        org_wide = is_org_head(person)
-        mine = pending if org_wide else [p for p in pending if p.unit.id in person.unit_ids]
+        scope = people.head_scope(person, units)  # None: the whole organization; sections included
+        mine = pending if scope is None else [p for p in pending if p.unit.id in scope]
         if mine:
-            out.append(PlannedSend(org_id, slot, KIND_DIGEST_ORG if org_wide else KIND_DIGEST_UNIT, person, mine))
+            out.append(PlannedSend(org_id, slot, KIND_DIGEST_ORG if scope is None else KIND_DIGEST_UNIT, person, mine))
     return out
 
 
@@ -263,17 +271,19 @@ def plan_round(
     if not any(m.monitored_in(rnd.months) for m in measures):
         return None
     slots = round_slots(policy, cal, rnd)
-    pending = pending_items(rnd.months, measures, units, reports)
-    fallback = at_bangkok(rnd.end, policy.send_time)
-    done_at = _completed_at(rnd.months, measures, units, reports, fallback)
+    statuses = round_statuses(measures, units, reports, rnd.months)
+    pending = _pending(statuses)
+    done_at = _completed_at(statuses, reports, at_bangkok(rnd.end, policy.send_time))
     if done_at is not None:
         due = next_open_moment(done_at, policy, cal).replace(second=0, microsecond=0)
         slots.append(Slot(rnd.fiscal_year, rnd.months, KIND_COMPLETE, due, due + COMPLETE_LIFETIME,
                           AUDIENCE_HEADS, rnd.end))
     sends: list[PlannedSend] = []
     for slot in slots:
-        pick = _officer_sends if slot.audience == AUDIENCE_OFFICERS else _head_sends
-        sends.extend(pick(org_id, slot, officers, pending))
+        if slot.audience == AUDIENCE_OFFICERS:
+            sends.extend(_officer_sends(org_id, slot, officers, pending))
+        else:
+            sends.extend(_head_sends(org_id, slot, officers, pending, units))
     return RoundPlan(rnd, slots, sends)
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "ReportEntry",
     "SendRecord",
     "new_id",
+    "primary_role",
     "to_dict",
     "from_dict",
 ]
@@ -77,9 +78,20 @@ class Identity:
     linked_at: str = ""
 
 
+def primary_role(roles: list[str]) -> str:
+    """The strongest of a person's roles (admin, then head, then officer): what one-role code reads."""
+    return next((r for r in reversed(ROLES) if r in roles), "officer")
+
+
 @dataclass
 class Officer:
-    """A person of an organization: officer, head or admin, with the units they answer for."""
+    """A person of an organization: officer of some units and/or head and/or admin.
+
+    `roles` holds every role; `role` is the strongest one, kept for code and files that know one role.
+    `unit_ids` are the units the person reports for (as officer); `head_unit_ids` the units they head
+    (a head without any heads the whole organization). Records from before roles combined carry only
+    `role` and `unit_ids`; __post_init__ reads them the way the bot always did.
+    """
 
     id: str
     org_id: str
@@ -91,6 +103,27 @@ class Officer:
     active: bool = True
     lang: str = "th"
     created_at: str = ""
+    roles: list[str] = field(default_factory=list)
+    head_unit_ids: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.roles:
+            self._from_one_role()
+        self.roles = [r for r in ROLES if r in self.roles]
+        self.role = primary_role(self.roles)
+
+    def _from_one_role(self) -> None:
+        """A one-role record: a head's units are the units headed; an admin with units also reports for them."""
+        role = self.role if self.role in ROLES else "officer"
+        self.roles = [role]
+        if role == "head" and self.unit_ids and not self.head_unit_ids:
+            self.head_unit_ids, self.unit_ids = list(self.unit_ids), []
+        elif role == "admin" and self.unit_ids:
+            self.roles.append("officer")
+
+    def has_role(self, role: str) -> bool:
+        """True when the person holds that role (among others)."""
+        return role in self.roles
 
 
 @dataclass

@@ -11,9 +11,10 @@ from bot.config import load_settings, make_clock, resolve_data_dir
 from bot.store import open_store
 from bot.telegram import deep_link
 from domain.fiscal import thai_date
-from handlers.services import create_invite, deactivate_officer, find_org
+from domain.people import grant
+from handlers.services import create_invite, find_org, set_officer_active
 from storage.factory import Store
-from storage.models import ROLES
+from storage.models import ROLES, Unit
 
 from . import Command
 
@@ -42,21 +43,28 @@ def _invite_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--days", type=int, default=7, help="อายุรหัส (วัน) / days valid")
 
 
-def _invite(args: argparse.Namespace) -> int:
-    repo = open_store(resolve_data_dir(args.data_dir))
-    org_id = _org_or_fail(repo, args.org)
-    if org_id is None:
-        return 2
-    units = repo.list_units(org_id)
+def _unit_ids(units: list[Unit], names: list[str]) -> list[str] | None:
+    """Unit ids from typed names or aliases; None (after saying which) when one is unknown or ambiguous."""
     unit_ids = []
-    for name in args.unit:
+    for name in names:
         norm = name.replace(" ", "")
         hit = [u for u in units if norm in (u.name.replace(" ", ""), *[a.replace(" ", "") for a in u.aliases])]
         if len(hit) != 1:
             known = ", ".join(u.name for u in units)
             print(f"ไม่พบหน่วยงาน \"{name}\" (มี: {known})", file=sys.stderr)
-            return 2
+            return None
         unit_ids.append(hit[0].id)
+    return unit_ids
+
+
+def _invite(args: argparse.Namespace) -> int:
+    repo = open_store(resolve_data_dir(args.data_dir))
+    org_id = _org_or_fail(repo, args.org)
+    if org_id is None:
+        return 2
+    unit_ids = _unit_ids(repo.list_units(org_id), args.unit)
+    if unit_ids is None:
+        return 2
     if args.role == "officer" and not unit_ids:
         print("เจ้าหน้าที่ต้องมีหน่วยงาน: ใส่ --unit", file=sys.stderr)
         return 2
@@ -95,7 +103,50 @@ def _bot_username() -> str:
 
 def _officers_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--org", help="หน่วยงาน / organization")
-    p.add_argument("--deactivate", metavar="ID", help="ปิดใช้งานบุคคลนี้ / deactivate this person")
+    p.add_argument("--deactivate", metavar="ID", help="ปิดใช้งานบุคคลนี้ (ถามยืนยันก่อน) / switch this person off")
+    p.add_argument("--activate", metavar="ID", help="เปิดใช้งานอีกครั้ง / switch this person back on")
+    p.add_argument("--grant", metavar="ID", help="เพิ่มบทบาท (--role, --unit) / add a role to this person")
+    p.add_argument("--role", choices=ROLES, default="officer", help="บทบาทที่เพิ่ม / role to add (with --grant)")
+    p.add_argument("--unit", action="append", default=[], help="หน่วยงานของบทบาทที่เพิ่ม / unit (with --grant)")
+    p.add_argument("--yes", action="store_true", help="ไม่ต้องถามยืนยัน / do not ask for confirmation")
+
+
+def _confirmed(question: str) -> bool:
+    """Ask on the terminal; anything but y/yes/ใช่ (or no input at all) is a no."""
+    print(question, end=" ", flush=True)
+    answer = sys.stdin.readline().strip().lower()
+    return answer in ("y", "yes", "ใช่")
+
+
+def _switch(repo: Store, org_id: str, person_id: str, active: bool, yes: bool) -> int:
+    person = repo.get_officer(org_id, person_id)
+    if person is None:
+        print(f"ไม่พบบุคคล {person_id}", file=sys.stderr)
+        return 2
+    if not active and not yes:
+        question = f"ปิดใช้งาน {person.display_name} ({person.id})? จะไม่ได้รับการแจ้งเตือนและใช้งานไม่ได้ [y/N]"
+        if not _confirmed(question):
+            print("ยกเลิก ไม่มีการเปลี่ยนแปลง")
+            return 1
+    set_officer_active(repo, org_id, person.id, active)
+    print(f"{'เปิด' if active else 'ปิด'}ใช้งาน {person.display_name} แล้ว")
+    return 0
+
+
+def _grant(repo: Store, org_id: str, args: argparse.Namespace) -> int:
+    person = repo.get_officer(org_id, args.grant)
+    if person is None:
+        print(f"ไม่พบบุคคล {args.grant}", file=sys.stderr)
+        return 2
+    unit_ids = _unit_ids(repo.list_units(org_id), args.unit)
+    if unit_ids is None:
+        return 2
+    if args.role == "officer" and not unit_ids:
+        print("เจ้าหน้าที่ต้องมีหน่วยงาน: ใส่ --unit", file=sys.stderr)
+        return 2
+    repo.save_officer(grant(person, args.role, unit_ids))
+    print(f"{person.display_name}: {', '.join(person.roles)}")
+    return 0
 
 
 def _officers(args: argparse.Namespace) -> int:
@@ -103,23 +154,22 @@ def _officers(args: argparse.Namespace) -> int:
     org_id = _org_or_fail(repo, args.org)
     if org_id is None:
         return 2
-    if args.deactivate:
-        person = deactivate_officer(repo, org_id, args.deactivate)
-        if person is None:
-            print(f"ไม่พบบุคคล {args.deactivate}", file=sys.stderr)
-            return 2
-        print(f"ปิดใช้งาน {person.display_name} แล้ว")
-        return 0
+    if args.deactivate or args.activate:
+        return _switch(repo, org_id, args.deactivate or args.activate, not args.deactivate, args.yes)
+    if args.grant:
+        return _grant(repo, org_id, args)
     units = {u.id: u.name for u in repo.list_units(org_id)}
     for p in repo.list_officers(org_id):
         state = "" if p.active else " [ปิดใช้งาน]"
         chats = ", ".join(f"{i.platform}" + ("" if i.active else "(off)") for i in p.identities)
         unit_names = ", ".join(units.get(u, u) for u in p.unit_ids) or "-"
-        print(f"{p.id}\t{p.display_name}\t{p.role}\t{unit_names}\t{chats}{state}")
+        headed = ", ".join(units.get(u, u) for u in p.head_unit_ids)
+        heads = f" (หัวหน้า: {headed})" if headed else ""
+        print(f"{p.id}\t{p.display_name}\t{','.join(p.roles)}\t{unit_names}{heads}\t{chats}{state}")
     return 0
 
 
 COMMANDS = [
     Command("invite", "สร้างรหัสเชิญ / create a one-time invite code", _invite_args, _invite, order=30),
-    Command("officers", "รายชื่อ/ปิดใช้งานเจ้าหน้าที่ / list or deactivate people", _officers_args, _officers, order=31),
+    Command("officers", "รายชื่อ ปิด/เปิดใช้งาน เพิ่มบทบาท / list people, switch off/on, add a role", _officers_args, _officers, order=31),
 ]
