@@ -82,8 +82,9 @@ def reporters(unit_id: str, people: Iterable[Officer]) -> list[Officer]:
 def grant(person: Officer, role: str, unit_ids: Iterable[str] = ()) -> Officer:
     """Add a role to a person (officer: the units they report for; head: the units headed, none = all)."""
     new = list(unit_ids)
-    if role == "officer":
-        person.unit_ids = list(dict.fromkeys(person.unit_ids + new))
+    if role == "officer":  # a head's unit_ids only mirror the units headed until they become an officer
+        kept = person.unit_ids if person.has_role("officer") else []
+        person.unit_ids = list(dict.fromkeys(kept + new))
     elif role == "head":  # no units, or already heading the whole organization: the whole organization
         whole = not new or (person.has_role("head") and not person.head_unit_ids)
         person.head_unit_ids = [] if whole else list(dict.fromkeys(person.head_unit_ids + new))

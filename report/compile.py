@@ -97,7 +97,7 @@ class MeasureRow:
     @property
     def unit_names(self) -> str:
         """"ทุกส่วนราชการ" or the units joined."""
-        if self.measure.all_units and len(self.units) != 1:
+        if self.measure.all_units:
             return "ทุกส่วนราชการ"
         return ", ".join(u.name for u in self.units) or self.measure.responsible_text
 

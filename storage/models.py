@@ -88,9 +88,10 @@ class Officer:
     """A person of an organization: officer of some units and/or head and/or admin.
 
     `roles` holds every role; `role` is the strongest one, kept for code and files that know one role.
-    `unit_ids` are the units the person reports for (as officer); `head_unit_ids` the units they head
-    (a head without any heads the whole organization). Records from before roles combined carry only
-    `role` and `unit_ids`; __post_init__ reads them the way the bot always did.
+    `unit_ids` are the units the person reports for when they hold the officer role (a head who is no
+    officer keeps their headed units there too, for code that knows one role); `head_unit_ids` are the
+    units they head (a head without any heads the whole organization). Records from before roles
+    combined carry only `role` and `unit_ids`; __post_init__ reads them the way the bot always did.
     """
 
     id: str
@@ -117,7 +118,7 @@ class Officer:
         role = self.role if self.role in ROLES else "officer"
         self.roles = [role]
         if role == "head" and self.unit_ids and not self.head_unit_ids:
-            self.head_unit_ids, self.unit_ids = list(self.unit_ids), []
+            self.head_unit_ids = list(self.unit_ids)
         elif role == "admin" and self.unit_ids:
             self.roles.append("officer")
 

@@ -103,9 +103,22 @@ def test_admin_deactivates_and_the_person_loses_access() -> None:
     admin.say("/officers")
     assert "กองคลัง" in admin.text and "สมหญิง" in admin.text
     admin.press("ปิด สมหญิง")
+    assert "ปิดใช้งาน สมหญิง?" in admin.text  # asks first
+    admin.press("ยกเลิก")
+    officer.say("/report")
+    assert "ถูกปิดใช้งาน" not in officer.text and officer.buttons()
+    admin.say("/officers")
+    admin.press("ปิด สมหญิง")
+    admin.press("ยืนยันปิดใช้งาน")
     assert "ปิดใช้งาน สมหญิง แล้ว" in admin.text
     officer.say("/report")
     assert "ถูกปิดใช้งาน" in officer.text and not officer.buttons()
+    admin.say("/officers")
+    assert "สมหญิง · เจ้าหน้าที่ผู้รับผิดชอบ (ปิดใช้งาน)" in admin.text
+    admin.press("เปิดใช้งาน สมหญิง")
+    assert "เปิดใช้งาน สมหญิง อีกครั้งแล้ว" in admin.text
+    officer.say("/report")
+    assert "ถูกปิดใช้งาน" not in officer.text and officer.buttons()
 
 
 def test_nobody_sees_another_organization() -> None:

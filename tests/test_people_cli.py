@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -34,18 +35,47 @@ def test_invite_errors_are_clear(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "--unit" in capsys.readouterr().err
 
 
-def test_officers_list_and_deactivate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_officers_list_and_deactivate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     office = make_office(tmp_path)
     office.register("a", "officer", "กองคลัง", name="สมหญิง")
     assert cli(["officers", "--data-dir", str(tmp_path)]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if "สมหญิง" in x)
     person_id = line.split("\t")[0]
     assert "กองคลัง" in line and "officer" in line
-    assert cli(["officers", "--data-dir", str(tmp_path), "--deactivate", person_id]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))  # asks first: anything but y keeps the person
+    assert cli(["officers", "--data-dir", str(tmp_path), "--deactivate", person_id]) == 1
+    assert "ปิดใช้งาน สมหญิง" in capsys.readouterr().out
     again = make_office(tmp_path).chat("a")
     again.say("/report")
+    assert "ปิดใช้งาน" not in again.text
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    assert cli(["officers", "--data-dir", str(tmp_path), "--deactivate", person_id]) == 0
+    again.say("/report")
     assert "ปิดใช้งาน" in again.text
-    assert cli(["officers", "--data-dir", str(tmp_path), "--deactivate", "nobody"]) == 2
+    assert cli(["officers", "--data-dir", str(tmp_path), "--activate", person_id]) == 0
+    again.say("/report")
+    assert "ปิดใช้งาน" not in again.text and again.buttons()
+    assert cli(["officers", "--data-dir", str(tmp_path), "--deactivate", "nobody", "--yes"]) == 2
+
+
+def test_officers_grant_combines_roles(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    office = make_office(tmp_path)
+    office.register("h", "admin", name="ปลัดสมชาย")
+    assert cli(["officers", "--data-dir", str(tmp_path)]) == 0
+    person_id = next(x for x in capsys.readouterr().out.splitlines() if "ปลัดสมชาย" in x).split("\t")[0]
+    assert cli(["officers", "--data-dir", str(tmp_path), "--grant", person_id, "--role", "officer"]) == 2
+    assert "--unit" in capsys.readouterr().err
+    assert cli(["officers", "--data-dir", str(tmp_path), "--grant", person_id, "--role", "officer",
+                "--unit", "กองคลัง"]) == 0
+    assert cli(["officers", "--data-dir", str(tmp_path)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith(person_id))
+    assert "officer,admin" in line and "กองคลัง" in line
+    chat = make_office(tmp_path).chat("h")
+    chat.say("/report")  # the admin now reports for กองคลัง's measures
+    assert "รายงานแล้ว 0/2" in chat.text
 
 
 async def test_invite_asks_telegram_for_the_bot_name(tmp_path: Path, monkeypatch) -> None:

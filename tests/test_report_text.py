@@ -17,8 +17,11 @@ def test_header_totals_and_counts() -> None:
     assert "องค์การบริหารส่วนตำบลคำเนียม อำเภอกาบเชิง จังหวัดสุรินทร์" in lines
     assert "ปีงบประมาณ 2569 · รอบ 6 เดือน (1 ต.ค. 68 – 31 มี.ค. 69)" in lines
     assert "รวม 4 มาตรการ" in lines  # measure 5 is monitored in round 12 only
-    assert "☑ ดำเนินการ 2" in lines
+    # measure 1 (every unit): สำนักปลัด done, กองคลัง not done, กองช่าง silent → partly, never done
+    assert "☑ ดำเนินการ 1" in lines
+    assert "◐ ดำเนินการบางส่วน 1" in lines
     assert "☐ ยังไม่ได้ดำเนินการ 1" in lines
+    assert "• 1. การปฏิบัติหน้าที่: ดำเนินการ 0/1 · ดำเนินการบางส่วน 1" in lines
     assert "☐ ยังไม่ได้รายงาน 1" in lines
     assert "• 3. การใช้อำนาจ: ดำเนินการ 0/1 · ยังไม่ได้ดำเนินการ 1" in lines
     assert "• กองช่าง: ดำเนินการ 0/2 · ยังไม่ได้รายงาน 2" in lines
@@ -28,7 +31,7 @@ def test_header_totals_and_counts() -> None:
 def test_each_measure_with_box_and_latest_answers() -> None:
     fx = typical(build())
     text = summary_text(fx.compile())
-    assert "☑ 1. จัดทำคู่มือ/แนวทางการปฏิบัติงาน หรือการให้บริการ" in text
+    assert "◐ 1. จัดทำคู่มือ/แนวทางการปฏิบัติงาน หรือการให้บริการ — ดำเนินการบางส่วน (1/3 ส่วนราชการ)" in text
     assert " • สำนักปลัด (10 มี.ค. 69): ดำเนินการ" in text
     assert "ผลลัพธ์: ประชาชนเข้าถึงคู่มือได้สะดวก" in text
     assert "หลักฐาน: 1 ภาพ, 1 ลิงก์" in text and "🔗 https://example.go.th/manual" in text
@@ -38,7 +41,7 @@ def test_each_measure_with_box_and_latest_answers() -> None:
     assert "รออนุมัติ" not in text and "เผยแพร่แผนการจัดซื้อจัดจ้างประจำปี" in text
     assert "☐ 3. มาตรการใช้อำนาจหน้าที่ตามหลักธรรมาภิบาล" in text
     assert "☐ 4. มาตรการการใช้ทรัพย์สินของทางราชการ — ยังไม่ได้รายงาน" in text
-    assert text.index("☑ 1.") < text.index("☑ 2.") < text.index("☐ 3.") < text.index("☐ 4.")
+    assert text.index("◐ 1.") < text.index("☑ 2.") < text.index("☐ 3.") < text.index("☐ 4.")
 
 
 def test_unit_filter_and_thai_digits() -> None:

@@ -22,7 +22,8 @@ def test_one_row_per_measure_with_countable_status(tmp_path: Path) -> None:
     assert header[STATUS_COLUMN - 1] == "สถานะ"
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[STATUS_COLUMN - 1]) for r in rows] == [
-        (1, "ดำเนินการ"), (2, "ดำเนินการ"), (3, "ยังไม่ได้ดำเนินการ"), (4, "ยังไม่ได้รายงาน"),
+        (1, "ดำเนินการบางส่วน (๑/๓ ส่วนราชการ)"), (2, "ดำเนินการ"), (3, "ยังไม่ได้ดำเนินการ"),
+        (4, "ยังไม่ได้รายงาน"),
     ]
     first = rows[0]
     assert "สำนักปลัด – ดำเนินการ" in first[7] and "จัดทำคู่มือการให้บริการประชาชน" in first[7]
@@ -37,6 +38,7 @@ def test_summary_sheet_counts_with_formulas(tmp_path: Path) -> None:
     cells = {r[0]: r[1] for r in ws.iter_rows(values_only=True) if r[0] and len(r) > 1 and r[1]}
     assert cells["ดำเนินการ"] == "=COUNTIF('มาตรการ'!G2:G5,\"ดำเนินการ\")"
     assert cells["ยังไม่ได้รายงาน"] == "=COUNTIF('มาตรการ'!G2:G5,\"ยังไม่ได้รายงาน\")"
+    assert cells["ดำเนินการบางส่วน"] == "=COUNTIF('มาตรการ'!G2:G5,\"ดำเนินการบางส่วน*\")"
     assert ws["A1"].value.startswith("รายงานผลการดำเนินการตามมาตรการ")
 
 
