@@ -70,7 +70,7 @@ def cmd_status(ctx: Ctx) -> list[Reply]:
     deadline = thai_short_date(rc.round.end)
     parts = officer_block(ctx, rc, label, deadline)
     if is_head(ctx.officer):
-        parts.extend(head_block(ctx, rc, label, deadline))
+        parts.extend([""] * bool(parts) + head_block(ctx, rc, label, deadline))
     if is_admin(ctx.officer):
         parts.extend(_failed_sends(ctx, rc.fiscal_year))
     return [Reply("\n".join(parts) or ctx.t("no_measures", round=label))]

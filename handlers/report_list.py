@@ -15,6 +15,10 @@ __all__ = ["start_report", "list_page", "mine", "my_round", "short", "round_text
 
 PAGE_SIZE = 6
 LABEL_MAX = 48
+_CARRIED_HINT = {  # list texts beyond handlers/texts.py
+    "th": "↪ = มีผลจากรอบก่อน ยืนยันหรือปรับปรุงให้เป็นของรอบนี้",
+    "en": "↪ = answered in an earlier round: confirm or update it for this round",
+}
 
 
 def short(text: str, limit: int) -> str:
@@ -116,6 +120,8 @@ def list_page(ctx: Ctx, page: int) -> list[Reply]:
     if nav:
         rows.append(nav)
         head += "\n" + ctx.t("list_page", page=page + 1, pages=pages)
+    if carried - done:
+        head += "\n" + _CARRIED_HINT.get(ctx.lang, _CARRIED_HINT["th"])
     for fy, earlier, count in _late_rounds(ctx, int(st["fy"]), int(st["round"])):
         label = ctx.t("btn_late_round", round=round_name(ctx.lang, earlier), count=count)
         rows.append([ctx.button(label, "o", f"{fy}:{earlier}")])

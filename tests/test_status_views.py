@@ -150,11 +150,13 @@ def test_report_list_and_officer_status_agree() -> None:
     assert "รายงานแล้ว 3/4" in listed
     labels = [b.label for b in o.chats["สมศรี"].buttons()]
     assert [lb[:4] for lb in labels[:4]] == ["✅ 1.", "✅ 2.", "✅ 5.", "↪ 6."]
+    assert "↪ = มีผลจากรอบก่อน" in listed
     status = _text(o.chats["สมศรี"], "/status")
     assert "ยังไม่ได้รายงาน 1 มาตรการ" in status and "• 6. ประเมินความเสี่ยงการทุจริต (มีผลรอบก่อน)" in status
     assert "รายงานแล้ว 3/4 มาตรการ" in status
     # the admin reports for กองช่าง: 2, 5 and 7 answered, 3 owed
-    assert "รายงานแล้ว 3/4" in _text(o.chats["แอดมิน"], "/report")
+    listed = _text(o.chats["แอดมิน"], "/report")
+    assert "รายงานแล้ว 3/4" in listed and "↪" not in listed
     status = _text(o.chats["แอดมิน"], "/status")
     assert "ยังไม่ได้รายงาน 1 มาตรการ" in status and "• 3. เปิดเผยแผนการใช้จ่ายงบประมาณ" in status
     # the section's officer sees the section's measure, the division's officer does not
