@@ -108,9 +108,10 @@ class Officer:
     head_unit_ids: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.roles = [r for r in ROLES if r in self.roles]  # known roles, in a fixed order: loads are idempotent
         if not self.roles:
             self._from_one_role()
-        self.roles = [r for r in ROLES if r in self.roles]
+            self.roles = [r for r in ROLES if r in self.roles]
         self.role = primary_role(self.roles)
 
     def _from_one_role(self) -> None:
