@@ -149,6 +149,8 @@ def action(name: str) -> Callable[[ActionHandler], ActionHandler]:
     """Register a button action (the middle part of a button's data)."""
 
     def deco(fn: ActionHandler) -> ActionHandler:
+        if ACTIONS.get(name, fn) is not fn:  # two flows sharing a button name would steal each other's taps
+            raise ValueError(f"button action {name!r} is registered twice")
         ACTIONS[name] = fn
         return fn
 

@@ -182,7 +182,7 @@ def cmd_officers(ctx: Ctx) -> list[Reply]:
         for p in staff:
             if p.id == ctx.officer.id:
                 continue
-            key, act = ("btn_deactivate", "d") if p.active else ("btn_reactivate", "a")
+            key, act = ("btn_deactivate", "d") if p.active else ("btn_reactivate", "pa")
             rows.append([ctx.button(_pt(ctx, key, name=p.display_name[:30]), act, p.id)])
         ctx.save(ctx.state)
     return [Reply("\n".join(lines), rows)]
@@ -231,7 +231,7 @@ def act_deactivate_no(ctx: Ctx, arg: str) -> list[Reply]:
     return [Reply(ctx.t("cancelled"))]
 
 
-@action("a")
+@action("pa")
 def act_reactivate(ctx: Ctx, officer_id: str) -> list[Reply]:
     """Switch a person back on (admins only): they see and report again, and are reminded again."""
     person, refusal = _person(ctx, officer_id)
