@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.events import Button, Incoming, Reply
+from domain.limits import BoundedRunner, run_inline
 from domain.status import answers_by_round
 from storage.clock import Clock
 from storage.evidence import EvidenceStore
@@ -48,6 +49,7 @@ class Ctx:
     state: dict[str, Any] | None
     exports_dir: Path | None = None
     remind: Callable[[str, str], str] | None = None  # port: send this round's reminders now
+    bounded: BoundedRunner = run_inline  # port: heavy or untrusted work (rendering, imports), bounded
     _units: list[Unit] | None = field(default=None, repr=False)
     _memo: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from domain.events import Incoming, Reply
+from domain.limits import BoundedRunner, run_inline
 from storage.clock import Clock
 from storage.evidence import EvidenceStore
 from storage.repository import Repository
@@ -50,6 +51,8 @@ class Engine:
         self.exports_dir = exports_dir
         # set by the composition root when a reminder service runs: (org_id, officer_id) -> Thai answer
         self.remind: Callable[[str, str], str] | None = None
+        # set by the composition root: runs rendering and imports in a bounded child process
+        self.bounded: BoundedRunner = run_inline
         self._fails: dict[str, list[float]] = {}
 
     def handle(self, event: Incoming) -> list[Reply]:
@@ -90,6 +93,7 @@ class Engine:
             self.repo.get_state(org.id, key),
             self.exports_dir,
             self.remind,
+            self.bounded,
         )
         if event.kind == "command":
             replies = self._command(ctx)

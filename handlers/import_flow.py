@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.events import Reply
+from domain.limits import WorkLimitExceeded
 
 from .context import Ctx, action
 from .services import is_admin, round_context
@@ -24,9 +25,11 @@ def offer_import(ctx: Ctx) -> list[Reply]:
     if att.data is None:
         return [Reply(ctx.t("file_too_big", name=att.name, limit=ctx.evidence.max_bytes // (1024 * 1024)))]
     try:
-        parsed = parse_plan_bytes(att.data, att.name)
+        parsed = ctx.bounded(parse_plan_bytes, att.data, att.name)
     except PlanImportError as exc:
         return [Reply(ctx.t("import_failed", error=str(exc)))]
+    except WorkLimitExceeded as exc:
+        return [Reply(ctx.t("work_limit", limit=ctx.t(f"limit_{exc.limit}")))]
     fy = round_context(ctx.repo, ctx.org.id, ctx.clock).fiscal_year
     changes = apply_plan(ctx.repo, ctx.org.id, fy, parsed, dry_run=True)
     stored = ctx.evidence.put(att.data, att.name, att.mime, ctx.officer.id)
@@ -51,7 +54,9 @@ def act_import(ctx: Ctx, arg: str) -> list[Reply]:
     if data is None:
         return [Reply(ctx.t("stale_button"))]
     try:
-        result = apply_plan(ctx.repo, ctx.org.id, int(st["fy"]), parse_plan_bytes(data, st["name"]))
+        result = apply_plan(ctx.repo, ctx.org.id, int(st["fy"]), ctx.bounded(parse_plan_bytes, data, st["name"]))
     except PlanImportError as exc:
         return [Reply(ctx.t("import_failed", error=str(exc)))]
+    except WorkLimitExceeded as exc:
+        return [Reply(ctx.t("work_limit", limit=ctx.t(f"limit_{exc.limit}")))]
     return [Reply(ctx.t("import_done") + "\n" + result.text())]

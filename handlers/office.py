@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from domain.events import OutFile, Reply
 from domain.fiscal import round_label, thai_short_date
+from domain.limits import WorkLimitExceeded
 from domain.people import head_scope
 from domain.sends import unreachable, unreachable_line
-from report.compile import compile_round
-from storage.models import ROLES, Officer
+from domain.words import WordError, parse_role, parse_round, parse_unit
+from report.compile import RoundReport, compile_round
+from storage.models import Officer
 
 from .context import Ctx, action, command
 from .report_flow import prompt_for
@@ -93,43 +96,66 @@ def cmd_summary(ctx: Ctx) -> list[Reply]:
     if not rc.measures:
         return [Reply(ctx.t("no_plan"))]
     arg = ctx.event.args.strip()
-    rnd = int(arg) if arg in ("3", "6", "9", "12") else rc.round.months
+    try:
+        rnd = parse_round(arg) if arg else rc.round.months
+    except WordError as exc:
+        return [Reply(ctx.t("round_bad", word=arg[:30], choices=", ".join(exc.choices)))]
     report = compile_round(ctx.repo, ctx.org.id, rc.fiscal_year, rnd, ctx.clock.now())
     from report.text import summary_text
 
     replies = [Reply(summary_text(report, digits="arabic"))]
     if ctx.exports_dir is not None:
         try:
-            from report.render import render_documents
-
-            out_dir = ctx.exports_dir / ctx.org.id
-            files = [
-                OutFile(f.path, f.name, f.mime, f.kind)
-                for f in render_documents(report, out_dir, ctx.evidence)
-            ]
+            files = [OutFile(f.path, f.name, f.mime, f.kind) for f in _render(ctx, report)]
             replies.append(Reply(ctx.t("summary_files"), files=files))
+        except WorkLimitExceeded as exc:
+            log.warning("rendering stopped at its %s limit for %s", exc.limit, ctx.org.id)
+            replies.append(Reply(ctx.t("work_limit", limit=ctx.t(f"limit_{exc.limit}"))))
         except Exception:  # a broken document must not hide the text summary
             log.exception("rendering documents failed for %s", ctx.org.id)
             replies.append(Reply(ctx.t("summary_failed")))
     return replies
 
 
+def _render(ctx: Ctx, report: RoundReport) -> list[Any]:
+    """The round's documents, rendered through the bounded runner (a child process under itabot run)."""
+    from report.render import render_documents, render_in_worker
+
+    assert ctx.exports_dir is not None
+    out_dir = ctx.exports_dir / ctx.org.id
+    if ctx.evidence.root is None:  # in-memory evidence cannot cross to another process
+        return list(render_documents(report, out_dir, ctx.evidence))
+    return list(ctx.bounded(render_in_worker, report, out_dir, ctx.evidence.root))
+
+
 def _unit_list(ctx: Ctx) -> str:
     return "\n".join(f"{i}. {u.name}" for i, u in enumerate(ctx.units, 1))
 
 
+def _is_role(word: str) -> bool:
+    try:
+        parse_role(word)
+    except WordError:
+        return False
+    return True
+
+
 def _find_unit(ctx: Ctx, text: str) -> list[str] | None:
-    text = text.strip()
-    if text.isdigit() and 1 <= int(text) <= len(ctx.units):
-        return [ctx.units[int(text) - 1].id]
-    if text in ("ทุกส่วนราชการ", "ทุกหน่วยงาน", "all", "*"):
+    """Units by number, name, alias or a unique part (the parser the CLI uses too); None when unclear."""
+    if text.strip() in ("ทุกส่วนราชการ", "ทุกหน่วยงาน", "all", "*"):
         return [u.id for u in ctx.units]
-    norm = text.replace(" ", "")
-    hits = [
-        u for u in ctx.units if norm in (u.name.replace(" ", ""), *[a.replace(" ", "") for a in u.aliases])
-    ]
-    hits = hits or [u for u in ctx.units if norm and norm in u.name.replace(" ", "")]
-    return [hits[0].id] if len(hits) == 1 else None
+    try:
+        return [parse_unit(text, ctx.units).id]
+    except WordError:
+        return None
+
+
+def _did_you_mean(ctx: Ctx, text: str) -> str:
+    try:
+        parse_unit(text, ctx.units)
+    except WordError as exc:
+        return "\n" + ctx.t("did_you_mean", name=exc.suggestion) if exc.suggestion else ""
+    return ""
 
 
 @command("invite", role="head")
@@ -138,11 +164,13 @@ def cmd_invite(ctx: Ctx) -> list[Reply]:
     words = ctx.event.args.split()
     if not words:
         return [Reply(ctx.t("invite_usage", units=_unit_list(ctx)))]
-    role = words[-1].lower() if words[-1].lower() in ROLES else "officer"
-    unit_text = " ".join(words[:-1] if words[-1].lower() in ROLES else words)
+    role, unit_words = "officer", words
+    if _is_role(words[-1]):
+        role, unit_words = parse_role(words[-1]), words[:-1]
+    unit_text = " ".join(unit_words)
     unit_ids = _find_unit(ctx, unit_text) if unit_text else []
     if unit_ids is None:
-        return [Reply(ctx.t("invite_bad_unit", unit=unit_text, units=_unit_list(ctx)))]
+        return [Reply(ctx.t("invite_bad_unit", unit=unit_text[:60], units=_unit_list(ctx)) + _did_you_mean(ctx, unit_text))]
     scope = head_scope(ctx.officer, ctx.units)  # None: heads the whole organization
     if not is_admin(ctx.officer) and (
         role != "officer" or not unit_ids or (scope is not None and not set(unit_ids) <= scope)
