@@ -1,0 +1,105 @@
+"""The progress cell of the official form, and what it hands to the annex when it would not fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from domain.fiscal import digits as dg
+from domain.fiscal import thai_short_date
+
+from .compile import NOT_REPORTED, MeasureRow, UnitAnswer
+from .docx_cells import Item
+from .labels import answer_status_label, carried_note, digits_text, evidence_labels, status_boxes
+from .text import clean, entry_day, shorten
+
+__all__ = ["ANNEX_CHARS", "EVIDENCE_MAX", "Annex", "answer_items", "progress_items"]
+
+ANNEX_CHARS = 600  # an answer text longer than this is printed in full in the annex, shortened in the table
+EVIDENCE_MAX = 4  # more evidence items than this per answer: the full list is in the annex
+
+
+@dataclass
+class Annex:
+    """What the table moved out: measures whose full answers the annex prints, and photo numbers."""
+
+    photo_no: dict[str, int] = field(default_factory=dict)
+    file_ok: dict[str, bool] = field(default_factory=dict)
+    rows: list[tuple[str, MeasureRow]] = field(default_factory=list)
+
+    def refer(self, label: str, row: MeasureRow, style: str) -> str:
+        """Register the measure for the annex; returns "ภาคผนวก ก ข้อ ๓"."""
+        if not any(r is row for _, r in self.rows):
+            self.rows.append((label, row))
+        return f"ภาคผนวก ก ข้อ {label}"
+
+
+def _head(row: MeasureRow, ans: UnitAnswer, style: str) -> str:
+    e = ans.entry
+    head = clean(ans.unit.name)
+    if len(row.units) > 1:
+        head += f" – {answer_status_label(e.status)}"
+    day = entry_day(e.created_at)
+    if day:
+        head += f" ({thai_short_date(day, style)})"
+    note = carried_note(ans, style)
+    return f"{head} · {note}" if note else head
+
+
+def _evidence_items(ans: UnitAnswer, annex: Annex, style: str, limit: int | None) -> list[Item]:
+    items: list[Item] = []
+    evidence = ans.entry.evidence
+    labels = evidence_labels(evidence, style)
+    shown = evidence if limit is None else evidence[:limit]
+    for ev, label in zip(shown, labels, strict=False):
+        if ev.kind == "url":
+            items.append(Item(label, url=clean(ev.url), indent=True))
+            continue
+        text = "• " + label
+        no = annex.photo_no.get(ev.id)
+        if no:
+            text += f" (รูปที่ {dg(str(no), style)})"
+        elif not annex.file_ok.get(ev.id, True):
+            text += " (ไม่พบไฟล์)"
+        items.append(Item(text, indent=True))
+    return items
+
+
+def answer_items(row: MeasureRow, ans: UnitAnswer, annex: Annex, style: str, full: bool,
+                 ref: str = "") -> list[Item]:
+    """A unit's answer: who and when, what was done, outcome or reason, evidence (shortened unless full)."""
+    e = ans.entry
+    items = [Item(_head(row, ans, style), bold=True)]
+    summary = digits_text(clean(e.summary), style)
+    if summary:
+        short = summary if full or len(summary) <= ANNEX_CHARS else shorten(summary, ANNEX_CHARS // 2)
+        items.append(Item("- " + short + ("" if short == summary else f" (ฉบับเต็มใน{ref})")))
+    for label, value in (("ผลลัพธ์: ", e.outcome), ("ปัญหา/อุปสรรค: ", e.reason),
+                         ("ข้อเสนอแนะ: ", getattr(e, "suggestion", ""))):
+        if clean(value):
+            items.append(Item(label + digits_text(clean(value), style)))
+    if e.evidence:
+        items.append(Item("หลักฐาน:"))
+        many = not full and len(e.evidence) > EVIDENCE_MAX
+        items += _evidence_items(ans, annex, style, EVIDENCE_MAX - 1 if many else None)
+        if many:
+            rest = len(e.evidence) - (EVIDENCE_MAX - 1)
+            items.append(Item(f"และอีก {dg(str(rest), style)} รายการ ({ref})", indent=True))
+    return items
+
+
+def _needs_annex(row: MeasureRow) -> bool:
+    return any(len(clean(a.entry.summary)) > ANNEX_CHARS or len(a.entry.evidence) > EVIDENCE_MAX
+               for a in row.answers)
+
+
+def progress_items(row: MeasureRow, annex: Annex, style: str, label: str = "") -> list[Item]:
+    """The progress cell: the boxes on one line, each unit's answer, who has not reported yet."""
+    items = [Item("☐ " + "  ☐ ".join(lbl for _, lbl in status_boxes(row, style)), boxes=tuple(status_boxes(row, style)))]
+    if row.status == NOT_REPORTED:
+        items.append(Item("ยังไม่ได้รายงาน", bold=True))
+    ref = annex.refer(label or dg(str(row.measure.no), style), row, style) if _needs_annex(row) else ""
+    for ans in row.answers:
+        items += answer_items(row, ans, annex, style, full=False, ref=ref)
+    if row.answers and row.pending_units:
+        items.append(Item("ยังไม่ได้รายงาน: " + ", ".join(clean(u.name) for u in row.pending_units)))
+    return items
