@@ -20,12 +20,14 @@ from domain.fiscal import digits as dg  # noqa: E402
 from domain.fiscal import round_label  # noqa: E402
 
 from .compile import RoundReport  # noqa: E402
+from .docx_table import heading_of  # noqa: E402
 from .fonts import sarabun_path  # noqa: E402
 from .text import STATUS_LABELS, STATUS_ORDER, org_place, shorten  # noqa: E402
 
-__all__ = ["build_figure", "chart_font", "legend_counts", "render_chart"]
+__all__ = ["build_figure", "by_indicator", "chart_font", "legend_counts", "plain", "render_chart"]
 
 COLORS = {"done": "#2e7d32", "partial": "#9ccc65", "not_done": "#ef6c00", "none": "#9e9e9e"}
+ORDER = STATUS_ORDER
 MAX_BARS = 25
 LABEL_CHARS = 38
 
@@ -36,6 +38,19 @@ def chart_font(weight: str = "Regular") -> FontProperties:
     path = sarabun_path(weight)
     font_manager.fontManager.addfont(str(path))
     return FontProperties(fname=str(path))
+
+
+def plain(text: str) -> str:
+    """Text matplotlib prints as is: a "$" would otherwise start mathtext and break the chart."""
+    return text.replace("$", r"\$")
+
+
+def by_indicator(report: RoundReport, style: str) -> list[tuple[str, Counter[str]]]:
+    """Status counts per indicator heading (OIT items per sub-indicator, not one bar per item)."""
+    out: dict[str, Counter[str]] = {}
+    for row in report.rows:
+        out.setdefault(heading_of(row, style), Counter())[row.status] += 1
+    return list(out.items())
 
 
 def _cap(items: list[tuple[str, Counter[str]]]) -> list[tuple[str, Counter[str]]]:
@@ -51,16 +66,16 @@ def _cap(items: list[tuple[str, Counter[str]]]) -> list[tuple[str, Counter[str]]
 def _panel(ax: Axes, title: str, items: list[tuple[str, Counter[str]]], style: str) -> None:
     """One stacked horizontal bar per item, first item on top."""
     font, bold = chart_font(), chart_font("Bold")
-    ax.set_title(title, fontproperties=bold, fontsize=13, loc="left")
+    ax.set_title(plain(title), fontproperties=bold, fontsize=13, loc="left")
     if not items:
         ax.text(0.5, 0.5, "ไม่มีข้อมูล", ha="center", va="center", transform=ax.transAxes,
                 fontproperties=font, fontsize=12)
         ax.set_axis_off()
         return
-    labels = [shorten(name, LABEL_CHARS) or "-" for name, _ in items]
+    labels = [plain(shorten(name, LABEL_CHARS) or "-") for name, _ in items]
     ys = list(range(len(items)))[::-1]
     left = [0.0] * len(items)
-    for status in STATUS_ORDER:
+    for status in ORDER:
         values = [float(c[status]) for _, c in items]
         bars = ax.barh(ys, values, left=left, color=COLORS[status], height=0.6)
         for bar, v in zip(bars, values, strict=True):
@@ -83,7 +98,7 @@ def legend_counts(report: RoundReport) -> dict[str, int]:
 
 def build_figure(report: RoundReport, digits: str = "thai") -> Figure:
     """The chart as a matplotlib Figure (every text drawn in packaged Sarabun)."""
-    indicators = _cap(list(report.by_indicator().items()))
+    indicators = _cap(by_indicator(report, digits))
     units = _cap(list(report.by_unit().items()))
     rows = max(len(indicators), 1) + max(len(units), 1)
     fig = Figure(figsize=(10, 2.2 + 0.42 * rows), dpi=100, layout="constrained")
@@ -93,7 +108,7 @@ def build_figure(report: RoundReport, digits: str = "thai") -> Figure:
     fy = dg(str(report.fiscal_year), digits)
     title = f"ความก้าวหน้าการดำเนินการตามมาตรการ ITA ปีงบประมาณ {fy} {round_label(report.round.months, digits)}"
     sub = org_place(report.org) + (f" · {report.unit_filter.name}" if report.unit_filter else "")
-    fig.suptitle(f"{title}\n{sub}", fontproperties=chart_font("Bold"), fontsize=14)
+    fig.suptitle(plain(f"{title}\n{sub}"), fontproperties=chart_font("Bold"), fontsize=14)
     _panel(axes[0], "รายตัวชี้วัด (จำนวนมาตรการ)", indicators, digits)
     _panel(axes[1], "รายส่วนราชการ (จำนวนมาตรการที่รับผิดชอบ)", units, digits)
     totals = legend_counts(report)

@@ -107,7 +107,8 @@ def _answers(doc: DocxDocument, report: RoundReport, annex: Annex, style: str) -
                 par = para(doc, size=TABLE_PT)
                 par.paragraph_format.left_indent = Mm(8 if item.indent else 4)
                 if item.url:
-                    hyperlink(par, item.url, item.text, size=TABLE_PT)
+                    run(par, item.prefix, size=TABLE_PT)
+                    hyperlink(par, item.url, item.text.removeprefix(item.prefix), size=TABLE_PT)
                 else:
                     run(par, item.text, bold=item.bold, size=TABLE_PT)
                 if item.bold:

@@ -14,7 +14,8 @@ from .layout import CELL_PAD_MM, lines_needed, words
 
 __all__ = ["Item", "ROW_LINES", "chunk_column", "split_item", "steps_items"]
 
-ROW_LINES = 7  # at most this many lines per table row: a row pushed to the next page leaves < half a page
+TAIL_LINES = 3  # a row only this much taller than ROW_LINES is not cut (no one-line "(ต่อ)" rows)
+ROW_LINES = 10  # at most this many lines per table row: a row pushed to the next page leaves < half a page
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Item:
     url: str = ""
     boxes: tuple[tuple[bool, str], ...] = field(default_factory=tuple)
     indent: bool = False
+    prefix: str = ""  # links: plain text before the link; boxes: text after them
 
     def lines(self, width_mm: float, pt: float) -> int:
         """How many lines it takes in a column of that width."""
@@ -67,7 +69,9 @@ def split_item(item: Item, width_mm: float, pt: float, max_lines: int) -> list[I
 
 
 def chunk_column(items: list[Item], width_mm: float, pt: float, max_lines: int = ROW_LINES) -> list[list[Item]]:
-    """The column's items in consecutive pieces of at most max_lines lines each."""
+    """The column's items in consecutive pieces of at most max_lines lines each (a short overflow stays)."""
+    if sum(i.lines(width_mm, pt) for i in items) <= max_lines + TAIL_LINES:
+        return [items]
     chunks: list[list[Item]] = [[]]
     used = 0
     for big in items:

@@ -7,7 +7,7 @@ from collections import Counter
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_ALIGN_VERTICAL, WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
@@ -68,14 +68,9 @@ def page_setup(doc: DocxDocument, report: RoundReport, style: str) -> None:
            f"· {round_label(report.round.months, style)}"
     hp = para(section.header, first=True, align=WD_ALIGN_PARAGRAPH.RIGHT)
     run(hp, head, size=HEADER_PT)
-    fp = para(section.footer, first=True)
-    fp.paragraph_format.tab_stops.add_tab_stop(Mm(BODY_MM - 1), WD_TAB_ALIGNMENT.RIGHT)
-    run(fp, data_as_of(report, style) + "\t" + "หน้า ", size=HEADER_PT)
-    if style == "thai":  # page numbers in Thai digits, in Word and LibreOffice alike
-        num = OxmlElement("w:pgNumType")
-        num.set(qn("w:fmt"), "thaiNumbers")
-        section._sectPr.append(num)
-    field(fp, "PAGE", size=HEADER_PT)
+    fp = para(section.footer, first=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    run(fp, data_as_of(report, style) + "   หน้า ", size=HEADER_PT)
+    field(fp, "PAGE", size=HEADER_PT)  # LibreOffice prints page fields in Arabic digits whatever the switch
     run(fp, "/", size=HEADER_PT)
     field(fp, "NUMPAGES", size=HEADER_PT)
 

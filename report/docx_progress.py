@@ -33,16 +33,20 @@ class Annex:
         return f"ภาคผนวก ก ข้อ {label}"
 
 
+def _when(ans: UnitAnswer, style: str) -> str:
+    day = entry_day(ans.entry.created_at)
+    return f"({thai_short_date(day, style)})" if day else ""
+
+
 def _head(row: MeasureRow, ans: UnitAnswer, style: str) -> str:
-    e = ans.entry
-    head = clean(ans.unit.name)
-    if len(row.units) > 1:
-        head += f" – {answer_status_label(e.status)}"
-    day = entry_day(e.created_at)
-    if day:
-        head += f" ({thai_short_date(day, style)})"
+    head = f"{clean(ans.unit.name)} – {answer_status_label(ans.entry.status)} {_when(ans, style)}".strip()
     note = carried_note(ans, style)
     return f"{head} · {note}" if note else head
+
+
+def _single(row: MeasureRow) -> bool:
+    """One responsible unit: its name is in the ผู้รับผิดชอบ column, the date goes on the boxes' line."""
+    return len(row.units) == 1 and len(row.answers) == 1
 
 
 def _evidence_items(ans: UnitAnswer, annex: Annex, style: str, limit: int | None) -> list[Item]:
@@ -68,7 +72,7 @@ def answer_items(row: MeasureRow, ans: UnitAnswer, annex: Annex, style: str, ful
                  ref: str = "") -> list[Item]:
     """A unit's answer: who and when, what was done, outcome or reason, evidence (shortened unless full)."""
     e = ans.entry
-    items = [Item(_head(row, ans, style), bold=True)]
+    items = [] if _single(row) and not full else [Item(_head(row, ans, style), bold=True)]
     summary = digits_text(clean(e.summary), style)
     if summary:
         short = summary if full or len(summary) <= ANNEX_CHARS else shorten(summary, ANNEX_CHARS // 2)
@@ -77,7 +81,9 @@ def answer_items(row: MeasureRow, ans: UnitAnswer, annex: Annex, style: str, ful
                          ("ข้อเสนอแนะ: ", getattr(e, "suggestion", ""))):
         if clean(value):
             items.append(Item(label + digits_text(clean(value), style)))
-    if e.evidence:
+    if len(e.evidence) == 1 and e.evidence[0].kind == "url":
+        items.append(Item("หลักฐาน: " + clean(e.evidence[0].url), url=clean(e.evidence[0].url), prefix="หลักฐาน: "))
+    elif e.evidence:
         items.append(Item("หลักฐาน:"))
         many = not full and len(e.evidence) > EVIDENCE_MAX
         items += _evidence_items(ans, annex, style, EVIDENCE_MAX - 1 if many else None)
@@ -94,7 +100,10 @@ def _needs_annex(row: MeasureRow) -> bool:
 
 def progress_items(row: MeasureRow, annex: Annex, style: str, label: str = "") -> list[Item]:
     """The progress cell: the boxes on one line, each unit's answer, who has not reported yet."""
-    items = [Item("☐ " + "  ☐ ".join(lbl for _, lbl in status_boxes(row, style)), boxes=tuple(status_boxes(row, style)))]
+    boxes = status_boxes(row, style)
+    when = " " + _when(row.answers[0], style) if _single(row) else ""
+    note = " · " + carried_note(row.answers[0], style) if _single(row) and carried_note(row.answers[0], style) else ""
+    items = [Item("☐ " + "  ☐ ".join(lbl for _, lbl in boxes) + when + note, boxes=tuple(boxes), prefix=when + note)]
     if row.status == NOT_REPORTED:
         items.append(Item("ยังไม่ได้รายงาน", bold=True))
     ref = annex.refer(label or dg(str(row.measure.no), style), row, style) if _needs_annex(row) else ""

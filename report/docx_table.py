@@ -21,7 +21,7 @@ from .labels import digits_text
 from .layout import ColumnSpec, fit_widths, text_mm
 from .text import clean
 
-__all__ = ["BODY_MM", "Group", "group_rows", "is_oit", "render_tables"]
+__all__ = ["BODY_MM", "Group", "group_rows", "heading_of", "is_oit", "render_tables"]
 
 BODY_MM = 267.0  # A4 landscape minus 15 mm margins
 HEADER_FILL = "DDEBF7"
@@ -54,7 +54,8 @@ class Group:
     rows: list[MeasureRow] = field(default_factory=list)
 
 
-def _heading(row: MeasureRow, style: str) -> str:
+def heading_of(row: MeasureRow, style: str) -> str:
+    """The indicator (or OIT sub-indicator) heading a row is printed under."""
     m = row.measure
     name = clean(m.indicator_name)
     if m.indicator_no:
@@ -70,7 +71,7 @@ def group_rows(rows: list[MeasureRow], style: str) -> list[Group]:
     """Consecutive rows of one indicator under one heading."""
     groups: list[Group] = []
     for row in rows:
-        heading = _heading(row, style)
+        heading = heading_of(row, style)
         if not groups or groups[-1].heading != heading:
             groups.append(Group(heading))
         groups[-1].rows.append(row)
@@ -107,8 +108,12 @@ def _fill(cell: _Cell, items: list[Item], width: float) -> None:
                     run(par, "  ", size=TABLE_PT)
                 symbol(par, "☑" if ticked else "☐", size=TABLE_PT)
                 run(par, "\u00a0" + label, size=TABLE_PT)
+            if item.prefix:
+                run(par, item.prefix, size=TABLE_PT)
         elif item.url:
-            hyperlink(par, item.url, item.text, size=TABLE_PT)
+            if item.prefix:
+                run(par, item.prefix, size=TABLE_PT)
+            hyperlink(par, item.url, item.text.removeprefix(item.prefix), size=TABLE_PT)
         elif item.text:
             run(par, item.text, bold=item.bold, size=TABLE_PT)
 

@@ -10,8 +10,10 @@ from xml.sax.saxutils import escape
 __all__ = [
     "DOC_FONT",
     "DOC_FONT_SIZE_PT",
+    "SARABUN_TO_TH",
     "SYMBOL_FONT",
     "fontconfig_env",
+    "write_th_sarabun",
     "has_thai_glyphs",
     "sarabun_dir",
     "sarabun_path",
@@ -20,6 +22,8 @@ __all__ = [
 DOC_FONT = "TH Sarabun New"  # what Thai official documents are set in (Word on office PCs has it)
 DOC_FONT_SIZE_PT = 16
 SYMBOL_FONT = "Segoe UI Symbol"  # ☐/☑ are not in Sarabun; Word and LibreOffice fall back from here
+SARABUN_TO_TH = 0.75  # Google's Sarabun is TH Sarabun New enlarged by 4/3: 12 pt Sarabun looks like 16 pt TH Sarabun New
+FACES = (("Regular", "Regular"), ("Bold", "Bold"), ("Italic", "Italic"), ("BoldItalic", "Bold Italic"))
 THAI_SAMPLE = "กขคงจฉชซญดตถทนบปผพภมยรลวศสหอฮะาิีึืุูเแโใไ่้๊๋์๐๑๒๓๔๕๖๗๘๙"
 
 
@@ -46,26 +50,45 @@ def has_thai_glyphs(path: Path, sample: str = THAI_SAMPLE) -> bool:
     return all(ord(ch) in cmap for ch in sample)
 
 
+def write_th_sarabun(folder: Path) -> list[Path]:
+    """Packaged Sarabun rescaled to TH Sarabun New's size and named so, for LibreOffice to lay out the
+    document at the size Word shows it with the real font (without it every line is a third wider)."""
+    from fontTools.ttLib import TTFont
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for face, style in FACES:
+        with TTFont(str(sarabun_path(face))) as font:
+            font["head"].unitsPerEm = round(font["head"].unitsPerEm / SARABUN_TO_TH)  # same outlines, smaller em
+            names = font["name"]
+            ps = f"SarabunAsTHSarabunNew-{face}"
+            for nid, value in ((1, DOC_FONT), (2, style), (4, f"{DOC_FONT} {style}"), (6, ps),
+                               (16, DOC_FONT), (17, style)):
+                names.setName(value, nid, 3, 1, 0x409)
+                names.setName(value, nid, 1, 0, 0)
+            path = folder / f"{ps}.ttf"
+            font.save(str(path))
+        out.append(path)
+    return out
+
+
 _FONTS_CONF = """<?xml version="1.0"?>
 <!DOCTYPE fontconfig SYSTEM "fonts.dtd">
 <fontconfig>
   {include}
   <dir>{fontdir}</dir>
+  <dir>{thdir}</dir>
   <cachedir>{cachedir}</cachedir>
   <alias binding="same">
-    <family>{docfont}</family>
-    <prefer><family>Sarabun</family></prefer>
-  </alias>
-  <alias binding="same">
     <family>TH SarabunPSK</family>
-    <prefer><family>Sarabun</family></prefer>
+    <prefer><family>{docfont}</family></prefer>
   </alias>
 </fontconfig>
 """
 
 
 def fontconfig_env(workdir: Path, base_env: dict[str, str] | None = None) -> dict[str, str]:
-    """An environment whose fontconfig knows packaged Sarabun and maps TH Sarabun New to it (for soffice)."""
+    """An environment whose fontconfig knows packaged Sarabun and TH Sarabun New made from it (for soffice)."""
     import os
 
     workdir.mkdir(parents=True, exist_ok=True)
@@ -76,6 +99,7 @@ def fontconfig_env(workdir: Path, base_env: dict[str, str] | None = None) -> dic
         _FONTS_CONF.format(
             include=include,
             fontdir=escape(str(sarabun_dir())),
+            thdir=escape(str(write_th_sarabun(workdir / "th")[0].parent)),
             cachedir=escape(str(workdir / "fc-cache")),
             docfont=escape(DOC_FONT),
         ),

@@ -1,7 +1,7 @@
 """Text measurement in the packaged Sarabun: column widths that never split a word, and line estimates.
 
-LibreOffice sets the report in Sarabun (it stands in for TH Sarabun New, which is narrower), so sizes
-measured here are what the PDF needs; Word with the real TH Sarabun New only gets more room.
+LibreOffice sets the report in packaged Sarabun rescaled to TH Sarabun New's size (report/fonts.py), so
+the sizes measured here are what both the PDF and Word with the real font need.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from functools import lru_cache
 
 from PIL import ImageFont
 
-from .fonts import sarabun_path
+from .fonts import SARABUN_TO_TH, sarabun_path
 
 __all__ = [
     "CELL_PAD_MM",
     "ColumnSpec",
-    "LINE_MM",
     "fit_widths",
     "lines_needed",
     "text_mm",
@@ -29,7 +28,6 @@ __all__ = [
 
 PT_MM = 25.4 / 72
 CELL_PAD_MM = 4.2  # Word's default cell margins (1.9 mm each side) plus a little slack
-LINE_MM = {14: 6.9, 16: 7.9}  # line pitch LibreOffice gives Sarabun at these sizes (measured from PDFs)
 _SCALE = 10  # font loaded at 10 px per point, for sub-point precision
 
 
@@ -40,7 +38,7 @@ def _font(bold: bool) -> ImageFont.FreeTypeFont:
 
 def text_mm(text: str, pt: float, bold: bool = False) -> float:
     """Printed width of one line of text."""
-    return _font(bold).getlength(text) / _SCALE / 10 * pt * PT_MM
+    return _font(bold).getlength(text) / _SCALE / 10 * pt * PT_MM * SARABUN_TO_TH
 
 
 @lru_cache(maxsize=4096)

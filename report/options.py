@@ -8,7 +8,8 @@ from typing import Any
 from storage.models import Organization
 from storage.repository import Repository
 
-__all__ = ["SETTING_KEY", "SIGNER_ROLES", "ReportOptions", "Signer", "load_options", "save_options"]
+__all__ = ["SETTING_KEY", "SIGNER_ROLES", "ReportOptions", "Signer", "as_dict", "load_options", "save_options",
+           "with_signer"]
 
 SETTING_KEY = "report"
 SIGNER_ROLES: tuple[tuple[str, str], ...] = (  # key, the word after "ลงชื่อ …"
@@ -52,8 +53,11 @@ class ReportOptions:
     signers: tuple[Signer, ...] = field(default_factory=tuple)
 
     def signers_for(self, org: Organization) -> tuple[Signer, ...]:
-        """The configured signature path, else the default one (reporter, checker, approver)."""
-        return self.signers or _default_signers(org)
+        """The configured signature path (the reporter always from `itabot org --signer-*`), else the default."""
+        if not self.signers:
+            return _default_signers(org)
+        return tuple(replace(s, name=org.signer_name or s.name, position=org.signer_position or s.position)
+                     if s.role == "reporter" else s for s in self.signers)
 
 
 def load_options(repo: Repository, org_id: str) -> ReportOptions:
@@ -83,6 +87,8 @@ def save_options(repo: Repository, org_id: str, options: ReportOptions) -> None:
 def with_signer(options: ReportOptions, org: Organization, signer: Signer) -> ReportOptions:
     """The options with one role's signer replaced (the others kept or defaulted)."""
     current = list(options.signers_for(org))
+    if signer.role == "reporter":
+        signer = replace(signer, opinion=False)
     roles = [s.role for s in current]
     if signer.role in roles:
         current[roles.index(signer.role)] = signer

@@ -1,12 +1,20 @@
-"""The Word report converts to PDF with LibreOffice and keeps its Thai text (CI installs soffice/poppler)."""
+"""The Word report as a PDF, read page by page as a ปลัด would before signing (CI installs soffice/poppler)."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from domain.fiscal import to_thai_digits
+from report.compile import RoundReport
 from report.docx import render_docx
 from report.render import to_pdf
+from storage.evidence import EvidenceStore
+from storage.tinydb_repo import TinyRepository
+from tests.pdf_pages import Page, pages, split_words
+from tests.plan53 import build_53, compile_53
 from tests.report_fixtures import LONG_ANSWER, build, thai_url, typical
 from tests.tools import require_tool
 
@@ -34,3 +42,70 @@ def test_docx_converts_to_pdf_with_thai_title_and_measure_text(tmp_path: Path) -
     assert "(นายสมชายตั้งใจ)" in squeezed
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "Sarabun" in fonts  # TH Sarabun New maps to the packaged Sarabun, not a tofu fallback
+
+
+# ----- the Done-when report: seed 002's measures plus the OIT checklist, 53 items, read page by page ------------
+BASELINE_PAGES = 53  # the same data rendered by the layout before issue 13 (measured, see bench report_pages)
+FIXED_WORDS = ("ลำดับ", "ตัวชี้วัด", "ผู้รับผิดชอบ", "ดำเนินการ", "Governance")
+
+
+@pytest.fixture(scope="module")
+def report53(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Page], RoundReport]:
+    require_tool("soffice", "libreoffice", package="libreoffice-writer-nogui")
+    require_tool("pdftotext", package="poppler-utils")
+    out = tmp_path_factory.mktemp("r53")
+    repo, store = TinyRepository(None), EvidenceStore(out / "evidence")
+    org = build_53(repo, store)
+    report = compile_53(repo, org.id)
+    pdf = to_pdf(render_docx(report, out / "r53.docx", store), out)
+    return pdf, pages(pdf), report
+
+
+def test_53_items_every_page_has_header_and_page_number(report53) -> None:
+    _, pp, report = report53
+    assert len(report.rows) == 53
+    for page in pp:
+        assert f"หน้า{to_thai_digits(str(page.no))}/{to_thai_digits(str(len(pp)))}" in page.squeezed, page.no
+        assert "องค์การบริหารส่วนตำบลคำเนียม·รายงานผลการดำเนินการ" in page.squeezed, page.no
+        assert "รอบ๖เดือน" in page.squeezed and "ข้อมูลณวันที่๓เมษายน๒๕๖๙" in page.squeezed, page.no
+    table_pages = [p for p in pp if "ความก้าวหน้าผลการดำเนินการ" in p.squeezed]
+    assert len(table_pages) >= 10  # the table's header row repeats on its continuation pages
+
+
+def test_53_items_no_page_half_empty_but_the_last_and_a_third_fewer_pages(report53) -> None:
+    _, pp, _ = report53
+    assert len(pp) <= BASELINE_PAGES * 2 // 3, len(pp)
+    sparse = [(p.no, round(p.fill(), 2)) for p in pp[:-1] if p.fill() < 0.5]
+    assert sparse == []
+
+
+def test_53_items_no_fixed_word_split_across_lines(report53) -> None:
+    _, pp, _ = report53
+    text = "\n".join(p.text for p in pp)
+    assert {w: split_words(text, w) for w in FIXED_WORDS} == dict.fromkeys(FIXED_WORDS, 0)
+    assert all(w in text.replace(" ", "") for w in FIXED_WORDS)
+
+
+def test_53_items_totals_and_signatures_stay_with_their_heading(report53) -> None:
+    _, pp, _ = report53
+    totals = [p for p in pp if "สรุปผลการดำเนินการรอบ๖เดือน" in p.squeezed]
+    assert len(totals) == 1
+    page = totals[0].squeezed
+    assert "มาตรการและรายการทั้งหมด๕๓รายการ" in page and "ยังไม่ได้รายงาน" in page and "(ร้อยละ" in page
+    assert "รายส่วนราชการ" in page and "กองช่าง" in page
+    signed = [p for p in pp if "ผู้อนุมัติ" in p.squeezed]
+    assert len(signed) == 1
+    sig = signed[0].squeezed
+    assert sig.count("ลงชื่อ") == 3 and "ผู้รายงาน" in sig and "ผู้ตรวจสอบ/เห็นชอบ" in sig
+    assert "(นางสาวสมใจใจดี)" in sig and "ความเห็น" in sig
+
+
+def test_53_items_oit_rows_under_sub_indicators_with_components(report53) -> None:
+    _, pp, _ = report53
+    text = "".join(p.squeezed for p in pp)
+    for heading in ("ตัวชี้วัดที่๑การปฏิบัติหน้าที่", "ตัวชี้วัดย่อยที่๙.๑ข้อมูลพื้นฐาน",
+                    "ตัวชี้วัดย่อยที่๑๐.๒มาตรการภายในเพื่อป้องกันการทุจริต"):
+        assert heading in text
+    assert "องค์ประกอบด้านข้อมูล" in text and "-แสดงแผนผังแสดงโครงสร้างการแบ่งส่วนราชการของหน่วยงาน" in text
+    assert "๐๔๓" in text and "ภาคผนวกก" in text and "ภาคผนวกข" in text
+    assert "ภาพถ่าย๑" in text and "photo_AgAD" not in text

@@ -1,4 +1,4 @@
-"""`itabot org`: show or set the organization's details that the report's title and signature print."""
+"""`itabot org`: show or set the organization's details and how its report prints (digits, preamble, signers)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.config import make_clock, resolve_data_dir
 from bot.store import open_store
 from handlers.services import find_org
+from report.options import ReportOptions, Signer, load_options, save_options, with_signer
 from storage.factory import Store
 from storage.models import Organization, new_id
 from storage.repository import Repository
@@ -51,16 +52,48 @@ def pick_org(repo: Repository, name: str | None) -> Organization | None:
     return None
 
 
+SIGNER_OPTIONS: tuple[tuple[str, str, str], ...] = (  # role, option prefix, Thai label
+    ("checker", "--checker", "ผู้ตรวจสอบ/เห็นชอบ"),
+    ("approver", "--approver", "ผู้อนุมัติ"),
+)
+
+
 def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--org", help="หน่วยงาน (ชื่อหรือรหัส เมื่อมีหลายหน่วยงาน) / organization")
     for _, option, label in FIELDS:
         p.add_argument(option, help=f"ตั้ง{label}")
+    for role, prefix, label in SIGNER_OPTIONS:
+        p.add_argument(f"{prefix}-name", dest=f"{role}_name", help=f"ชื่อ{label} (เช่น หัวหน้าสำนักปลัด, ปลัด, นายก)")
+        p.add_argument(f"{prefix}-position", dest=f"{role}_position", help=f"ตำแหน่ง{label}")
+    p.add_argument("--digits", choices=("thai", "arabic"), help="ตัวเลขในรายงาน: ไทยหรืออารบิก")
+    p.add_argument("--preamble", help="ย่อหน้าคำนำใต้ชื่อรายงาน (ข้อความว่าง = ไม่มี)")
 
 
-def _show(org: Organization) -> str:
+def _show(org: Organization, options: ReportOptions) -> str:
     lines = [f"รหัส: {org.id}"]
     lines += [f"{label}: {getattr(org, attr) or '-'}" for attr, _, label in FIELDS]
+    for signer in options.signers_for(org)[1:]:
+        lines.append(f"{signer.role_label}: {signer.name or '-'} ({signer.position or '-'})")
+    lines.append(f"ตัวเลขในรายงาน: {'ไทย' if options.digits == 'thai' else 'อารบิก'}")
+    lines.append(f"คำนำ: {options.preamble or '-'}")
     return "\n".join(lines)
+
+
+def _report_changes(args: argparse.Namespace, org: Organization, options: ReportOptions) -> ReportOptions | None:
+    """The report options after this command's --checker/--approver/--digits/--preamble, None when unchanged."""
+    new = options
+    for role, _, _ in SIGNER_OPTIONS:
+        name, position = getattr(args, f"{role}_name"), getattr(args, f"{role}_position")
+        if name is None and position is None:
+            continue
+        old = next((s for s in new.signers_for(org) if s.role == role), Signer(role))
+        new = with_signer(new, org, Signer(role, (old.name if name is None else name).strip(),
+                                           (old.position if position is None else position).strip()))
+    if args.digits:
+        new = ReportOptions(args.digits, new.preamble, new.signers)
+    if args.preamble is not None:
+        new = ReportOptions(new.digits, args.preamble.strip(), new.signers)
+    return None if new == options else new
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -83,12 +116,18 @@ def _run(args: argparse.Namespace) -> int:
         if found is None:
             return 2
         org = found
+    options = load_options(repo, org.id)
+    new_options = _report_changes(args, org, options)
     if changes:
         for attr, value in changes.items():
             setattr(org, attr, value)
         repo.save_org(org)
+    if new_options is not None:
+        save_options(repo, org.id, new_options)
+        options = new_options
+    if changes or new_options is not None:
         print("บันทึกแล้ว")
-    print(_show(org))
+    print(_show(org, options))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""`itabot summary`: a round's progress as chat text, or the Word, Excel or chart file, from the shell."""
+"""`itabot summary`: a round's progress as chat text, or the Word, PDF, Excel, chart or evidence-archive file."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from pathlib import Path
 
 from bot.config import make_clock, resolve_data_dir
 from domain.fiscal import current_round, fiscal_year_of
+from report.archive import render_zip
 from report.chart import render_chart
 from report.compile import RoundReport, compile_round
 from report.docx import render_docx
-from report.render import base_name
+from report.options import ReportOptions, load_options
+from report.render import PDF_MISSING, base_name, pdf_available, to_pdf
 from report.text import summary_text
 from report.xlsx import render_xlsx
 from storage.evidence import EvidenceStore
@@ -23,11 +25,24 @@ from .org import open_repo, pick_org
 
 __all__ = ["COMMAND", "find_unit"]
 
-Writer = Callable[[RoundReport, Path, EvidenceStore, str], Path]
+Writer = Callable[[RoundReport, Path, EvidenceStore, str, ReportOptions], Path]
+
+
+def _pdf(report: RoundReport, path: Path, store: EvidenceStore, digits: str, options: ReportOptions) -> Path:
+    """The Word report converted by LibreOffice, written where --out asks."""
+    docx_path = render_docx(report, path.with_suffix(".docx"), store, digits, options)
+    pdf = to_pdf(docx_path, path.parent)
+    if pdf != path:
+        pdf.replace(path)
+    return path
+
+
 WRITERS: dict[str, tuple[str, Writer]] = {
     "docx": (".docx", render_docx),
-    "xlsx": (".xlsx", render_xlsx),
-    "png": (".png", lambda report, path, _store, digits: render_chart(report, path, digits)),
+    "pdf": (".pdf", _pdf),
+    "xlsx": (".xlsx", lambda report, path, store, digits, _o: render_xlsx(report, path, store, digits)),
+    "png": (".png", lambda report, path, _store, digits, _o: render_chart(report, path, digits)),
+    "zip": (".zip", render_zip),
 }
 
 
@@ -44,10 +59,11 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--round", type=int, choices=ROUNDS, help="รอบ 3/6/9/12 เดือน (ค่าเริ่มต้น: รอบปัจจุบัน)")
     p.add_argument("--fiscal-year", type=int, help="ปีงบประมาณ พ.ศ. (ค่าเริ่มต้น: ปีของวันนี้)")
     p.add_argument("--unit", help="เฉพาะส่วนราชการนี้ / only this unit")
-    p.add_argument("--format", choices=("text", "docx", "xlsx", "png"), default="text", help="รูปแบบ / format")
+    p.add_argument("--format", choices=("text", "docx", "pdf", "xlsx", "png", "zip"), default="text",
+                   help="รูปแบบ (zip: รายงานพร้อมไฟล์หลักฐานทั้งหมด) / format")
     p.add_argument("--out", help="ไฟล์ที่จะเขียน / output file")
     p.add_argument("--digits", choices=("thai", "arabic"),
-                   help="ตัวเลขไทยหรืออารบิก (ค่าเริ่มต้น: ข้อความ=อารบิก, เอกสาร=ไทย)")
+                   help="ตัวเลขไทยหรืออารบิก (ค่าเริ่มต้น: ข้อความ=อารบิก, เอกสาร=ตามที่ตั้งไว้ใน itabot org)")
     p.add_argument("--org", help="หน่วยงาน (เมื่อมีหลายหน่วยงาน) / organization")
 
 
@@ -79,10 +95,11 @@ def _run(args: argparse.Namespace) -> int:
     round_no = args.round or current_round(today).months
     report = compile_round(repo, org.id, fiscal_year, round_no, clock.now(), unit_id)
     data_dir = resolve_data_dir(args.data_dir)
-    return _output(args, report, EvidenceStore(data_dir / "evidence"), data_dir)
+    return _output(args, report, EvidenceStore(data_dir / "evidence"), data_dir, load_options(repo, org.id))
 
 
-def _output(args: argparse.Namespace, report: RoundReport, store: EvidenceStore, data_dir: Path) -> int:
+def _output(args: argparse.Namespace, report: RoundReport, store: EvidenceStore, data_dir: Path,
+            options: ReportOptions) -> int:
     """Text to stdout (or --out); a document to --out or to the exports folder, printing its path."""
     if args.format == "text":
         text = summary_text(report, digits=args.digits or "arabic")
@@ -94,12 +111,18 @@ def _output(args: argparse.Namespace, report: RoundReport, store: EvidenceStore,
         out.write_text(text + "\n", encoding="utf-8")
         print(out)
         return 0
+    if args.format == "pdf" and not pdf_available():
+        print(PDF_MISSING, file=sys.stderr)
+        return 1
     ext, writer = WRITERS[args.format]
     out = Path(args.out) if args.out else data_dir / "exports" / report.org.id / f"{base_name(report)}{ext}"
     try:
-        writer(report, out, store, args.digits or "thai")
+        writer(report, out, store, args.digits or options.digits, options)
     except OSError as exc:
         print(f"เขียนไฟล์ {out} ไม่ได้: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:  # LibreOffice could not convert
+        print(f"สร้าง PDF ไม่สำเร็จ: {exc}", file=sys.stderr)
         return 1
     print(out)
     return 0
@@ -107,7 +130,7 @@ def _output(args: argparse.Namespace, report: RoundReport, store: EvidenceStore,
 
 COMMAND = Command(
     name="summary",
-    help="สรุปผลรอบรายงาน (ข้อความ, Word, Excel, กราฟ) / a round's progress report",
+    help="สรุปผลรอบรายงาน (ข้อความ, Word, PDF, Excel, กราฟ, zip หลักฐาน) / a round's progress report",
     add_arguments=_add_arguments,
     run=_run,
     order=40,
