@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -63,7 +64,7 @@ def heading_of(row: MeasureRow, style: str) -> str:
         return f"{word} {dg(m.indicator_no, style)} {name}".strip()
     if is_oit(row):
         return "การเปิดเผยข้อมูลสาธารณะ (OIT)"
-    text = clean(m.indicator)
+    text = re.sub(r"^(\d+(?:\.\d+)?)\.?\s*", r"\1 ", clean(m.indicator)).strip()  # "1. การ…" → "1 การ…"
     return digits_text(text if text.startswith("ตัวชี้วัด") else f"ตัวชี้วัดที่ {text}", style) if text else "-"
 
 

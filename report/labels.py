@@ -96,8 +96,8 @@ def evidence_labels(items: list[Evidence], style: str = "thai") -> list[str]:
             out.append(clean(ev.url))
         elif ev.kind == "photo":
             photos += 1
-            out.append(f"ภาพถ่าย {dg(str(photos), style)}" + (f" {caption}" if caption else ""))
+            out.append(f"ภาพถ่าย {dg(str(photos), style)}" + (f" {digits_text(caption, style)}" if caption else ""))
         else:
             files += 1
-            out.append(f"ไฟล์ {dg(str(files), style)}" + (f" ({caption})" if caption else ""))
+            out.append(f"ไฟล์ {dg(str(files), style)}" + (f" ({caption})" if caption else ""))  # a file name as typed
     return out

@@ -102,7 +102,7 @@ def _need(spec: ColumnSpec, pt: float) -> float:
     body = max((widest_word_mm(t, pt) for t in spec.texts if "://" not in t), default=0.0)
     if spec.weight:
         body = min(body, WIDE_WORD_CAP_MM)
-    return max(head, body, spec.min_mm) + CELL_PAD_MM
+    return max(head, body, spec.min_mm) + CELL_PAD_MM + 0.5  # 0.5: Word rounds widths to twips
 
 
 def fit_widths(specs: Sequence[ColumnSpec], total_mm: float, pt: float) -> list[float]:

@@ -27,8 +27,7 @@ def test_every_thai_label_uses_a_thai_capable_font_from_the_wheel() -> None:
     fig = build_figure(typical(build()).compile())
     thai = [t for t in _texts(fig) if THAI.search(t.get_text())]
     shown = {t.get_text() for t in thai}
-    assert {"1. การปฏิบัติหน้าที่", "สำนักปลัด", "กองช่าง", "ดำเนินการ ๑", "ดำเนินการบางส่วน ๑",
-            "ยังไม่ได้รายงาน ๑"} <= shown
+    assert {"ตัวชี้วัดที่ ๑ การปฏิบัติหน้าที่", "สำนักปลัด", "กองช่าง", "ดำเนินการ ๒", "ยังไม่ได้รายงาน ๑"} <= shown
     package = Path(fontpkg_sarabun.ROOT).resolve()
     for text in thai:
         used = Path(font_manager.findfont(text.get_fontproperties(), fallback_to_default=False)).resolve()
@@ -59,8 +58,24 @@ def test_many_indicators_are_capped_and_empty_rounds_still_render(tmp_path: Path
             for i in range(1, 61)]
     fx.repo.save_measures(fx.org.id, 2569, plan)
     labels = [t.get_text() for t in _texts(build_figure(fx.compile()))]
-    assert "อื่น ๆ (36)" in labels and "ตัวชี้วัดย่อยที่ 24" in labels and "ตัวชี้วัดย่อยที่ 25" not in labels
+    assert "อื่น ๆ (36)" in labels and "ตัวชี้วัดย่อยที่ ๒๔" in labels and "ตัวชี้วัดย่อยที่ ๒๕" not in labels
     assert MAX_BARS == 25
     fx.repo.save_measures(fx.org.id, 2569, [])
     path = render_chart(fx.compile(), tmp_path / "empty.png")
+    assert path.stat().st_size > 1000
+
+
+def test_oit_items_are_one_bar_per_sub_indicator_and_dollars_stay_text(tmp_path: Path) -> None:
+    fx = build()
+    unit = fx.unit("กองคลัง").id
+    plan = [Measure(id=f"o{i}", no=i, indicator=f"o{i}", title=f"ข้อ {i}", unit_ids=[unit], oit_code=f"o{i}",
+                    indicator_no="9.1" if i <= 10 else "9.2", indicator_name="ข้อมูลพื้นฐาน" if i <= 10 else "การบริหารงาน")
+            for i in range(1, 19)]
+    fx.repo.save_measures(fx.org.id, 2569, plan)
+    fx.units["กองคลัง"].name = "กอง $คลัง$ ราคา $5"  # mathtext would eat the dollars or fail to parse
+    fx.repo.save_unit(fx.units["กองคลัง"])
+    labels = [t.get_text() for t in _texts(build_figure(fx.compile()))]
+    assert "ตัวชี้วัดย่อยที่ ๙.๑ ข้อมูลพื้นฐาน" in labels and "ตัวชี้วัดย่อยที่ ๙.๒ การบริหารงาน" in labels
+    assert not any(label.startswith("o1") for label in labels)
+    path = render_chart(fx.compile(), tmp_path / "oit.png")
     assert path.stat().st_size > 1000
