@@ -21,6 +21,8 @@ from .text import clean, xml_safe
 __all__ = [
     "LINK_COLOR",
     "TABLE_PT",
+    "UNBREAKABLE",
+    "unbreakable",
     "Container",
     "field",
     "font",
@@ -33,6 +35,11 @@ __all__ = [
     "symbol",
 ]
 
+# Words Thai line breaking (ICU's dictionary in LibreOffice) would cut at a compound's seam ("ดำเนิน|การ");
+# a WORD JOINER after each letter but the last keeps them whole, invisibly.
+UNBREAKABLE = ("ดำเนินการ", "ตัวชี้วัด", "ผู้รับผิดชอบ", "ลำดับ", "ประชาสัมพันธ์", "หลักธรรมาภิบาล", "ธรรมาภิบาล")
+WORD_JOINER = "\u2060"
+_JOINED = {w: WORD_JOINER.join(w) for w in UNBREAKABLE}
 TABLE_PT = 14  # table text; the body stays at the official 16 pt
 LINK_COLOR = RGBColor(0x05, 0x63, 0xC1)
 Container = Any  # a document, a cell, a header or footer: anything with add_paragraph()
@@ -58,9 +65,17 @@ def font(r: Run, bold: bool = False, size: float = DOC_FONT_SIZE_PT, name: str =
     return r
 
 
+def unbreakable(text: str) -> str:
+    """The text with the UNBREAKABLE words joined so no line break falls inside them."""
+    for word, joined in _JOINED.items():
+        if word in text:
+            text = text.replace(word, joined)
+    return text
+
+
 def run(par: Paragraph, text: str, bold: bool = False, size: float = DOC_FONT_SIZE_PT) -> Run:
     """A run of document text (newlines become line breaks)."""
-    return font(par.add_run(xml_safe(text)), bold=bold, size=size)
+    return font(par.add_run(unbreakable(xml_safe(text))), bold=bold, size=size)
 
 
 def symbol(par: Paragraph, char: str, size: float = DOC_FONT_SIZE_PT) -> Run:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import zipfile
 from pathlib import Path
 
 import docx
@@ -14,6 +16,7 @@ from bot.cli import main
 from report.fonts import DOC_FONT
 from tests.factory import make_office
 from tests.report_fixtures import make_image
+from tests.tools import require_tool
 
 TODAY = "2026-02-10"
 
@@ -61,16 +64,63 @@ def test_docx_after_a_chat_conversation(data_dir: Path, tmp_path: Path, capsys: 
                         "--out", str(out_file))
     assert code == 0 and out.strip() == str(out_file)
     doc = docx.Document(str(out_file))
-    row = next(r for r in doc.tables[0].rows if r.cells[2].text == "เผยแพร่ข้อมูลงบประมาณ")
+    row = next(r for r in doc.tables[0].rows if r.cells[1].text == "เผยแพร่ข้อมูลงบประมาณ")
     progress = row.cells[-1].text
-    assert "☑ ดำเนินการ" in progress and "☐ ยังไม่ได้ดำเนินการ" in progress
-    assert "ประกาศแผนการใช้จ่ายงบประมาณบนเว็บไซต์" in progress and "ป้ายประกาศ.jpg (ภาคผนวก รูปที่ ๑)" in progress
+    assert "☑\u00a0ดำเนินการ" in progress and "☐\u00a0ยังไม่ได้ดำเนินการ" in progress
+    assert "ประกาศแผนการใช้จ่ายงบประมาณบนเว็บไซต์" in progress and "ภาพถ่าย ๑ ป้ายประกาศ (รูปที่ ๑)" in progress
     links = [h.address for p in row.cells[-1].paragraphs for h in p.hyperlinks]
     assert links == ["https://example.go.th/budget"]
     run = next(r for p in row.cells[-1].paragraphs for r in p.runs if "ประกาศแผน" in r.text)
     assert run._r.rPr.find(qn("w:rFonts")).get(qn("w:cs")) == DOC_FONT
-    texts = [p.text for p in doc.paragraphs]
-    assert "(นางสาวใจดี มีสุข)" in texts and "ตำแหน่ง ปลัด อบต." in texts and "ภาคผนวก" in texts
+    signature = next(t for t in doc.tables if "ลงชื่อ" in t.rows[0].cells[0].text).rows[0].cells[0].text
+    assert "(นางสาวใจดี มีสุข)" in signature and "ตำแหน่ง ปลัด อบต." in signature
+    assert "ภาคผนวก ข" in [p.text for p in doc.paragraphs]
+
+
+def test_org_sets_the_signature_path_and_digits_the_report_prints(
+        data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "org", "--data-dir", str(data_dir), "--checker-name", "นางสาวฮาดีมาะห์ สะอิด",
+                        "--checker-position", "หัวหน้าสำนักปลัด", "--approver-position", "นายก อบต.",
+                        "--digits", "arabic")
+    assert code == 0 and "ผู้ตรวจสอบ/เห็นชอบ: นางสาวฮาดีมาะห์ สะอิด (หัวหน้าสำนักปลัด)" in out
+    assert "ผู้อนุมัติ: - (นายก อบต.)" in out and "ตัวเลขในรายงาน: อารบิก" in out
+    out_file = tmp_path / "r.docx"
+    _run(capsys, "summary", "--data-dir", str(data_dir), "--today", TODAY, "--format", "docx", "--out", str(out_file))
+    doc = docx.Document(str(out_file))
+    assert doc.paragraphs[1].text == "ประจำปีงบประมาณ พ.ศ. 2569"
+    cells = next(t for t in doc.tables if "ลงชื่อ" in t.rows[0].cells[0].text).rows[0].cells
+    assert cells[1].text.startswith("ความเห็นหัวหน้าสำนักปลัด") and "(นางสาวฮาดีมาะห์ สะอิด)" in cells[1].text
+    assert cells[2].text.startswith("ความเห็นนายก อบต.")
+
+
+def test_pdf_says_in_thai_what_to_install_when_libreoffice_is_missing(
+        data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    code, _, err = _run(capsys, "summary", "--data-dir", str(data_dir), "--today", TODAY, "--format", "pdf",
+                        "--out", str(tmp_path / "r.pdf"))
+    assert code == 1 and err.strip().count("\n") == 0 and "libreoffice-writer-nogui" in err and "PDF" in err
+    code, out, _ = _run(capsys, "summary", "--data-dir", str(data_dir), "--today", TODAY, "--format", "zip",
+                        "--out", str(tmp_path / "r.zip"))
+    assert code == 0  # the other formats still work
+    with zipfile.ZipFile(tmp_path / "r.zip") as zf:
+        names = zf.namelist()
+        index = zf.read("สารบัญหลักฐาน.csv").decode("utf-8-sig")
+    assert {"รายงาน.docx", "รายงาน.xlsx", "สารบัญหลักฐาน.csv"} <= set(names) and "รายงาน.pdf" not in names
+    photo = next(n for n in names if n.startswith("หลักฐาน/02 ") and n.endswith(".jpg"))
+    assert "ภาพถ่าย 01 ป้ายประกาศ" in photo or "ภาพถ่าย ๑ ป้ายประกาศ" in photo
+    assert "https://example.go.th/budget" in index and photo in index
+
+
+def test_pdf_from_the_shell_embeds_the_thai_font(data_dir: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    require_tool("soffice", "libreoffice", package="libreoffice-writer-nogui")
+    pdffonts = require_tool("pdffonts", package="poppler-utils")
+    out_file = tmp_path / "r.pdf"
+    code, out, _ = _run(capsys, "summary", "--data-dir", str(data_dir), "--today", TODAY, "--format", "pdf",
+                        "--out", str(out_file))
+    assert code == 0 and out.strip() == str(out_file) and out_file.read_bytes().startswith(b"%PDF")
+    fonts = subprocess.run([pdffonts, str(out_file)], capture_output=True, text=True, check=True).stdout
+    assert any("Sarabun" in line and " yes " in line for line in fonts.splitlines())  # embedded
 
 
 def test_xlsx_and_png_default_to_the_exports_folder(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
