@@ -22,6 +22,7 @@ __all__ = [
     "LINK_COLOR",
     "TABLE_PT",
     "UNBREAKABLE",
+    "WORD_JOINER",
     "unbreakable",
     "Container",
     "field",

@@ -22,6 +22,7 @@ from report.labels import PARTIAL, carried_note, status_boxes, status_label
 from report.layout import CELL_PAD_MM, widest_word_mm
 from report.options import ReportOptions, Signer
 from report.render import render_documents
+from tests.docx_read import open_docx
 from tests.report_fixtures import LONG_ANSWER, build, make_image, thai_url, typical
 
 THAI = re.compile("[\u0e00-\u0e7f]")
@@ -30,7 +31,7 @@ THAI = re.compile("[\u0e00-\u0e7f]")
 def _render(tmp_path: Path, fx=None, digits: str = "thai", **kw) -> docx.document.Document:
     fx = fx or typical(build())
     path = render_docx(fx.compile(**kw), tmp_path / "r.docx", fx.store, digits)
-    return docx.Document(str(path))
+    return open_docx(path)
 
 
 def _pr(element: Any) -> Any:
@@ -172,7 +173,7 @@ def test_signature_path_and_digits_from_the_offices_settings(tmp_path: Path) -> 
         Signer("checker", "นายอานัน สิริโก", "ปลัด"),
         Signer("approver", "นายอับดุลรอฮิม เจ๊ะโซ๊ะ", "นายก"),
     ))
-    doc = docx.Document(str(render_docx(fx.compile(), tmp_path / "r.docx", fx.store, options=options)))
+    doc = open_docx(render_docx(fx.compile(), tmp_path / "r.docx", fx.store, options=options))
     assert doc.paragraphs[1].text == "ประจำปีงบประมาณ พ.ศ. 2569"
     assert "อบต. ได้ดำเนินการตามมาตรการ 10 ข้อ" in _texts(doc)
     cells = next([c.text for c in t.rows[0].cells] for t in doc.tables if "ลงชื่อ" in t.rows[0].cells[0].text)

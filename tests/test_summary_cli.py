@@ -6,7 +6,6 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-import docx
 import openpyxl
 import pytest
 from docx.oxml.ns import qn
@@ -14,6 +13,7 @@ from PIL import Image
 
 from bot.cli import main
 from report.fonts import DOC_FONT
+from tests.docx_read import open_docx
 from tests.factory import make_office
 from tests.report_fixtures import make_image
 from tests.tools import require_tool
@@ -63,7 +63,7 @@ def test_docx_after_a_chat_conversation(data_dir: Path, tmp_path: Path, capsys: 
     code, out, _ = _run(capsys, "summary", "--data-dir", str(data_dir), "--today", TODAY, "--format", "docx",
                         "--out", str(out_file))
     assert code == 0 and out.strip() == str(out_file)
-    doc = docx.Document(str(out_file))
+    doc = open_docx(out_file)
     row = next(r for r in doc.tables[0].rows if r.cells[1].text == "เผยแพร่ข้อมูลงบประมาณ")
     progress = row.cells[-1].text
     assert "☑\u00a0ดำเนินการ" in progress and "☐\u00a0ยังไม่ได้ดำเนินการ" in progress
@@ -86,7 +86,7 @@ def test_org_sets_the_signature_path_and_digits_the_report_prints(
     assert "ผู้อนุมัติ: - (นายก อบต.)" in out and "ตัวเลขในรายงาน: อารบิก" in out
     out_file = tmp_path / "r.docx"
     _run(capsys, "summary", "--data-dir", str(data_dir), "--today", TODAY, "--format", "docx", "--out", str(out_file))
-    doc = docx.Document(str(out_file))
+    doc = open_docx(out_file)
     assert doc.paragraphs[1].text == "ประจำปีงบประมาณ พ.ศ. 2569"
     cells = next(t for t in doc.tables if "ลงชื่อ" in t.rows[0].cells[0].text).rows[0].cells
     assert cells[1].text.startswith("ความเห็นหัวหน้าสำนักปลัด") and "(นางสาวฮาดีมาะห์ สะอิด)" in cells[1].text
