@@ -1,4 +1,4 @@
-"""`python -m bench` (`make bench`): run the six benchmarks, write bench/results.json, print a table.
+"""`python -m bench` (`make bench`): run the eight benchmarks, write bench/results.json, print a table.
 
 Options: `--quick` tiny sizes (a smoke run, seconds not minutes; figures are not comparable),
 `--profile` (needs pyinstrument: writes bench/profile-NAME.txt per benchmark; `memory` runs the bot
@@ -44,6 +44,7 @@ GOALS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "memory.peak_rss_mb": ("< 300", lambda v: v < 300),
     "line_cost.busiest_month_pushes": ("≤ 300", lambda v: v <= 300),
     "evidence_reuse.lookup_ms_p99": ("< 20", lambda v: v < 20),
+    "report_pages.pages_53": ("≤ 35", lambda v: v <= 35),
 }
 
 
@@ -117,6 +118,13 @@ def _evidence_reuse(quick: bool, work_dir: str | None) -> dict[str, Any]:
     return evidence_reuse.run(stored=2_000, lookups=200) if quick else evidence_reuse.run()
 
 
+def _report_pages(quick: bool, work_dir: str | None) -> dict[str, Any]:
+    """Wraps bench/report_pages.py (needs LibreOffice and poppler); the same single render when quick."""
+    from . import report_pages
+
+    return report_pages.run(work_dir)
+
+
 BENCHMARKS: dict[str, Callable[[bool, str | None], dict[str, Any]]] = {
     "storage_growth": _storage_growth,
     "telegram_throughput": _telegram_throughput,
@@ -125,6 +133,7 @@ BENCHMARKS: dict[str, Callable[[bool, str | None], dict[str, Any]]] = {
     "memory": _memory,
     "line_cost": _line_cost,
     "evidence_reuse": _evidence_reuse,
+    "report_pages": _report_pages,
 }
 
 

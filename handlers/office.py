@@ -119,13 +119,15 @@ def cmd_summary(ctx: Ctx) -> list[Reply]:
 
 def _render(ctx: Ctx, report: RoundReport) -> list[Any]:
     """The round's documents, rendered through the bounded runner (a child process under itabot run)."""
+    from report.options import load_options
     from report.render import render_documents, render_in_worker
 
     assert ctx.exports_dir is not None
     out_dir = ctx.exports_dir / ctx.org.id
+    options = load_options(ctx.repo, ctx.org.id)  # the office's digits and signature path
     if ctx.evidence.root is None:  # in-memory evidence cannot cross to another process
-        return list(render_documents(report, out_dir, ctx.evidence))
-    return list(ctx.bounded(render_in_worker, report, out_dir, ctx.evidence.root))
+        return list(render_documents(report, out_dir, ctx.evidence, options=options))
+    return list(ctx.bounded(render_in_worker, report, out_dir, ctx.evidence.root, options))
 
 
 def _unit_list(ctx: Ctx) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from handlers.plan_import import apply_plan
@@ -76,16 +77,16 @@ def _answer(rng: random.Random, store: EvidenceStore, m: Measure, unit: Unit, or
         return None
     when = NOW53 - timedelta(days=5 + rng.randrange(60), minutes=rng.randrange(600))
     stamp = now_iso(when)
-    base = dict(id=new_id("r"), org_id=org_id, fiscal_year=FY53, measure_id=m.id, round=6, unit_id=unit.id,
-                officer_id="p1", officer_name="สมใจ ใจดี", created_at=stamp)
+    base = ReportEntry(id=new_id("r"), org_id=org_id, fiscal_year=FY53, measure_id=m.id, round=6, unit_id=unit.id,
+                       status="not_done", officer_id="p1", officer_name="สมใจ ใจดี", created_at=stamp)
     if roll < 0.18:
-        return ReportEntry(status="not_done", reason="อยู่ระหว่างรวบรวมข้อมูลจากส่วนราชการที่เกี่ยวข้อง", **base)
+        return replace(base, reason="อยู่ระหว่างรวบรวมข้อมูลจากส่วนราชการที่เกี่ยวข้อง")
     day = f"{when.day} {('ม.ค.', 'ก.พ.', 'มี.ค.', 'เม.ย.')[when.month % 4]} 2569"
     summary = DONE_TEXTS[m.no % 3].format(title=m.title[:60], d=day)
     if m.no in (3, 5, 12):
         summary = LONG * (4 if m.no == 3 else 2)
-    return ReportEntry(status="done", summary=summary, outcome="บุคลากรและประชาชนรับทราบ เข้าถึงข้อมูลได้สะดวก",
-                       evidence=_evidence(rng, store, m.no, stamp), **base)
+    return replace(base, status="done", summary=summary, outcome="บุคลากรและประชาชนรับทราบ เข้าถึงข้อมูลได้สะดวก",
+                   evidence=_evidence(rng, store, m.no, stamp))
 
 
 def build_53(repo: Repository, store: EvidenceStore, seed: int = 13) -> Organization:
