@@ -14,7 +14,7 @@ from domain.fiscal import round_label
 from storage.models import STATUS_DONE, STATUS_NOT_DONE, Evidence
 
 from .compile import MeasureRow
-from .text import STATUS_LABELS, clean
+from .text import STATUS_LABELS, clean, shorten
 
 __all__ = [
     "PARTIAL",
@@ -79,7 +79,10 @@ def digits_text(text: str, style: str) -> str:
 
 
 def evidence_caption(ev: Evidence) -> str:
-    """What the officer called it: a file name that is not a platform's generated one, without extension."""
+    """What the officer called it: the caption or words sent with it, else a file name a person gave it."""
+    note = clean(getattr(ev, "note", ""))
+    if note:
+        return shorten(" ".join(note.split()), 80)
     name = clean(ev.name)
     if not name or _PLATFORM_NAME.match(name):
         return ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -212,6 +213,7 @@ def test_photo_annex_is_a_captioned_grid_of_downscaled_photos(tmp_path: Path) ->
     big = fx.store.put(make_image((10, 120, 200), (3000, 2000), "JPEG"), "photo_AgADBAADr6cxG.jpg", "image/jpeg", "o1",
                        "2026-03-15T09:00:00+07:00")
     more = [fx.photo(f"กิจกรรม {i}.jpg", (i * 20, 90, 90)) for i in range(5)]
+    more[1] = replace(more[1], note="ตรวจนับครุภัณฑ์ประจำปี 2569")  # the caption the officer typed
     fx.answer(4, "กองช่าง", "done", "ตรวจรับทรัพย์สิน", evidence=[big, *more])
     doc = _render(tmp_path, fx)
     assert "ภาคผนวก ข" in _texts(doc)
@@ -222,6 +224,7 @@ def test_photo_annex_is_a_captioned_grid_of_downscaled_photos(tmp_path: Path) ->
     assert captions[0].endswith("สำนักปลัด ๒๐ มี.ค. ๖๙")
     assert captions[1].startswith("รูปที่ ๒ ภาพถ่าย ๑\nมาตรการที่ ๔") and "AgAD" not in captions[1]
     assert captions[2].startswith("รูปที่ ๓ ภาพถ่าย ๒ กิจกรรม ๐")
+    assert captions[3].startswith("รูปที่ ๔ ภาพถ่าย ๓ ตรวจนับครุภัณฑ์ประจำปี ๒๕๖๙")
     cell = _row(doc, "๔").cells[-1].text
     assert "• ภาพถ่าย ๑ (รูปที่ ๒)" in cell and "และอีก ๓ รายการ (ภาคผนวก ก ข้อ ๔)" in cell
     blobs = [rel.target_part.blob for rel in doc.part.rels.values() if "image" in rel.reltype]
