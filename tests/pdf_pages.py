@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.tools import require_tool
 
-__all__ = ["Page", "pages", "split_words"]
+__all__ = ["Page", "pages", "pdf_expected", "split_words", "thai_font_embedded"]
 
 MM = 72 / 25.4
 
@@ -61,3 +61,21 @@ def split_words(text: str, word: str) -> int:
     kept = re.sub(r"[ \t]+", "", text)
     joined = kept.replace("\n", "")
     return joined.count(word) - kept.count(word)
+
+
+def pdf_expected() -> bool:
+    """Whether /summary must include a PDF here: LibreOffice is installed, or CI requires the tools."""
+    import shutil
+
+    from tests.tools import tools_required
+
+    return tools_required() or bool(shutil.which("soffice") or shutil.which("libreoffice"))
+
+
+def thai_font_embedded(pdf: bytes, tmp: Path) -> list[str]:
+    """Embedded fonts of the PDF that can set Thai (the packaged Sarabun, under TH Sarabun New's name)."""
+    tool = require_tool("pdffonts", package="poppler-utils")
+    path = tmp / "check.pdf"
+    path.write_bytes(pdf)
+    lines = subprocess.run([tool, str(path)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    return [ln.split()[0] for ln in lines if "Sarabun" in ln and ln.split()[-5] == "yes"]

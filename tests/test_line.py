@@ -25,6 +25,7 @@ from bot.wiring import Services
 from handlers.services import create_invite
 from tests.factory import Office, make_office
 from tests.fakes.line_api import FakeLineAPI, WebhookBuilder
+from tests.pdf_pages import pdf_expected, thai_font_embedded
 
 SECRET = "line-channel-secret-for-tests"
 TOKEN = "test-access-token"
@@ -150,7 +151,7 @@ async def world(tmp_path: Path):
     await w.api.stop()
 
 
-async def test_officer_registers_reports_with_evidence_and_head_downloads_the_docx(world: World) -> None:
+async def test_officer_registers_reports_with_evidence_and_head_downloads_the_docx(world: World, tmp_path: Path) -> None:
     welcome = await world.send(world.hooks.follow(OFFICER))
     assert "/start" in texts(welcome)
     await world.register(OFFICER, "officer", "กองคลัง", name="สมหญิง ใจดี")
@@ -192,6 +193,12 @@ async def test_officer_registers_reports_with_evidence_and_head_downloads_the_do
         for row in table.rows
     ]
     assert any("ประกาศแผนการใช้จ่ายงบประมาณบนเว็บไซต์" in r and "เผยแพร่ข้อมูลงบประมาณ" in r for r in rows)
+    pdf_links = [a["uri"] for a in uri_actions(summary) if a["label"] == "ไฟล์ PDF"]
+    if pdf_expected():
+        async with world.http.get(pdf_links[0]) as resp:
+            assert resp.status == 200 and thai_font_embedded(await resp.read(), tmp_path)
+    else:
+        assert pdf_links == []
 
 
 async def test_bad_signatures_get_400_and_change_nothing(world: World) -> None:

@@ -76,6 +76,9 @@ def test_53_items_no_page_half_empty_but_the_last_and_a_third_fewer_pages(report
     assert len(pp) <= BASELINE_PAGES * 2 // 3, len(pp)
     sparse = [(p.no, round(p.fill(), 2)) for p in pp[:-1] if p.fill() < 0.5]
     assert sparse == []
+    last_lines = [[ln for ln in p.text.splitlines() if ln.strip() and "ข้อมูล ณ วันที่" not in ln][-1] for p in pp]
+    stranded = [ln for ln in last_lines if ln.startswith(("ตัวชี้วัด", "สรุปผลการดำเนินการ", "ภาคผนวก", "ข้อ "))]
+    assert stranded == []  # no heading left alone at the foot of a page
 
 
 def test_53_items_no_fixed_word_split_across_lines(report53) -> None:

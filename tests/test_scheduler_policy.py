@@ -17,6 +17,7 @@ from scheduler.workdays import WorkCalendar, in_quiet_window, next_open_moment
 from storage.clock import BANGKOK, FixedClock
 from storage.models import Identity, Measure, Officer, Organization, ReportEntry, Unit
 from storage.tinydb_repo import TinyRepository
+from tests.pdf_pages import pdf_expected
 
 
 def at(stamp: str) -> datetime:
@@ -132,7 +133,7 @@ async def test_completed_round_sends_text_and_documents_to_heads(tmp_path: Path,
     reply = got[0][1]
     assert "ครบแล้ว" in reply.text and "จัดทำคู่มือแล้วเสร็จ" in reply.text  # type: ignore[attr-defined]
     names = sorted(f.name.rsplit(".", 1)[-1] for f in reply.files)  # type: ignore[attr-defined]
-    assert names == ["docx", "png", "xlsx"]
+    assert names == (["docx", "pdf", "png", "xlsx"] if pdf_expected() else ["docx", "png", "xlsx"])
     assert all(f.path.exists() for f in reply.files)  # type: ignore[attr-defined]
     clock.set(at("2025-11-05T09:00"))
     assert await run_due(repo, clock, Rec(), retry_delays=()) == []  # once

@@ -22,6 +22,7 @@ from handlers.texts import t
 from storage.clock import BANGKOK, FixedClock
 from tests.factory import make_office
 from tests.fakes.telegram_api import ApiCall, FakeTelegramAPI
+from tests.pdf_pages import pdf_expected, thai_font_embedded
 
 OFFICER, HEAD, OTHER, STRANGER = 1001, 1002, 1003, 1004
 NOW = datetime(2026, 2, 10, 10, 0, tzinfo=BANGKOK)  # FY 2569, round 6
@@ -132,7 +133,7 @@ async def bot(api: FakeTelegramAPI, data_dir: Path):
     await b.stop()
 
 
-async def test_officer_reports_with_album_and_pdf_and_head_gets_the_docx(api, bot, data_dir):
+async def test_officer_reports_with_album_and_pdf_and_head_gets_the_docx(api, bot, data_dir, tmp_path):
     officer = Phone(api, OFFICER)
     reply = await officer.say(f"/start {bot.invite('officer', 'กองคลัง')}")
     assert "ลงทะเบียนเรียบร้อย" in reply
@@ -177,7 +178,7 @@ async def test_officer_reports_with_album_and_pdf_and_head_gets_the_docx(api, bo
     assert "ลงทะเบียนเรียบร้อย" in await head.say(f"/start {bot.invite('head', 'สำนักปลัด')}")
     before = len(api.sent_to(HEAD))
     api.push_text(HEAD, "/summary")
-    await api.wait_for(lambda: api.calls_of("sendDocument", HEAD), timeout=30)
+    await api.wait_for(lambda: api.calls_of("sendPhoto", HEAD), timeout=240)  # the chart comes last; PDF takes a while
     await api.wait_idle(quiet=0.5, timeout=30)
     sent = api.sent_to(HEAD)[before:]
     assert sent[0].method == "sendMessage" and "เผยแพร่ข้อมูลงบประมาณ" in sent[0].params["text"]
@@ -185,6 +186,11 @@ async def test_officer_reports_with_album_and_pdf_and_head_gets_the_docx(api, bo
     docx_name = next(n for n in docs if n.endswith(".docx"))
     assert any(n.endswith(".xlsx") for n in docs)
     assert api.calls_of("sendPhoto", HEAD)  # the chart
+    pdfs = [data for name, data in docs.items() if name.endswith(".pdf")]
+    if pdf_expected():
+        assert len(pdfs) == 1 and thai_font_embedded(pdfs[0], tmp_path)  # Thai font embedded, no tofu
+    else:
+        assert pdfs == []  # no LibreOffice: Word, Excel and the chart still come
 
     import docx
 
