@@ -14,7 +14,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from docx import Document
 
 from bot.config import Settings
 from bot.line import LineAdapter, line_adapter
@@ -23,6 +22,7 @@ from bot.outbox import Outbox
 from bot.web import WebServer
 from bot.wiring import Services
 from handlers.services import create_invite
+from tests.docx_read import open_docx
 from tests.factory import Office, make_office
 from tests.fakes.line_api import FakeLineAPI, WebhookBuilder
 from tests.pdf_pages import pdf_expected, thai_font_embedded
@@ -189,7 +189,7 @@ async def test_officer_registers_reports_with_evidence_and_head_downloads_the_do
         body = await resp.read()
     rows = [
         " ".join(c.text for c in row.cells)
-        for table in Document(io.BytesIO(body)).tables
+        for table in open_docx(io.BytesIO(body)).tables
         for row in table.rows
     ]
     assert any("ประกาศแผนการใช้จ่ายงบประมาณบนเว็บไซต์" in r and "เผยแพร่ข้อมูลงบประมาณ" in r for r in rows)

@@ -20,6 +20,7 @@ from bot.web import TELEGRAM_SECRET_HEADER, WebServer
 from bot.wiring import Services, build_services
 from handlers.texts import t
 from storage.clock import BANGKOK, FixedClock
+from tests.docx_read import open_docx
 from tests.factory import make_office
 from tests.fakes.telegram_api import ApiCall, FakeTelegramAPI
 from tests.pdf_pages import pdf_expected, thai_font_embedded
@@ -192,9 +193,7 @@ async def test_officer_reports_with_album_and_pdf_and_head_gets_the_docx(api, bo
     else:
         assert pdfs == []  # no LibreOffice: Word, Excel and the chart still come
 
-    import docx
-
-    document = docx.Document(io.BytesIO(docs[docx_name]))
+    document = open_docx(io.BytesIO(docs[docx_name]))  # as shown: without the invisible word joiners
     rows = [" ".join(c.text for c in row.cells) for table in document.tables for row in table.rows]
     assert any(SUMMARY in r for r in rows)
     images = [Image.open(io.BytesIO(part.blob)).convert("RGB") for part in document.part.package.parts
