@@ -49,7 +49,9 @@ def _sub_of(code: str) -> str:
 
 
 def _enrich(m: Measure) -> None:
-    """What the importer fills (issue 11): indicator number and name, OIT code, sub-indicator, components."""
+    """What the importer fills (issue 11) when an older importer did not: number, name, OIT code, components."""
+    if m.indicator_no:
+        return
     if m.indicator.startswith("o") and m.indicator[1:].isdigit():
         m.oit_code, m.indicator_no = m.indicator, _sub_of(m.indicator)
         parts = re.split(r"(?:^|\s)-\s*(?=แสดง|มี|เป็น|ระบุ|สามารถ|จัดทำ|หน่วยงาน|ข้อมูล|ประกาศ|จะ)", m.components)
