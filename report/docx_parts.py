@@ -21,7 +21,7 @@ from .fonts import DOC_FONT, DOC_FONT_SIZE_PT
 from .labels import PARTIAL, digits_text
 from .layout import text_mm
 from .options import ReportOptions, Signer
-from .text import STATUS_LABELS, TITLE, clean, title_lines
+from .text import CARRIED_TOTAL, STATUS_LABELS, TITLE, clean, title_lines
 
 __all__ = ["HEADER_PT", "data_as_of", "page_setup", "percent", "signatures", "title_block", "totals"]
 
@@ -98,10 +98,12 @@ def totals(doc: DocxDocument, report: RoundReport, style: str) -> None:
     head.paragraph_format.space_before = Pt(10)
     keep(head)
     keep(para(doc, f"มาตรการและรายการทั้งหมด {dg(str(total), style)} รายการ"))
-    for i, status in enumerate(TOTAL_ORDER):
+    for status in TOTAL_ORDER:
         line = f"{TOTAL_LABELS[status]} {dg(str(counts[status]), style)} รายการ " \
                f"(ร้อยละ {percent(counts[status], total, style)})"
-        keep(para(doc, line), with_next=True if i < len(TOTAL_ORDER) - 1 else bool(report.by_unit()))
+        keep(para(doc, line))
+    if report.totals.carried:  # answers of an earlier round shown for this one (domain.status)
+        keep(para(doc, f"{CARRIED_TOTAL} {dg(str(report.totals.carried), style)} รายการ"))
     _unit_table(doc, report, style)
 
 

@@ -10,11 +10,11 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from domain.fiscal import digits as dg
-from domain.fiscal import round_label
 from storage.models import STATUS_DONE, STATUS_NOT_DONE, Evidence
 
 from .compile import MeasureRow
-from .text import STATUS_LABELS, clean, shorten
+from .text import STATUS_LABELS, carried_label, clean, shorten
+from .text import status_label as _row_status_label
 
 __all__ = [
     "PARTIAL",
@@ -45,11 +45,8 @@ def done_units(row: MeasureRow) -> tuple[int, int]:
 
 
 def status_label(row: MeasureRow, style: str = "thai") -> str:
-    """ดำเนินการ / ดำเนินการบางส่วน (k/n) / ยังไม่ได้ดำเนินการ / ยังไม่ได้รายงาน."""
-    if row.status == PARTIAL:
-        k, n = done_units(row)
-        return f"ดำเนินการบางส่วน ({dg(str(k), style)}/{dg(str(n), style)})"
-    return STATUS_LABELS.get(row.status, "ยังไม่ได้รายงาน")
+    """ดำเนินการ / ดำเนินการบางส่วน (k/n ส่วนราชการ) / …: the words report/text.py gives every view."""
+    return _row_status_label(row, style)
 
 
 def status_boxes(row: MeasureRow, style: str = "thai") -> list[tuple[bool, str]]:
@@ -67,7 +64,7 @@ def answer_status_label(status: str) -> str:
 def carried_note(answer: Any, style: str = "thai") -> str:
     """"ยกมาจากรอบ ๖ เดือน" for an answer carried from an earlier round, else ""."""
     rnd = getattr(answer, "carried_from", None)
-    return f"ยกมาจาก{round_label(int(rnd), style)}" if rnd else ""
+    return carried_label(int(rnd), style) if rnd else ""
 
 
 def digits_text(text: str, style: str) -> str:

@@ -110,9 +110,9 @@ def test_progress_cells_tick_the_reported_box(tmp_path: Path) -> None:
 def test_partial_status_and_carried_answers_read_from_helpers() -> None:
     fx = typical(build())
     row = next(r for r in fx.compile().rows if r.measure.no == 1)
-    row.status = PARTIAL  # what domain.status gives a two-of-three measure
-    assert status_label(row) == "ดำเนินการบางส่วน (๑/๓)"
-    assert status_boxes(row, "arabic") == [(False, "ยังไม่ได้ดำเนินการ"), (True, "ดำเนินการบางส่วน (1/3)")]
+    assert row.status == PARTIAL  # one of three units done (domain.status)
+    assert status_label(row) == "ดำเนินการบางส่วน (๑/๓ ส่วนราชการ)"
+    assert status_boxes(row, "arabic") == [(False, "ยังไม่ได้ดำเนินการ"), (True, "ดำเนินการบางส่วน (1/3 ส่วนราชการ)")]
     carried = SimpleNamespace(carried_from=6)
     assert carried_note(carried) == "ยกมาจากรอบ ๖ เดือน" and carried_note(row.answers[0]) == ""
 
@@ -150,9 +150,9 @@ def test_totals_with_percent_per_unit_table_and_signature_path(tmp_path: Path) -
     doc = _render(tmp_path)
     texts = _texts(doc)
     head = texts.index("สรุปผลการดำเนินการรอบ ๖ เดือน")
-    assert texts[head + 1 : head + 6] == [
-        "มาตรการและรายการทั้งหมด ๔ รายการ", "ดำเนินการ ๒ รายการ (ร้อยละ ๕๐.๐๐)",
-        "ดำเนินการบางส่วน ๐ รายการ (ร้อยละ ๐.๐๐)", "ยังไม่ได้ดำเนินการ ๑ รายการ (ร้อยละ ๒๕.๐๐)",
+    assert texts[head + 1 : head + 6] == [  # measure ๑: one of three units done, so partial (domain.status)
+        "มาตรการและรายการทั้งหมด ๔ รายการ", "ดำเนินการ ๑ รายการ (ร้อยละ ๒๕.๐๐)",
+        "ดำเนินการบางส่วน ๑ รายการ (ร้อยละ ๒๕.๐๐)", "ยังไม่ได้ดำเนินการ ๑ รายการ (ร้อยละ ๒๕.๐๐)",
         "ยังไม่ได้รายงาน ๑ รายการ (ร้อยละ ๒๕.๐๐)",
     ]
     assert all(doc.paragraphs[i].paragraph_format.keep_with_next for i in range(head, head + 6))

@@ -22,7 +22,7 @@ def test_one_row_per_measure_with_countable_status(tmp_path: Path) -> None:
     assert header[STATUS_COLUMN - 1] == "สถานะ"
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[STATUS_COLUMN - 1]) for r in rows] == [
-        (1, "ดำเนินการ"), (2, "ดำเนินการ"), (3, "ยังไม่ได้ดำเนินการ"), (4, "ยังไม่ได้รายงาน"),
+        (1, "ดำเนินการบางส่วน (๑/๓ ส่วนราชการ)"), (2, "ดำเนินการ"), (3, "ยังไม่ได้ดำเนินการ"), (4, "ยังไม่ได้รายงาน"),
     ]
     first = rows[0]
     assert "สำนักปลัด – ดำเนินการ" in first[7] and "จัดทำคู่มือการให้บริการประชาชน" in first[7]
@@ -39,7 +39,8 @@ def test_totals_are_values_with_percent_and_checking_formulas(tmp_path: Path) ->
     path = render_xlsx(typical(build()).compile(), tmp_path / "r.xlsx", build().store)
     ws = openpyxl.load_workbook(path, data_only=True)[SUMMARY_SHEET]  # what a viewer that never recalculates shows
     cells = {r[0]: r[1:] for r in ws.iter_rows(values_only=True) if r[0] and len(r) > 1 and r[1] is not None}
-    assert cells["ดำเนินการ"][:2] == (2, 50.0) and cells["ยังไม่ได้ดำเนินการ"][:2] == (1, 25.0)
+    assert cells["ดำเนินการ"][:2] == (1, 25.0) and cells["ดำเนินการบางส่วน"][:2] == (1, 25.0)
+    assert cells["ยังไม่ได้ดำเนินการ"][:2] == (1, 25.0)
     assert cells["ยังไม่ได้รายงาน"][:2] == (1, 25.0) and cells["รวม"][:2] == (4, 100.0)
     formulas = openpyxl.load_workbook(path)[SUMMARY_SHEET]
     found = {r[0]: r[3] for r in formulas.iter_rows(values_only=True) if r[0] and len(r) > 3}
@@ -98,4 +99,4 @@ def test_bad_data_and_formula_text_stay_plain_text(tmp_path: Path) -> None:
 def test_unit_filter_keeps_only_that_units_measures(tmp_path: Path) -> None:
     ws = _book(tmp_path, unit="สำนักปลัด")[MEASURE_SHEET]
     rows = list(ws.iter_rows(min_row=2, values_only=True))
-    assert [(r[0], r[4], r[6]) for r in rows] == [(1, "ทุกส่วนราชการ", "ดำเนินการ"), (3, "สำนักปลัด", "ยังไม่ได้ดำเนินการ")]
+    assert [(r[0], r[4], r[6]) for r in rows] == [(1, "ทุกส่วนราชการ", "ดำเนินการ"), (3, "สำนักปลัด", "ยังไม่ได้ดำเนินการ")]  # noqa: E501

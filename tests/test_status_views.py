@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-import docx
 import openpyxl
 
 from domain.fiscal import get_round
@@ -39,6 +38,7 @@ from storage.clock import BANGKOK, FixedClock
 from storage.evidence import EvidenceStore
 from storage.models import Measure, Officer, Organization, ReportEntry, Unit, from_dict, new_id, now_iso
 from storage.tinydb_repo import TinyRepository
+from tests.docx_read import open_docx
 from tests.factory import Chat
 
 FY = 2569
@@ -191,18 +191,21 @@ def test_summary_text_prints_the_same_totals_and_marks() -> None:
     assert " ⏳ ยังไม่ได้รายงาน: กองช่าง" in lines  # measure 3
 
 
+NBSP = "\u00a0"  # the box and its word never part
+
+
 def test_docx_prints_the_same_status_and_totals(tmp_path: Path) -> None:
     o = office()
-    doc = docx.Document(str(render_docx(o.compile(), tmp_path / "r.docx", o.store)))
-    texts = [p.text for p in doc.paragraphs]
-    assert "สรุปผลการดำเนินการรอบ ๖ เดือน: มาตรการทั้งหมด ๗ มาตรการ" in texts
-    assert {"ดำเนินการ ๓ มาตรการ", "ดำเนินการบางส่วน ๒ มาตรการ", "ยังไม่ได้ดำเนินการ ๑ มาตรการ",
-            "ยังไม่ได้รายงาน ๑ มาตรการ", "ยกมาจากรอบก่อน ๑ มาตรการ"} <= set(texts)
+    doc = open_docx(render_docx(o.compile(), tmp_path / "r.docx", o.store))
+    texts = [p.text.split(" (ร้อยละ")[0] for p in doc.paragraphs]
+    assert "สรุปผลการดำเนินการรอบ ๖ เดือน" in texts and "มาตรการและรายการทั้งหมด ๗ รายการ" in texts
+    assert {"ดำเนินการ ๓ รายการ", "ดำเนินการบางส่วน ๒ รายการ", "ยังไม่ได้ดำเนินการ ๑ รายการ",
+            "ยังไม่ได้รายงาน ๑ รายการ", "ยกมาจากรอบก่อน ๑ รายการ"} <= set(texts)
     cells = {r.cells[0].text: r.cells[-1].text for r in doc.tables[0].rows[1:]}
-    # a partial measure never ticks "ดำเนินการ"
-    assert cells["๒"].startswith("☐ ยังไม่ได้ดำเนินการ   ☐ ดำเนินการ   ☑ ดำเนินการบางส่วน (๑/๒ ส่วนราชการ)")
-    assert cells["๑"].startswith("☐ ยังไม่ได้ดำเนินการ   ☑ ดำเนินการ")
-    assert "ยกมาจากรอบ ๓ เดือน" in cells["๖"] and cells["๖"].startswith("☐ ยังไม่ได้ดำเนินการ   ☑ ดำเนินการ")
+    # a partial measure never ticks "ดำเนินการ": its ticked box says how many units are done
+    assert cells["๒"].startswith(f"☐{NBSP}ยังไม่ได้ดำเนินการ  ☑{NBSP}ดำเนินการบางส่วน (๑/๒ ส่วนราชการ)")
+    assert cells["๑"].startswith(f"☐{NBSP}ยังไม่ได้ดำเนินการ  ☑{NBSP}ดำเนินการ")
+    assert "ยกมาจากรอบ ๓ เดือน" in cells["๖"] and cells["๖"].startswith(f"☐{NBSP}ยังไม่ได้ดำเนินการ  ☑{NBSP}ดำเนินการ")
     assert "ยกมา" not in cells["๑"]
 
 
@@ -270,11 +273,11 @@ def test_twelve_month_report_carries_round_six_answers(tmp_path: Path) -> None:
     assert [rows[n].status for n in (1, 2, 7)] == ["done", "done", "not_done"]
     assert all(rows[n].carried_from == 6 for n in (1, 2, 7))
     assert report.totals.carried == 3 and report.count("done") == 2 and report.count("none") == 4
-    doc = docx.Document(str(render_docx(report, tmp_path / "r12.docx", store)))
+    doc = open_docx(render_docx(report, tmp_path / "r12.docx", store))
     cells = {r.cells[0].text: r.cells[-1].text for r in doc.tables[0].rows[1:]}
     assert "ยกมาจากรอบ ๖ เดือน" in cells["๑"] and "ผลมาตรการที่ ๑ ของสำนักปลัด" in cells["๑"].replace("1", "๑")
-    assert cells["๑"].startswith("☐ ยังไม่ได้ดำเนินการ   ☑ ดำเนินการ")
-    assert "ยกมาจากรอบก่อน ๓ มาตรการ" in [p.text for p in doc.paragraphs]
+    assert cells["๑"].startswith(f"☐{NBSP}ยังไม่ได้ดำเนินการ  ☑{NBSP}ดำเนินการ")
+    assert "ยกมาจากรอบก่อน ๓ รายการ" in [p.text for p in doc.paragraphs]
 
 
 def test_old_people_records_keep_their_meaning() -> None:
