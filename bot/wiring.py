@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from handlers.engine import Engine
 from storage.clock import Clock
 from storage.evidence import DEFAULT_MAX_BYTES, EvidenceStore
 from storage.factory import Store, open_repository
+from storage.inbox import FileInbox
+
+from .dispatch import Dispatcher
 
 __all__ = ["Services", "build_services"]
 
@@ -23,6 +26,21 @@ class Services:
     clock: Clock
     engine: Engine
     data_dir: Path | None
+    _dispatcher: Dispatcher | None = field(default=None, repr=False)
+
+    def dispatcher(self) -> Dispatcher:
+        """The durable inbox and its worker, opened on first use: only `itabot run` takes the inbox."""
+        if self._dispatcher is None:
+            inbox_dir = self.data_dir / "inbox" if self.data_dir is not None else None
+            self._dispatcher = Dispatcher(FileInbox(inbox_dir))
+        return self._dispatcher
+
+    def close(self) -> None:
+        """Release the inbox and the repository's handles."""
+        if self._dispatcher is not None:
+            self._dispatcher.inbox.close()
+            self._dispatcher = None
+        self.repo.close()
 
 
 def build_services(data_dir: Path | None, clock: Clock, max_file_bytes: int = DEFAULT_MAX_BYTES) -> Services:
