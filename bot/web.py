@@ -85,7 +85,7 @@ class _CappedSite(web.BaseSite):
     """A TCP site whose protocol factory refuses connections beyond the cap."""
 
     def __init__(self, runner: web.AppRunner, host: str, port: int, cap: int) -> None:
-        super().__init__(runner, shutdown_timeout=2.0)
+        super().__init__(runner)
         self._host, self._port, self._cap = host, port, cap
 
     @property
