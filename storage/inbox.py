@@ -179,12 +179,14 @@ class FileInbox:
             os.fsync(self._fd)
         except OSError as exc:
             self._current = None  # never append after a possibly torn line
-            if not seg.keys:
-                self._segments.pop(seg.no, None)
             if self._fd is not None:
                 with contextlib.suppress(OSError):
                     os.close(self._fd)
                 self._fd = None
+            if not seg.keys:  # nothing acknowledged in it: drop the file with its torn record
+                self._segments.pop(seg.no, None)
+                with contextlib.suppress(OSError):
+                    self._path(seg.no, "log").unlink()
             raise InboxUnavailable(exc.errno, f"inbox not writable: {exc.strerror or exc}") from exc
 
     def done(self, key: str) -> None:
