@@ -268,8 +268,8 @@ class TinyRepository:
 
         `make` sees the invite as stored now and raises to refuse it, else returns the new officer.
         One registry write marks the invite used, links the account and keeps a write-ahead copy of
-        the officer; the office file then gets the officer and the copy is dropped. A crash between
-        the writes is completed at the next start (`_finish_redemptions`).
+        the officer; the office file then gets the officer (two writes). A crash between them is
+        completed at the next start (`_finish_redemptions`); finished copies are dropped in passing.
         """
         with self.write_lock():
             invite = self.get_invite(code)
@@ -278,21 +278,23 @@ class TinyRepository:
             invite.used_by, invite.used_at = officer.id, invite.used_at or officer.created_at
             ident = {"platform": platform, "user_id": str(user_id), "org_id": officer.org_id, "officer_id": officer.id}
 
-            def one_write(tables: Any) -> None:  # the registry tables TinyDB hands to its updater
+            def one_write(tables: Any) -> None:  # the registry's tables, changed together
                 tables.setdefault("invites", {})
                 tables.setdefault("identities", {})
-                tables.setdefault("redemptions", {})
+                wal = tables.setdefault("redemptions", {})
+                for doc_id, row in list(wal.items()):  # earlier copies whose officer is stored: done
+                    if self.get_officer(row["officer"]["org_id"], row["officer_id"]) is not None:
+                        del wal[doc_id]
                 _put(tables["invites"], "code", to_dict(invite))
                 _put(tables["identities"], ("platform", "user_id"), ident)
-                _put(tables["redemptions"], "officer_id", {"officer_id": officer.id, "officer": to_dict(officer)})
+                _put(wal, "officer_id", {"officer_id": officer.id, "officer": to_dict(officer)})
 
             self._update_file(self._registry(), one_write)
-            self.save_officer(officer)
-            self._table(self._registry(), "redemptions").remove(Q.officer_id == officer.id)
+            self.save_officer(officer)  # the write-ahead copy is dropped by the next redemption
         return officer
 
     def _finish_redemptions(self) -> None:
-        """Save officers whose redemption a crash cut short, then drop the write-ahead copies."""
+        """At start: save officers whose redemption a crash cut short, then drop the write-ahead copies."""
         pending = self._table(self._registry(), "redemptions").all()
         if not pending:
             return
