@@ -115,7 +115,7 @@ def test_startup_problems_are_one_clear_line(tmp_path: Path, problem: str) -> No
     else:
         data = Path("/proc/self/fdinfo")  # exists, and nobody (not even root) can create files in it
     done = run_cli("run", "--data-dir", str(data), "--port", "0", env=LINE_ENV)
-    assert done.returncode == (3 if problem == "damaged inbox" else 4), done.stderr
+    assert done.returncode == (3 if problem == "damaged inbox" else 1), done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
     expected = {"short link_secret": "link_secret", "directory as link_secret": "link_secret",
                 "unwritable data directory": "not writable", "damaged inbox": "seg-00000001.log"}[problem]

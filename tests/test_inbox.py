@@ -44,7 +44,7 @@ def test_one_process_owns_the_inbox(tmp_path: Path) -> None:
     first = FileInbox(tmp_path)
     with pytest.raises(InboxBusy) as info:
         FileInbox(tmp_path)
-    assert info.value.exit_code == 4 and str(tmp_path) in str(info.value)
+    assert info.value.exit_code == 1 and str(tmp_path) in str(info.value)
     first.close()
     FileInbox(tmp_path).close()
 
