@@ -340,13 +340,16 @@ class TinyRepository:
 
     # ----- reports ----------------------------------------------------------------------------
     def add_report(self, entry: ReportEntry) -> ReportEntry:
-        """Append a revision; its number follows the unit's earlier answers for that measure/round."""
+        """Append a revision (once per entry id); its number follows the unit's earlier answers."""
         rel = self._fy_file(entry.org_id, entry.fiscal_year)
         with self.write_lock():
             storage = self._db_at(rel).storage
             storage.read()  # under the lock: the signature now is the one this write replaces
             before = getattr(storage, "_sig", None)
             table = self._table(rel, "reports")
+            stored = table.get(Q.id == entry.id)
+            if stored is not None:  # the same save again (a retry after a crash or a lost reply): kept once
+                return _load(ReportEntry, stored)
             earlier = table.count(
                 (Q.measure_id == entry.measure_id) & (Q.round == entry.round) & (Q.unit_id == entry.unit_id)
             )

@@ -1,6 +1,6 @@
 """Subprocess for the one-write crash tests: run one operation, SIGKILL itself after the n-th durable write.
 
-`plan N` replaces the plan, `invite N CODE` redeems an invite, `redeem-all TAG CODES GO` races another
+`plan N` replaces the plan, `invite N CODE` redeems an invite, `report N` saves an answer and its state, `redeem-all TAG CODES GO` races another
 process over a list of codes once the file GO exists. N = 0 never kills and prints the write count.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import storage.atomic as atomic
 from handlers.services import InviteError, redeem_invite
 from storage.clock import BANGKOK, FixedClock
-from storage.models import Measure
+from storage.models import Measure, ReportEntry
 from storage.tinydb_repo import TinyRepository
 
 CLOCK = FixedClock(datetime(2026, 2, 10, 10, 0, tzinfo=BANGKOK))
@@ -43,6 +43,12 @@ def new_plan() -> list[Measure]:
     return [Measure(id=f"n{i}", no=i, indicator=str(i), title=f"มาตรการใหม่ {i}") for i in range(1, 8)]
 
 
+def saved_entry() -> ReportEntry:
+    """The answer the recap saves; its id was fixed when the recap was shown."""
+    return ReportEntry(id="r-recap-1", org_id="o1", fiscal_year=2569, measure_id="m2", round=6, unit_id="u1",
+                       status="done", summary="ประกาศแผนบนเว็บไซต์")
+
+
 def race(repo: TinyRepository, tag: str, codes: list[str], go: Path) -> None:
     """Wait for the start signal, then try every code; print which ones this process won."""
     print("ready", flush=True)
@@ -65,6 +71,9 @@ def main(data_dir: str, op: str, *args: str) -> None:
     repo = TinyRepository(data_dir)
     if op == "plan":
         repo.save_measures("o1", 2569, new_plan())
+    elif op == "report":  # the recap's บันทึก: the revision, then the conversation state
+        repo.add_report(saved_entry())
+        repo.set_state("o1", "line:Unew", None)
     elif op == "invite":
         redeem_invite(repo, CLOCK, args[1], "line", "Unew", "Unew", "คนใหม่")
     print(done[0], flush=True)

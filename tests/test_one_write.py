@@ -96,6 +96,23 @@ def test_redeeming_an_invite_is_old_or_new_after_a_kill_at_every_write(tmp_path:
         assert repo._table("registry.json", "redemptions").all() == []  # recovery finished the copies
 
 
+def test_saving_a_report_with_its_state_is_old_or_new_and_a_repeat_is_stored_once(tmp_path: Path) -> None:
+    from tests.crash_ops import saved_entry
+
+    base, _ = prepared(tmp_path)
+    confirm = {"step": "confirm", "draft": {"status": "done"}}
+    TinyRepository(base).set_state("o1", "line:Unew", confirm)
+    for copy in kill_at_every_write(tmp_path, base, "report"):
+        repo = TinyRepository(copy)
+        reports, state = repo.list_reports("o1", 2569), repo.get_state("o1", "line:Unew")
+        assert (len(reports), state) in ((0, confirm), (1, confirm), (1, None)), copy.name
+        if state is not None:  # the officer still sees the recap and presses บันทึก again
+            repo.add_report(saved_entry())
+            repo.set_state("o1", "line:Unew", None)
+        [entry] = repo.list_reports("o1", 2569)
+        assert entry.revision == 1 and entry.summary == "ประกาศแผนบนเว็บไซต์"
+
+
 def test_two_processes_never_redeem_one_code_twice(tmp_path: Path) -> None:
     race_for_codes(tmp_path, 30)
 
