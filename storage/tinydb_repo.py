@@ -375,7 +375,9 @@ class TinyRepository:
                 self._cache_reports(rel, sig, entries)
         else:
             entries = cached[1]
-            self._reports_cache.move_to_end(rel)
+            with self._lock:  # engine calls run on several threads: the LRU order is shared
+                if rel in self._reports_cache:
+                    self._reports_cache.move_to_end(rel)
         return [
             _detached(e)
             for e in entries
