@@ -25,13 +25,27 @@ Processor = Callable[[InboxRecord], Awaitable[None]]
 class Dispatcher:
     """One per process and inbox: the platforms' processors, a queue and a task per busy chat."""
 
-    def __init__(self, inbox: Inbox) -> None:
-        self.inbox = inbox
+    def __init__(self, inbox: Inbox | Callable[[], Inbox]) -> None:
+        self._inbox: Inbox | None = None if callable(inbox) else inbox
+        self._open_inbox = inbox if callable(inbox) else None
         self._processors: dict[str, Processor] = {}
         self._queues: dict[str, deque[InboxRecord]] = {}
         self._runners: dict[str, asyncio.Task[None]] = {}
         self._queued: set[str] = set()
         self._failure = ""  # why the inbox was last found unwritable ("" when fine)
+
+    @property
+    def inbox(self) -> Inbox:
+        """The inbox, opened (and locked) on first use: push-only commands like `itabot remind` never do."""
+        if self._inbox is None:
+            assert self._open_inbox is not None
+            self._inbox = self._open_inbox()
+        return self._inbox
+
+    def close(self) -> None:
+        """Release the inbox if it was opened."""
+        if self._inbox is not None:
+            self._inbox.close()
 
     # ----- health ------------------------------------------------------------------------------
     async def problems(self) -> list[str]:

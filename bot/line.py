@@ -153,7 +153,6 @@ class LineAdapter:
         self._blob = AsyncMessagingApiBlob(self._client)
         if self.outbox is not None:
             self.outbox.register(PLATFORM, self.send)
-        self.dispatcher.register(PLATFORM, self._process)  # unfinished events from before a restart first
         if self.sync_quota_on_start:
             try:
                 await asyncio.wait_for(self.sync_quota(), 10)
@@ -181,6 +180,7 @@ class LineAdapter:
     def register_routes(self, server: Any, path: str = "/line/webhook") -> None:
         """Mount the webhook (and the download links) on bot.web.WebServer before it starts."""
         server.add_route("POST", path, self.handle_webhook)
+        self.dispatcher.register(PLATFORM, self._process)  # serving: unfinished events from before a restart first
         if self.links is not None:
             self.links.register_routes(server)
 
@@ -496,6 +496,7 @@ class LineAdapter:
 def add_line_routes(app: web.Application, adapter: LineAdapter, path: str = "/line/webhook") -> None:
     """Mount the LINE webhook and tie the adapter's client to the app's life."""
     app.router.add_post(path, adapter.handle_webhook)
+    adapter.dispatcher.register(PLATFORM, adapter._process)
 
     async def _start(_: web.Application) -> None:
         await adapter.start()

@@ -32,13 +32,13 @@ class Services:
         """The durable inbox and its worker, opened on first use: only `itabot run` takes the inbox."""
         if self._dispatcher is None:
             inbox_dir = self.data_dir / "inbox" if self.data_dir is not None else None
-            self._dispatcher = Dispatcher(FileInbox(inbox_dir))
+            self._dispatcher = Dispatcher(lambda: FileInbox(inbox_dir))
         return self._dispatcher
 
     def close(self) -> None:
         """Release the inbox and the repository's handles."""
         if self._dispatcher is not None:
-            self._dispatcher.inbox.close()
+            self._dispatcher.close()
             self._dispatcher = None
         self.repo.close()
 
