@@ -142,5 +142,5 @@ def run(settings: Settings, services: Services, host: str, port: int) -> int:
     """Blocking entry point for the CLI: the data directory must be writable and the inbox ours."""
     if services.data_dir is not None:
         check_writable(services.data_dir)
-    services.dispatcher()  # opens (and locks) the inbox now: a second `itabot run` stops here
+    services.dispatcher().inbox  # noqa: B018 - opens (and locks) the inbox now: damage or a second run stops here
     return asyncio.run(serve(settings, services, host, port))
