@@ -190,7 +190,7 @@ async def run_ours(fake: FakeBotAPI, data_dir: Path, users: list[int], script: l
         return await drive(fake, users, script, echo=False)
     finally:
         await adapter.stop()
-        services.repo.close()
+        services.close()
 
 
 async def _run(n_officers: int, measures: int, n_orgs: int, repeats: int, work_dir: str | None) -> dict[str, Any]:

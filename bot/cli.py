@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from storage.atomic import StoreCorrupted
+from storage.atomic import StartupError, StoreCorrupted
 from storage.factory import StoreUnavailable
 
 from . import commands
@@ -151,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return EXIT_USAGE
+    os.umask(0o077)  # data, exports, snapshots and backups are private whatever the shell's umask
     try:
         _normalise_time(args)
         _check_data_dir(args)
@@ -161,6 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreCorrupted, StoreUnavailable) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_DAMAGED
+    except StartupError as exc:  # unwritable data directory, unusable link secret, busy inbox
+        print(str(exc), file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("", file=sys.stderr)
         return EXIT_INTERRUPTED

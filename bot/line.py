@@ -1,7 +1,9 @@
 """LINE adapter: signed webhooks in, neutral events to the engine, replies (or counted pushes) out.
 
-The webhook verifies ``X-Line-Signature`` on the raw body before anything else, answers at once and
-works in a background task; events are de-duplicated on ``webhookEventId``. Replies use the reply
+The webhook verifies ``X-Line-Signature`` on the raw body before anything else, stores every event in
+the durable inbox (keyed and de-duplicated on ``webhookEventId``) and only then answers 200; the
+dispatcher works through the inbox in order per user (a 503 when the inbox cannot be written, so LINE
+redelivers). Engine calls run on a worker thread, never on the event loop. Replies use the reply
 token while it is fresh and fall back to push; pushes are counted per month against
 ``LINE_MONTHLY_PUSH_LIMIT`` and admins are told in chat before and when the cap is reached.
 """
@@ -9,6 +11,8 @@ token while it is fresh and fall back to push; pushes are counted per month agai
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import mimetypes
 import time
@@ -19,7 +23,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
@@ -42,16 +45,20 @@ from linebot.v3.webhooks import (
     UnfollowEvent,
     VideoMessageContent,
 )
+from linebot.v3.webhooks.models.event import Event
 
 from bot.config import Settings
+from bot.dispatch import Dispatcher
 from bot.line_render import MESSAGES_PER_CALL, TEXTS, render_replies
-from bot.line_state import PushQuota, SeenEvents
-from bot.links import DownloadLinks, load_link_secret
+from bot.line_state import PushQuota
+from bot.links import DownloadLinks, LinkError, load_link_secret
 from bot.outbox import Outbox
 from bot.wiring import Services
 from domain.events import Attachment, Incoming, Reply
 from domain.sends import REASON_BLOCKED, REASON_QUOTA, REASON_UNKNOWN, Undeliverable
+from storage.atomic import StartupError, safe_json_loads
 from storage.clock import Clock
+from storage.inbox import FileInbox, InboxRecord, InboxUnavailable
 from storage.models import Officer
 from storage.repository import Repository
 
@@ -62,6 +69,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "line"
 REPLY_WINDOW_S = 50.0  # a token lives about a minute; leave room for the round trip
 PUSH_ATTEMPTS = 3
+BODY_TIMEOUT_S = 10.0  # a webhook body trickling in slower than this is refused
 
 Handle = Callable[[Incoming], list[Reply]]
 Forward = Callable[[Reply], Awaitable[object]]
@@ -74,6 +82,18 @@ def _refuse(strict: bool, reason: str) -> bool:
     if strict:
         raise Undeliverable(reason)
     return False
+
+
+def _parse_event(raw_event: dict[str, Any]) -> Any:
+    """The SDK's typed event; None for event types the SDK does not know (nothing to do)."""
+    if raw_event.get("type") not in _KNOWN_TYPES:
+        return None
+    return Event.from_dict(raw_event)
+
+
+_KNOWN_TYPES = {"message", "postback", "follow", "unfollow", "join", "leave", "memberJoined", "memberLeft",
+                "beacon", "accountLink", "things", "unsend", "videoPlayComplete", "activated", "deactivated",
+                "botSuspended", "botResumed", "module", "membership", "pnpDeliveryCompletion", "messageEdited"}
 
 
 # ----- the adapter ------------------------------------------------------------------------------
@@ -99,6 +119,7 @@ class LineAdapter:
         monotonic: Callable[[], float] = time.monotonic,
         sync_quota_on_start: bool = False,
         at_risk: AtRisk | None = None,
+        dispatcher: Dispatcher | None = None,
     ) -> None:
         if not channel_secret or not access_token:
             raise ValueError("LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN are both required")
@@ -116,13 +137,11 @@ class LineAdapter:
         self.reply_window = reply_window
         self._monotonic = monotonic
         state_dir = Path(data_dir) / "line" if data_dir is not None else None
-        self.seen = SeenEvents(state_dir / "seen-events.log" if state_dir else None)
+        self.dispatcher = dispatcher or Dispatcher(FileInbox(None))
         self.quota = PushQuota(state_dir / "push-quota.state" if state_dir else None, push_limit, clock, warn_ratio=0.8)
         self._client: AsyncApiClient | None = None
         self._api: AsyncMessagingApi | None = None
         self._blob: AsyncMessagingApiBlob | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # per user: lock and tasks using it
 
     # ----- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -145,6 +164,7 @@ class LineAdapter:
         if self.outbox is not None:
             self.outbox.unregister(PLATFORM)
         await self.close()
+        self.dispatcher.unregister(PLATFORM)
 
     async def close(self) -> None:
         """Let background work finish, then close the HTTP client."""
@@ -154,13 +174,13 @@ class LineAdapter:
             self._client = self._api = self._blob = None
 
     async def drain(self) -> None:
-        """Wait for every background task started so far (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until every accepted event was handled (tests, shutdown)."""
+        await self.dispatcher.drain()
 
     def register_routes(self, server: Any, path: str = "/line/webhook") -> None:
         """Mount the webhook (and the download links) on bot.web.WebServer before it starts."""
         server.add_route("POST", path, self.handle_webhook)
+        self.dispatcher.register(PLATFORM, self._process)  # serving: unfinished events from before a restart first
         if self.links is not None:
             self.links.register_routes(server)
 
@@ -175,47 +195,54 @@ class LineAdapter:
 
     # ----- webhook -----------------------------------------------------------------------------
     async def handle_webhook(self, request: web.Request) -> web.Response:
-        """POST /line/webhook: verify the signature on the raw body, answer now, work in background."""
+        """POST /line/webhook: verify the signature, store the events durably, then answer 200."""
         received = self._monotonic()
         signature = request.headers.get("X-Line-Signature", "")
-        raw = await request.read()
+        try:
+            raw = await asyncio.wait_for(request.read(), BODY_TIMEOUT_S)
+        except TimeoutError:
+            return web.Response(status=408, text="body too slow")
         if not signature:
             return web.Response(status=400, text="missing signature")
         try:
-            payload = self._parser.parse(raw.decode("utf-8"), signature, as_payload=True)
-        except InvalidSignatureError:
-            log.warning("LINE webhook with a bad signature refused")
-            return web.Response(status=400, text="bad signature")
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+            body = raw.decode("utf-8")
+            if not self._parser.signature_validator.validate(body, signature):
+                log.warning("LINE webhook with a bad signature refused")
+                return web.Response(status=400, text="bad signature")
+            records = self._records(safe_json_loads(raw), received)
+        except (UnicodeError, ValueError, KeyError, TypeError, AttributeError):
             return web.Response(status=400, text="bad body")
-        events = list(payload.events or [])
-        if events:
-            task = asyncio.create_task(self._process(events, received))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        try:
+            await self.dispatcher.accept(records)
+        except InboxUnavailable:
+            return web.Response(status=503, text="try again later")
         return web.Response(text="OK")
 
-    async def _process(self, events: list[Any], received: float) -> None:
-        """Handle events in order, each once; one user's events never overtake each other."""
-        for event in events:
-            event_id = getattr(event, "webhook_event_id", None)
-            if event_id and not self.seen.claim(str(event_id)):
-                log.info("LINE event %s already handled (redelivery)", event_id)
-                continue
-            user_id = getattr(getattr(event, "source", None), "user_id", None) or ""
-            lock, users = self._locks.get(user_id) or (asyncio.Lock(), 0)
-            self._locks[user_id] = (lock, users + 1)
-            try:
-                async with lock:
-                    await self._one(event, user_id, received)
-            except Exception:  # noqa: BLE001 - one bad event never stops the others
-                log.exception("LINE event %s failed", event_id)
-            finally:
-                lock, users = self._locks[user_id]
-                if users <= 1:
-                    del self._locks[user_id]  # nobody else waits: the table stays small
-                else:
-                    self._locks[user_id] = (lock, users - 1)
+    def _records(self, payload: Any, received: float) -> list[InboxRecord]:
+        """Inbox records of a verified body; a malformed event refuses the whole body (400)."""
+        events = payload["events"]
+        if not isinstance(events, list):
+            raise TypeError("events is not a list")
+        records = []
+        for raw_event in events:
+            if not isinstance(raw_event, dict):
+                raise TypeError("an event is not an object")
+            _parse_event(raw_event)  # malformed → ValueError/TypeError now, not in the worker
+            event_id = str(raw_event.get("webhookEventId") or "")
+            if not event_id:
+                canonical = json.dumps(raw_event, sort_keys=True, ensure_ascii=False).encode("utf-8")
+                event_id = "sha256-" + hashlib.sha256(canonical).hexdigest()
+            user_id = str((raw_event.get("source") or {}).get("userId") or "")
+            records.append(InboxRecord(f"{PLATFORM}:{event_id}", PLATFORM, user_id, {"event": raw_event, "at": received}))
+        return records
+
+    async def _process(self, record: InboxRecord) -> None:
+        """One stored event (the dispatcher keeps each user's events in order)."""
+        event = _parse_event(record.payload["event"])
+        if event is None:
+            return
+        user_id = getattr(getattr(event, "source", None), "user_id", None) or ""
+        await self._one(event, user_id, float(record.payload.get("at", 0.0)))
 
     async def _one(self, event: Any, user_id: str, received: float) -> None:
         """One event: to a neutral Incoming, through the engine, replies back."""
@@ -234,7 +261,7 @@ class LineAdapter:
             await self._deliver([incoming], user_id, token, received)
             return
         try:
-            replies = self._handle(incoming)
+            replies = await asyncio.to_thread(self._handle, incoming)
         except Exception:  # noqa: BLE001 - the user gets a polite message, the log gets the trace
             log.exception("engine failed on a LINE event")
             replies = [Reply(TEXTS["error"])]
@@ -321,7 +348,7 @@ class LineAdapter:
     async def _send(self, user_id: str, messages: list[dict[str, Any]], token: str, received: float) -> None:
         """First five messages by reply token when fresh; whatever is left (or failed) by push."""
         rest = messages
-        if token and self._monotonic() - received < self.reply_window:
+        if token and 0 <= self._monotonic() - received < self.reply_window:
             first, rest = messages[:MESSAGES_PER_CALL], messages[MESSAGES_PER_CALL:]
             if not await self._reply(token, first):
                 rest = messages
@@ -469,6 +496,7 @@ class LineAdapter:
 def add_line_routes(app: web.Application, adapter: LineAdapter, path: str = "/line/webhook") -> None:
     """Mount the LINE webhook and tie the adapter's client to the app's life."""
     app.router.add_post(path, adapter.handle_webhook)
+    adapter.dispatcher.register(PLATFORM, adapter._process)
 
     async def _start(_: web.Application) -> None:
         await adapter.start()
@@ -495,8 +523,12 @@ def _reminders_at_risk(services: Services) -> AtRisk:
 def line_adapter(settings: Settings, services: Services, outbox: Outbox | None = None, **overrides: Any) -> LineAdapter:
     """The LINE adapter as the environment configures it (the runner's LINE component)."""
     data_dir = services.data_dir
+    try:
+        secret = load_link_secret(settings.link_secret, data_dir)
+    except (LinkError, OSError) as exc:
+        raise StartupError(f"link_secret ใช้ไม่ได้ / unusable link secret: {exc}") from exc
     links = DownloadLinks(
-        load_link_secret(settings.link_secret, data_dir),
+        secret,
         data_dir / "exports" / "_links" if data_dir is not None else None,
         settings.public_base_url,
         services.clock,
@@ -517,6 +549,7 @@ def line_adapter(settings: Settings, services: Services, outbox: Outbox | None =
         "outbox": outbox,
         "sync_quota_on_start": True,
         "at_risk": _reminders_at_risk(services),
+        "dispatcher": services.dispatcher(),
     }
     options.update(overrides)
     return LineAdapter(**options)

@@ -1,44 +1,19 @@
-"""Small LINE state kept in the data directory: processed webhook event ids and the monthly push count."""
+"""Small LINE state kept in the data directory: the monthly push count (event ids live in the inbox)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import math
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from storage.atomic import atomic_write_bytes
 from storage.clock import Clock
 
-__all__ = ["PushQuota", "SeenEvents"]
+__all__ = ["PushQuota"]
 
 log = logging.getLogger(__name__)
-
-class SeenEvents:
-    """A bounded log of processed webhookEventIds, kept in the data directory across restarts."""
-
-    def __init__(self, path: Path | None, keep: int = 3000) -> None:
-        self.path = path
-        self.keep = keep
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        if path is not None and path.exists():
-            for line in path.read_text("utf-8").splitlines():
-                if line.strip():
-                    self._ids[line.strip()] = None
-
-    def claim(self, event_id: str) -> bool:
-        """True the first time an id is seen (and remembers it durably); False for a repeat."""
-        if event_id in self._ids:
-            return False
-        self._ids[event_id] = None
-        while len(self._ids) > self.keep:
-            self._ids.popitem(last=False)
-        if self.path is not None:
-            atomic_write_bytes(self.path, ("\n".join(self._ids) + "\n").encode("utf-8"))
-        return True
-
 
 class PushQuota:
     """Pushes counted per calendar month (Asia/Bangkok) against a cap, with the admin notices owed."""

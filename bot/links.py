@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from storage.atomic import atomic_write_bytes
+from storage.atomic import atomic_write_bytes, private_mkdir
 from storage.clock import Clock
 
 __all__ = [
@@ -139,9 +139,10 @@ class DownloadLinks:
         expires_at = self.clock.now() + self.ttl
         expires = int(expires_at.timestamp())
         target = self.store_dir / file_id
-        self.store_dir.mkdir(parents=True, exist_ok=True)
+        private_mkdir(self.store_dir)
         tmp = self.store_dir / f".{file_id}.tmp"
         shutil.copyfile(path, tmp)
+        os.chmod(tmp, 0o600)  # reports hold personal data whatever the umask
         os.replace(tmp, target)
         meta = {"name": name or Path(path).name, "mime": mime or "application/octet-stream", "expires": expires}
         atomic_write_bytes(self._meta_path(file_id), json.dumps(meta, ensure_ascii=False).encode("utf-8"))

@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 from telegram.error import InvalidToken, TelegramError
 
+from storage.atomic import check_writable
+
 from .config import Settings
 from .outbox import Outbox
 from .telegram import PLATFORM, TelegramAdapter
@@ -51,6 +53,7 @@ def telegram_adapter(
         "webhook_url": settings.telegram_webhook_url,
         "webhook_secret": settings.telegram_webhook_secret,
         "known_user": lambda user_id: repo.find_identity(PLATFORM, user_id) is not None,
+        "dispatcher": services.dispatcher(),
     }
     options.update(overrides)
     return TelegramAdapter(services.engine, settings.telegram_token, **options)
@@ -100,6 +103,7 @@ async def serve(
     if not components:
         log.warning("no chat platform configured (set TELEGRAM_BOT_TOKEN, or LINE_CHANNEL_SECRET + LINE_CHANNEL_ACCESS_TOKEN); serving /healthz only")
     web = WebServer(host, port)
+    web.health_checks.append(services.dispatcher().problems)
     for component in components:
         component.register_routes(web)
     signals = _install_signals(stop)
@@ -128,11 +132,15 @@ async def serve(
         loop = asyncio.get_running_loop()
         for sig in signals:
             loop.remove_signal_handler(sig)
-        services.repo.close()
+        await services.dispatcher().stop()
+        services.close()
     log.info("itabot stopped")
     return code
 
 
 def run(settings: Settings, services: Services, host: str, port: int) -> int:
-    """Blocking entry point for the CLI."""
+    """Blocking entry point for the CLI: the data directory must be writable and the inbox ours."""
+    if services.data_dir is not None:
+        check_writable(services.data_dir)
+    services.dispatcher().inbox  # noqa: B018 - opens (and locks) the inbox now: damage or a second run stops here
     return asyncio.run(serve(settings, services, host, port))

@@ -1,7 +1,10 @@
 """Telegram adapter: Updates → neutral Incoming events → Engine.handle → Replies rendered by PTB.
 
 The adapter keeps no conversation state (the engine stores it in the repository); it only buffers the
-items of a media-group album for about a second so an album arrives as ONE file event.
+items of a media-group album for about a second so an album arrives as ONE file event. Every update,
+from the webhook or from long polling, is first stored in the durable inbox (keyed on ``update_id``,
+duplicates refused); polling confirms updates to Telegram (the next offset) only after that, and the
+webhook answers 503 when the inbox cannot be written. Engine calls run on a worker thread.
 """
 
 from __future__ import annotations
@@ -11,11 +14,10 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any, Protocol
 
 from telegram import BotCommand, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     BaseRateLimiter,
@@ -29,7 +31,9 @@ from telegram.ext import (
 
 from domain.events import Incoming, Reply
 from storage.clock import BANGKOK
+from storage.inbox import FileInbox, InboxRecord, InboxUnavailable
 
+from .dispatch import Dispatcher
 from .outbox import Outbox, split_recipient
 from .ratelimit import ChatRateLimiter
 from .telegram_files import AlbumBuffer, download_attachment
@@ -42,6 +46,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # what the public Bot API lets bots download
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+POLL_RETRY_S = (1.0, 30.0)  # back-off after a failed getUpdates or an unwritable inbox: first, most
 ERROR_TEXT = "ขออภัย ระบบขัดข้องชั่วคราว ลองใหม่อีกครั้ง"
 UNSUPPORTED_TEXT = "ส่งได้เฉพาะข้อความ ลิงก์ รูปภาพ หรือไฟล์"
 MENU: list[tuple[str, str]] = [
@@ -88,6 +94,18 @@ def _menu_commands() -> list[BotCommand]:
     return [BotCommand(name, desc) for name, desc in MENU if not known or name in known]
 
 
+def _lane(update: Update) -> str:
+    """The chat whose order an update keeps (the user for a button without its message)."""
+    chat, user = update.effective_chat, update.effective_user
+    return str(chat.id if chat is not None else user.id if user is not None else 0)
+
+
+def _log_end(task: asyncio.Task[None]) -> None:
+    """A background task that ended by failure is logged, never left unretrieved."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s stopped", task.get_name(), exc_info=task.exception())
+
+
 class TelegramAdapter:
     """Builds and runs one PTB Application that forwards everything to the engine."""
 
@@ -105,8 +123,11 @@ class TelegramAdapter:
         webhook_secret: str = "",
         poll_timeout: float = 10.0,
         known_user: Callable[[str], bool] | None = None,
+        dispatcher: Dispatcher | None = None,
     ) -> None:
         self.engine = engine
+        self.dispatcher = dispatcher or Dispatcher(FileInbox(None))
+        self._poller: asyncio.Task[None] | None = None
         self.outbox = outbox
         self.max_file_bytes = max_file_bytes
         self.album_wait = album_wait
@@ -125,8 +146,7 @@ class TelegramAdapter:
         if api_root:
             root = api_root.rstrip("/")
             builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
-        if webhook_url:
-            builder = builder.updater(None)
+        builder = builder.updater(None)  # updates reach PTB only through the durable inbox
         self.app = builder.build()
         self.app.add_handler(CallbackQueryHandler(self._on_button))
         self.app.add_handler(ChatMemberHandler(self._on_member, ChatMemberHandler.MY_CHAT_MEMBER))
@@ -144,10 +164,24 @@ class TelegramAdapter:
                 self.webhook_secret, self.feed))
 
     async def feed(self, data: dict[str, Any]) -> None:
-        """Queue one verified webhook update for processing."""
-        update = Update.de_json(data, self.app.bot)
+        """Store one verified webhook update durably (ValueError: malformed; InboxUnavailable: retry)."""
+        await self.dispatcher.accept([self._record(data)])
+
+    def _record(self, data: dict[str, Any]) -> InboxRecord:
+        """An inbox record of an update, refused (ValueError) when PTB cannot read it."""
+        try:
+            update = Update.de_json(data, self.app.bot)
+        except Exception as exc:  # noqa: BLE001 - PTB raises whatever a malformed field provokes
+            raise ValueError(f"malformed update: {type(exc).__name__}") from exc
+        if update is None or not isinstance(update.update_id, int):
+            raise ValueError("not an update")
+        return InboxRecord(f"{PLATFORM}:{update.update_id}", PLATFORM, _lane(update), data)
+
+    async def _process(self, record: InboxRecord) -> None:
+        """One stored update through PTB's handlers (errors go to _on_error)."""
+        update = Update.de_json(record.payload, self.app.bot)
         if update is not None:
-            await self.app.update_queue.put(update)
+            await self.app.process_update(update)
 
     async def start(self) -> None:
         """Initialize, publish the Thai command menu, then poll or set the webhook."""
@@ -157,26 +191,52 @@ class TelegramAdapter:
         except TelegramError:
             log.exception("setMyCommands failed; continuing without a menu")
         await self.app.start()
-        allowed = ["message", "callback_query", "my_chat_member"]
+        self.dispatcher.register(PLATFORM, self._process)  # unfinished updates from before a restart first
         if self.webhook_url:
             await self.app.bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret,
-                                           allowed_updates=allowed)
+                                           allowed_updates=ALLOWED_UPDATES)
             log.info("telegram: webhook %s", self.webhook_url)
-        elif self.app.updater is not None:
-            await self.app.updater.start_polling(timeout=timedelta(seconds=self.poll_timeout),
-                                                 allowed_updates=allowed)
+        else:
+            await self.app.bot.delete_webhook()
+            self._poller = asyncio.get_running_loop().create_task(self._poll(), name="telegram polling")
+            self._poller.add_done_callback(_log_end)
             log.info("telegram: polling as @%s", self.app.bot.username)
         log.info("telegram: invite links look like %s", deep_link(self.username, "<code>"))
         if self.outbox is not None:
             self.outbox.register(PLATFORM, self.push)
 
+    async def _poll(self) -> None:
+        """Long polling: fetch, store durably, and only then confirm to Telegram with the next offset."""
+        offset: int | None = None
+        wait = POLL_RETRY_S[0]
+        while True:
+            try:
+                updates = await self.app.bot.get_updates(
+                    offset=offset, timeout=int(self.poll_timeout), allowed_updates=ALLOWED_UPDATES,
+                    read_timeout=self.poll_timeout + 10,
+                )
+                if updates:
+                    await self.dispatcher.accept([self._record(u.to_dict()) for u in updates])
+                    offset = max(u.update_id for u in updates) + 1
+                wait = POLL_RETRY_S[0]
+            except InvalidToken:
+                raise
+            except (TelegramError, InboxUnavailable) as exc:
+                log.warning("telegram polling: %s; retrying in %.0f s", exc, wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, POLL_RETRY_S[1])
+
     async def stop(self) -> None:
         """Deliver buffered albums, stop fetching updates and close the HTTP client."""
         if self.outbox is not None:
             self.outbox.unregister(PLATFORM)
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
         await self.albums.flush_all()
+        await self.dispatcher.drain()
+        self.dispatcher.unregister(PLATFORM)
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
@@ -212,7 +272,7 @@ class TelegramAdapter:
         """Hand one event to the engine and render its answers, one chat at a time, in order."""
         async with self._lock(chat_id):
             try:
-                replies = self.engine.handle(event)
+                replies = await asyncio.to_thread(self.engine.handle, event)
             except Exception:
                 log.exception("engine failed on %s event from %s:%s (chat %s)", event.kind, event.platform,
                               event.user_id, chat_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,7 +34,9 @@ log = logging.getLogger(__name__)
 
 REPORT_BUTTON = "go:report"  # stateless: reminders carry it, it always opens the list
 _ROLE_OK = {"officer": lambda o: True, "head": is_head, "admin": is_admin}
-_THROTTLE_FAILS, _THROTTLE_SECONDS = 5, 600
+_THROTTLE_SECONDS = 600
+# failed invite codes allowed per 10 minutes: per chat account, per office (its codes) and in total
+_THROTTLE_LIMITS = {"account": 5, "org": 20, "all": 100}
 _BUSY_STEPS = {"summary", "outcome", "evidence", "reason", "suggestion", "confirm", "edit", "cancel", "import"}
 
 
@@ -53,7 +54,6 @@ class Engine:
         self.remind: Callable[[str, str], str] | None = None
         # set by the composition root: runs rendering and imports in a bounded child process
         self.bounded: BoundedRunner = run_inline
-        self._fails: dict[str, list[float]] = {}
 
     def handle(self, event: Incoming) -> list[Reply]:
         """Answer one event; never raises, whatever the input."""
@@ -122,25 +122,25 @@ class Engine:
             return [Reply(t("th", "welcome_follow"))]
         if event.kind != "command" or event.command != "start" or not event.args.strip():
             return [Reply(t("th", "not_registered"))]
-        key = identity_key(event.platform, str(event.user_id))
-        now = time.monotonic()
-        fails = [f for f in self._fails.get(key, []) if now - f < _THROTTLE_SECONDS]
-        if len(fails) >= _THROTTLE_FAILS:
+        code = event.args.split()[0]
+        keys = self._throttle_keys(event, code)
+        now = self.clock.now().timestamp()
+        counts = self.repo.count_failures(keys, now - _THROTTLE_SECONDS)
+        if any(counts[k] >= _THROTTLE_LIMITS[k.split(":", 1)[0]] for k in keys):
             return [Reply(t("th", "invite_throttled"))]
         try:
             officer = redeem_invite(
                 self.repo,
                 self.clock,
-                event.args.split()[0],
+                code,
                 event.platform,
                 str(event.user_id),
                 event.chat_id or str(event.user_id),
                 event.display_name,
             )
         except InviteError as exc:
-            self._fails[key] = [*fails, now]
+            self.repo.record_failure(keys, now, now - _THROTTLE_SECONDS)
             return [Reply(t("th", exc.key))]
-        self._fails.pop(key, None)
         org = self.repo.get_org(officer.org_id)
         units = {u.id: u.name for u in self.repo.list_units(officer.org_id)}
         unit_text = ", ".join(units.get(u, u) for u in officer.unit_ids) or (org.name if org else "")
@@ -153,6 +153,14 @@ class Engine:
             org=org.name if org else "",
         )
         return [Reply(text)]
+
+    def _throttle_keys(self, event: Incoming, code: str) -> list[str]:
+        """Who a failed code counts against: the account, the office whose code it is, everyone."""
+        keys = [f"account:{identity_key(event.platform, str(event.user_id))}", "all"]
+        invite = self.repo.get_invite(code.strip().upper())
+        if invite is not None:
+            keys.append(f"org:{invite.org_id}")
+        return keys
 
     def _command(self, ctx: Ctx) -> list[Reply]:
         name = ctx.event.command

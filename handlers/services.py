@@ -107,31 +107,29 @@ def create_invite(
 def redeem_invite(
     repo: Repository, clock: Clock, code: str, platform: str, user_id: str, chat_id: str, display_name: str
 ) -> Officer:
-    """Turn a valid invite into a registered officer linked to this chat account."""
-    invite = repo.get_invite(code.strip().upper())
-    if invite is None:
-        raise InviteError("invite_unknown")
-    if invite.used_by:
-        raise InviteError("invite_used")
+    """Turn a valid invite into a registered officer linked to this chat account (once, across processes)."""
     now = clock.now()
-    if invite.expires_at and datetime.fromisoformat(invite.expires_at) < now:
-        raise InviteError("invite_expired")
     stamp = now.isoformat(timespec="seconds")
-    officer = Officer(
-        id=new_id("p"),
-        org_id=invite.org_id,
-        display_name=(invite.name or display_name or "เจ้าหน้าที่")[:80],
-        role=invite.role,
-        position=invite.position,
-        unit_ids=list(invite.unit_ids),
-        identities=[Identity(platform, str(user_id), str(chat_id or user_id), True, stamp)],
-        created_at=stamp,
-    )
-    invite.used_by, invite.used_at = officer.id, stamp
-    repo.save_invite(invite)  # mark used first: a crash after this wastes a code, never reuses one
-    repo.save_officer(officer)
-    repo.link_identity(platform, str(user_id), officer.org_id, officer.id)
-    return officer
+
+    def make(invite: Invite | None) -> Officer:  # runs under the repository's cross-process lock
+        if invite is None:
+            raise InviteError("invite_unknown")
+        if invite.used_by:
+            raise InviteError("invite_used")
+        if invite.expires_at and datetime.fromisoformat(invite.expires_at) < now:
+            raise InviteError("invite_expired")
+        return Officer(
+            id=new_id("p"),
+            org_id=invite.org_id,
+            display_name=(invite.name or display_name or "เจ้าหน้าที่")[:80],
+            role=invite.role,
+            position=invite.position,
+            unit_ids=list(invite.unit_ids),
+            identities=[Identity(platform, str(user_id), str(chat_id or user_id), True, stamp)],
+            created_at=stamp,
+        )
+
+    return repo.redeem_invite(code.strip().upper(), make, platform, str(user_id))
 
 
 def officer_units(officer: Officer, units: list[Unit]) -> list[Unit]:

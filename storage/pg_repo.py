@@ -7,6 +7,7 @@ the whole dataclass as JSONB, so fields other modules add to storage/models.py n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from psycopg import Connection
@@ -30,6 +31,7 @@ from .pg_schema import check_schema
 __all__ = ["PgRepository"]
 
 T = TypeVar("T")
+_THROTTLE_ORG, _THROTTLE_KEY = "", "invite_throttle"  # the settings row of the invite-guess throttle
 
 
 def _clean(value: Any) -> Any:
@@ -185,6 +187,48 @@ class PgRepository:
             "WHERE code = %(code)s AND used_by = '' RETURNING data",
             {"by": _key(officer_id), "at": _key(used_at), "code": code},
         )
+
+    def redeem_invite(self, code: str, make: Callable[[Invite | None], Officer], platform: str, user_id: str) -> Officer:
+        """Check and use a one-time code in one transaction (the invite row locked): one winner, all or nothing."""
+        with self.pool.connection() as conn, conn.transaction():
+            row = conn.execute("SELECT data FROM invites WHERE code = %s FOR UPDATE", (code,)).fetchone()
+            invite = from_dict(Invite, row[0]) if row else None
+            officer = make(invite)  # raises to refuse (unknown, used, expired)
+            assert invite is not None
+            invite.used_by, invite.used_at = officer.id, invite.used_at or officer.created_at
+            conn.execute("UPDATE invites SET used_by = %s, data = %s WHERE code = %s",
+                         (_key(officer.id), _doc(invite), code))
+            conn.execute(
+                "INSERT INTO officers (org_id, id, data) VALUES (%s, %s, %s) "
+                "ON CONFLICT (org_id, id) DO UPDATE SET data = EXCLUDED.data",
+                (_key(officer.org_id), _key(officer.id), _doc(officer)),
+            )
+            conn.execute(
+                "INSERT INTO identities (platform, user_id, org_id, officer_id) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (platform, user_id) DO UPDATE SET org_id = EXCLUDED.org_id, officer_id = EXCLUDED.officer_id",
+                (_key(platform), _key(user_id), _key(officer.org_id), _key(officer.id)),
+            )
+        return officer
+
+    # ----- invite-guess throttle (one settings row, updated under a row lock) ------------------
+    def count_failures(self, keys: list[str], since: float) -> dict[str, int]:
+        """Failed invite attempts per throttle key since a time."""
+        hits = self.get_setting(_THROTTLE_ORG, _THROTTLE_KEY, {}) or {}
+        return {k: sum(1 for t in hits.get(k, []) if t >= since) for k in keys}
+
+    def record_failure(self, keys: list[str], at: float, forget_before: float) -> None:
+        """Count one failed attempt against each key; older attempts are dropped."""
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("INSERT INTO settings (org_id, key, value) VALUES (%s, %s, '{}'::jsonb) ON CONFLICT DO NOTHING",
+                         (_THROTTLE_ORG, _THROTTLE_KEY))
+            row = conn.execute("SELECT value FROM settings WHERE org_id = %s AND key = %s FOR UPDATE",
+                               (_THROTTLE_ORG, _THROTTLE_KEY)).fetchone()
+            hits: dict[str, list[float]] = dict(row[0] or {}) if row else {}
+            for key in keys:
+                hits.setdefault(key, []).append(at)
+            kept = {k: [t for t in v if t >= forget_before] for k, v in hits.items()}
+            conn.execute("UPDATE settings SET value = %s WHERE org_id = %s AND key = %s",
+                         (Jsonb({k: v for k, v in kept.items() if v}), _THROTTLE_ORG, _THROTTLE_KEY))
 
     # ----- plans ------------------------------------------------------------------------------
     def fiscal_years(self, org_id: str) -> list[int]:

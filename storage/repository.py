@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from .models import Invite, Measure, Officer, Organization, ReportEntry, SendRecord, Unit
@@ -35,6 +36,13 @@ class Repository(Protocol):
     # invites
     def get_invite(self, code: str) -> Invite | None: ...
     def save_invite(self, invite: Invite) -> None: ...
+    def redeem_invite(
+        self, code: str, make: Callable[[Invite | None], Officer], platform: str, user_id: str
+    ) -> Officer: ...
+
+    # invite-guess throttle (persisted; keys like "account:line:U1", "org:o1", "all")
+    def count_failures(self, keys: list[str], since: float) -> dict[str, int]: ...
+    def record_failure(self, keys: list[str], at: float, forget_before: float) -> None: ...
 
     # plans
     def fiscal_years(self, org_id: str) -> list[int]: ...

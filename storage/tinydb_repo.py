@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import fcntl
+import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,7 +17,14 @@ from typing import Any, TypeVar
 from tinydb import Query, TinyDB
 from tinydb.storages import MemoryStorage
 
-from .atomic import AtomicJSONStorage
+from .atomic import (
+    AtomicJSONStorage,
+    StoreCorrupted,
+    atomic_write_bytes,
+    private_mkdir,
+    remove_stale_temp_files,
+    safe_json_loads,
+)
 from .migrate import migrate_data_dir
 from .models import (
     Invite,
@@ -28,6 +37,7 @@ from .models import (
     from_dict,
     to_dict,
 )
+from .schema import validator_for
 
 __all__ = ["TinyRepository"]
 
@@ -50,6 +60,16 @@ def _detached(entry: ReportEntry) -> ReportEntry:
     clone.__dict__.update(entry.__dict__)
     clone.evidence = list(entry.evidence)
     return clone
+
+
+def _put(table: dict[str, Any], key: str | tuple[str, ...], doc: dict[str, Any]) -> None:
+    """Upsert a document into a raw TinyDB table (string ids) matched on one or more fields."""
+    fields = (key,) if isinstance(key, str) else key
+    for doc_id, row in table.items():
+        if all(row.get(f) == doc.get(f) for f in fields):
+            table[doc_id] = doc
+            return
+    table[str(max((int(i) for i in table), default=0) + 1)] = doc
 
 
 def _safe_part(value: str) -> str:
@@ -75,11 +95,17 @@ class TinyRepository:
         # converted report rows of the most recently used year files (bounded: a province hosts hundreds)
         self._reports_cache: OrderedDict[str, tuple[Any, list[ReportEntry]]] = OrderedDict()
         self._reports_cache_max = 24
+        self._local = threading.local()  # which thread holds the write lock (it reads copies)
+        self._throttle: dict[str, list[float]] = {}  # in memory only when data_dir is None
         if self.data_dir is not None:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            private_mkdir(self.data_dir)
+            with contextlib.suppress(OSError):  # private by default; a read-only mount is reported later
+                os.chmod(self.data_dir, 0o700)
+            remove_stale_temp_files(self.data_dir)  # left by a killed process
             migrate_data_dir(self.data_dir)  # an older release's directory is brought up to date, backup first
             for name in self._all_db_files():
                 self._db_at(name)  # validate every file at startup: damaged ones stop us here
+            self._finish_redemptions()  # complete what a crash interrupted (write-ahead records)
 
     # ----- files -------------------------------------------------------------------------------
     def _all_db_files(self) -> list[str]:
@@ -101,7 +127,9 @@ class TinyRepository:
             if self.data_dir is None:
                 db = TinyDB(storage=MemoryStorage)
             else:
-                db = TinyDB(self.data_dir / rel, storage=AtomicJSONStorage)
+                db = TinyDB(
+                    self.data_dir / rel, storage=AtomicJSONStorage, validate=validator_for(rel), writing=self._writing
+                )
                 db.storage.read()  # parse now so damage is reported, not skipped
             self._dbs[rel] = db
             while self.data_dir is not None and len(self._dbs) > self._max_open:
@@ -127,25 +155,33 @@ class TinyRepository:
     def _fy_file(org_id: str, fiscal_year: int) -> str:
         return f"orgs/{_safe_part(org_id)}/fy{int(fiscal_year)}.json"
 
+    def _writing(self) -> bool:
+        """True on the thread that holds the write lock."""
+        return getattr(self._local, "writing", False)
+
     @contextmanager
     def write_lock(self) -> Iterator[None]:
         """Serialize writers in this process (RLock) and across processes (flock on data_dir/.lock)."""
         with self._lock:
             if self.data_dir is None or self._depth > 0:
                 self._depth += 1
+                self._local.writing = True
                 try:
                     yield
                 finally:
                     self._depth -= 1
+                    self._local.writing = self._depth > 0
                 return
             fh = open(self.data_dir / ".lock", "a+b")  # noqa: SIM115 - held for the block
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
                 self._depth += 1
+                self._local.writing = True
                 try:
                     yield
                 finally:
                     self._depth -= 1
+                    self._local.writing = False
                     fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
             finally:
                 fh.close()
@@ -227,6 +263,56 @@ class TinyRepository:
         """Create or update an invite."""
         self._upsert(self._registry(), "invites", to_dict(invite), Q.code == invite.code)
 
+    def redeem_invite(self, code: str, make: Callable[[Invite | None], Officer], platform: str, user_id: str) -> Officer:
+        """Check and use a one-time code under the cross-process lock, crash-safe.
+
+        `make` sees the invite as stored now and raises to refuse it, else returns the new officer.
+        One registry write marks the invite used, links the account and keeps a write-ahead copy of
+        the officer; the office file then gets the officer (two writes). A crash between them is
+        completed at the next start (`_finish_redemptions`); finished copies are dropped in passing.
+        """
+        with self.write_lock():
+            invite = self.get_invite(code)
+            officer = make(invite)
+            assert invite is not None
+            invite.used_by, invite.used_at = officer.id, invite.used_at or officer.created_at
+            ident = {"platform": platform, "user_id": str(user_id), "org_id": officer.org_id, "officer_id": officer.id}
+
+            def one_write(tables: Any) -> None:  # the registry's tables, changed together
+                tables.setdefault("invites", {})
+                tables.setdefault("identities", {})
+                wal = tables.setdefault("redemptions", {})
+                for doc_id, row in list(wal.items()):  # earlier copies whose officer is stored: done
+                    if self.get_officer(row["officer"]["org_id"], row["officer_id"]) is not None:
+                        del wal[doc_id]
+                _put(tables["invites"], "code", to_dict(invite))
+                _put(tables["identities"], ("platform", "user_id"), ident)
+                _put(wal, "officer_id", {"officer_id": officer.id, "officer": to_dict(officer)})
+
+            self._update_file(self._registry(), one_write)
+            self.save_officer(officer)  # the write-ahead copy is dropped by the next redemption
+        return officer
+
+    def _finish_redemptions(self) -> None:
+        """At start: save officers whose redemption a crash cut short, then drop the write-ahead copies."""
+        pending = self._table(self._registry(), "redemptions").all()
+        if not pending:
+            return
+        with self.write_lock():
+            for row in self._table(self._registry(), "redemptions").all():
+                officer = _load(Officer, row["officer"])
+                if self.get_officer(officer.org_id, officer.id) is None:
+                    self.save_officer(officer)
+                self._table(self._registry(), "redemptions").remove(Q.officer_id == officer.id)
+
+    def _update_file(self, rel: str, change: Callable[[dict[str, dict[str, Any]]], None]) -> None:
+        """Change several tables of one file in ONE durable write (TinyDB writes once per table call)."""
+        with self.write_lock():
+            db = self._db_at(rel)
+            tables = db.storage.read() or {}
+            change(tables)
+            db.storage.write(tables)
+
     # ----- plans ------------------------------------------------------------------------------
     def fiscal_years(self, org_id: str) -> list[int]:
         """Fiscal years that have a plan file."""
@@ -245,20 +331,25 @@ class TinyRepository:
 
     def save_measures(self, org_id: str, fiscal_year: int, measures: list[Measure]) -> None:
         """Replace the plan's measures in one atomic write (reports are untouched)."""
-        with self.write_lock():
-            table = self._table(self._fy_file(org_id, fiscal_year), "measures")
-            table.truncate()
-            table.insert_multiple([to_dict(m) for m in measures])
+        docs = {str(i): to_dict(m) for i, m in enumerate(measures, 1)}
+
+        def replace(tables: dict[str, dict[str, Any]]) -> None:
+            tables["measures"] = docs  # one write: no reader or crash ever sees an empty plan
+
+        self._update_file(self._fy_file(org_id, fiscal_year), replace)
 
     # ----- reports ----------------------------------------------------------------------------
     def add_report(self, entry: ReportEntry) -> ReportEntry:
-        """Append a revision; its number follows the unit's earlier answers for that measure/round."""
+        """Append a revision (once per entry id); its number follows the unit's earlier answers."""
         rel = self._fy_file(entry.org_id, entry.fiscal_year)
         with self.write_lock():
             storage = self._db_at(rel).storage
             storage.read()  # under the lock: the signature now is the one this write replaces
             before = getattr(storage, "_sig", None)
             table = self._table(rel, "reports")
+            stored = table.get(Q.id == entry.id)
+            if stored is not None:  # the same save again (a retry after a crash or a lost reply): kept once
+                return _load(ReportEntry, stored)
             earlier = table.count(
                 (Q.measure_id == entry.measure_id) & (Q.round == entry.round) & (Q.unit_id == entry.unit_id)
             )
@@ -284,7 +375,9 @@ class TinyRepository:
                 self._cache_reports(rel, sig, entries)
         else:
             entries = cached[1]
-            self._reports_cache.move_to_end(rel)
+            with self._lock:  # engine calls run on several threads: the LRU order is shared
+                if rel in self._reports_cache:
+                    self._reports_cache.move_to_end(rel)
         return [
             _detached(e)
             for e in entries
@@ -337,6 +430,41 @@ class TinyRepository:
     def set_setting(self, org_id: str, key: str, value: Any) -> None:
         """Store a per-organization setting."""
         self._upsert(self._org_file(org_id), "settings", {"key": key, "value": value}, Q.key == key)
+
+    # ----- invite-guess throttle ---------------------------------------------------------------
+    def count_failures(self, keys: list[str], since: float) -> dict[str, int]:
+        """Failed invite attempts per throttle key since a time (kept across restarts and processes)."""
+        hits = self._load_throttle()
+        return {k: sum(1 for t in hits.get(k, []) if t >= since) for k in keys}
+
+    def record_failure(self, keys: list[str], at: float, forget_before: float) -> None:
+        """Count one failed attempt against each key; older attempts are dropped."""
+        with self.write_lock():
+            hits = self._load_throttle()
+            for key in keys:
+                hits.setdefault(key, []).append(at)
+            hits = {k: kept for k, v in hits.items() if (kept := [t for t in v if t >= forget_before])}
+            if self.data_dir is None:
+                self._throttle = hits
+            else:
+                atomic_write_bytes(self.data_dir / "throttle.state", json.dumps(hits).encode("utf-8"))
+
+    def _load_throttle(self) -> dict[str, list[float]]:
+        """The throttle file (damage is refused like any other file)."""
+        if self.data_dir is None:
+            return {k: list(v) for k, v in self._throttle.items()}
+        path = self.data_dir / "throttle.state"
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        try:
+            data = safe_json_loads(raw)
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            return {str(k): [float(t) for t in v] for k, v in data.items()}
+        except (ValueError, TypeError) as exc:
+            raise StoreCorrupted(path, None, str(exc)) from exc
 
     # ----- maintenance ------------------------------------------------------------------------
     def close(self) -> None:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from domain.events import Incoming
 from storage.models import Organization, Unit
+from storage.tinydb_repo import TinyRepository
 from tests.factory import make_office
 
 
@@ -183,3 +184,24 @@ def test_admin_status_lists_failed_reminders() -> None:
     head = office.register("h", "head")
     head.say("/status")
     assert "ติดต่อไม่ได้" not in head.text
+
+
+def test_the_invite_throttle_survives_a_restart_and_has_an_overall_limit(tmp_path) -> None:
+    from handlers.engine import Engine
+
+    office = make_office(tmp_path)
+    guesser = office.chat("guesser")
+    for i in range(5):
+        guesser.say(f"/start WRONG00{i}")
+    restarted = Engine(TinyRepository(tmp_path), office.evidence, office.clock)  # a new process, same data
+    code = office.invite("officer", "กองคลัง")
+    again = restarted.handle(Incoming("test", "guesser", "command", command="start", args=code))
+    assert "รอ 10 นาที" in again[0].text and office.repo.find_identity("test", "guesser") is None
+    # many accounts guessing a few times each: the overall limit stops them all
+    for n in range(95):
+        restarted.handle(Incoming("test", f"bot{n}", "command", command="start", args=f"NOPE{n:04d}"))
+    fresh = restarted.handle(Incoming("test", "newcomer", "command", command="start", args="NOPE9999"))
+    assert "รอ 10 นาที" in fresh[0].text
+    office.clock.advance(timedelta(minutes=11))  # the window passes: a real code works again
+    ok = restarted.handle(Incoming("test", "newcomer", "command", command="start", args=code))
+    assert "ลงทะเบียนเรียบร้อย" in ok[0].text

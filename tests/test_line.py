@@ -22,6 +22,7 @@ from bot.outbox import Outbox
 from bot.web import WebServer
 from bot.wiring import Services
 from handlers.services import create_invite
+from storage.inbox import FileInbox, InboxRecord
 from tests.docx_read import open_docx
 from tests.factory import Office, make_office
 from tests.fakes.line_api import FakeLineAPI, WebhookBuilder
@@ -216,7 +217,7 @@ async def test_bad_signatures_get_400_and_change_nothing(world: World) -> None:
     assert world.office.repo.find_identity("line", OFFICER) is None
     assert world.office.repo.get_invite(invite.code).used_by == ""  # type: ignore[union-attr]
     assert world.api.calls == []  # nothing was sent either
-    assert not (world.data_dir / "line" / "seen-events.log").exists()
+    assert not list((world.data_dir / "inbox").glob("seg-*.log"))  # nothing unverified was stored
 
 
 async def test_redelivered_event_is_processed_once_even_after_a_restart(world: World, tmp_path: Path) -> None:
@@ -226,13 +227,12 @@ async def test_redelivered_event_is_processed_once_even_after_a_restart(world: W
     again = {**event, "replyToken": world.api.new_reply_token(), "deliveryContext": {"isRedelivery": True}}
     await world.send(again)
     assert len(world.api.replies) == 1 and "ลงทะเบียนเรียบร้อย" in texts(world.api.replies[0]["messages"])
-    # a new process on the same data directory still knows the event
-    fresh = LineAdapter(
-        channel_secret=SECRET, access_token=TOKEN, handle=world.office.engine.handle, clock=world.office.clock,
-        repo=world.office.repo, data_dir=tmp_path, api_base_url=world.api.root_url,
-    )
-    assert fresh.seen.claim(event["webhookEventId"]) is False
-    assert fresh.seen.claim("01HNEWEVENT") is True
+    # a new process on the same data directory still knows the event (its inbox refuses the key)
+    world.adapter.dispatcher.inbox.close()
+    fresh = FileInbox(tmp_path / "inbox")
+    assert fresh.append([InboxRecord(f"line:{event['webhookEventId']}", "line", OFFICER)]) == [False]
+    assert fresh.append([InboxRecord("line:01HNEWEVENT", "line", OFFICER)]) == [True]
+    fresh.close()
 
 
 async def test_expired_reply_token_falls_back_to_a_counted_push(world: World) -> None:

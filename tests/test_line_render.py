@@ -13,7 +13,7 @@ import pytest
 from linebot.v3.messaging import Message
 
 from bot.line_render import render_replies, shorten_label
-from bot.line_state import PushQuota, SeenEvents
+from bot.line_state import PushQuota
 from bot.links import DownloadLinks, LinkError, load_link_secret
 from domain.events import Button, OutFile, Reply
 from storage.clock import BANGKOK, FixedClock
@@ -115,12 +115,6 @@ def test_push_counter_warns_caps_and_starts_again_next_month(tmp_path: Path) -> 
     assert PushQuota(path, 10, clock).owed("p1") == []  # remembered across restarts
     clock.advance(timedelta(hours=2))  # February
     assert quota.allows() and quota.used == 0 and quota.owed("p1") == []
-
-
-def test_seen_events_are_bounded(tmp_path: Path) -> None:
-    seen = SeenEvents(tmp_path / "seen.log", keep=3)
-    assert [seen.claim(x) for x in "abcda"] == [True, True, True, True, True]  # "a" fell out of the window
-    assert SeenEvents(tmp_path / "seen.log", keep=3).claim("d") is False
 
 
 def test_link_secret_is_generated_once_with_private_permissions(tmp_path: Path) -> None:

@@ -185,14 +185,7 @@ def test_plan_is_sorted_replaced_whole_and_kept_per_year(backend: Backend) -> No
 @pytest.mark.parametrize(
     "backend",
     [
-        pytest.param(
-            "tinydb-files",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="TinyRepository.save_measures writes truncate() and insert_multiple() as two file "
-                "writes: a failed insert leaves an empty plan (reported; tinydb_repo.py is not this branch's)",
-            ),
-        ),
+        "tinydb-files",  # one atomic write since the durable-inbox branch
         "postgresql",
     ],
     indirect=True,

@@ -115,7 +115,7 @@ class Bot:
             await self.adapter.stop()
             self.adapter = None
         if self.services:
-            self.services.repo.close()
+            self.services.close()
             self.services = None
 
     def invite(self, role: str, *units: str) -> str:

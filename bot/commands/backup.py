@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import tarfile
 from pathlib import Path
 
 from bot.config import make_clock, resolve_data_dir
+from storage.atomic import private_mkdir
 from storage.tinydb_repo import TinyRepository
 
 from . import Command
@@ -17,8 +19,10 @@ __all__ = ["COMMAND", "backup"]
 def backup(data_dir: Path, out: Path) -> Path:
     """Archive every file under data_dir (no temp files, no earlier backups) under the write lock."""
     repo = TinyRepository(data_dir)  # opening validates every database file first
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with repo.write_lock(), tarfile.open(out, "w:gz") as tar:
+    private_mkdir(out.parent)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data and the link secret
+    os.fchmod(fd, 0o600)  # an existing archive keeps its old mode otherwise
+    with repo.write_lock(), os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
         for path in sorted(data_dir.rglob("*")):
             rel = path.relative_to(data_dir)
             if path.is_dir() or path.name.startswith(".") or rel.parts[0] == "backups" or path.resolve() == out.resolve():

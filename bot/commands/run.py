@@ -33,6 +33,7 @@ def port_taken(host: str, port: int) -> bool:
 
 def _run(args: argparse.Namespace) -> int:
     """Load settings and services, then hand over to the runner."""
+    from storage.atomic import check_writable
     from storage.clock import OffsetClock
 
     from ..config import load_settings, make_clock, resolve_data_dir
@@ -52,6 +53,7 @@ def _run(args: argparse.Namespace) -> int:
     # a rehearsal's clock runs on from --now (make_clock would freeze it: right for one-off commands only)
     clock = OffsetClock(moment) if moment is not None else make_clock(args.today)
     data_dir = resolve_data_dir(args.data_dir)
+    check_writable(data_dir)  # one clear line before migrations or the inbox trip over a read-only directory
     services = build_services(data_dir, clock, max_file_bytes=settings.max_file_mb * 1024 * 1024)
     if moment is not None:
         logging.getLogger("itabot").info("rehearsal: the clock starts at %s Bangkok time", f"{moment:%Y-%m-%d %H:%M}")
