@@ -8,6 +8,7 @@ from pathlib import Path
 
 from domain.events import Incoming, Reply
 from domain.limits import BoundedRunner, run_inline
+from domain.safe_text import clean_input
 from storage.clock import Clock
 from storage.evidence import EvidenceStore
 from storage.repository import Repository
@@ -66,6 +67,10 @@ class Engine:
             return [Reply(t("th", "error"))]
 
     def _handle(self, event: Incoming) -> list[Reply]:
+        event.text, event.args = clean_input(event.text), clean_input(event.args)
+        event.display_name = clean_input(event.display_name)
+        for att in event.attachments:
+            att.name = clean_input(att.name)
         if event.kind == "unfollow":
             set_identity_active(self.repo, event.platform, event.user_id, False)
             return []

@@ -243,15 +243,22 @@ def act_deactivate(ctx: Ctx, officer_id: str) -> list[Reply]:
     return [Reply(_pt(ctx, "confirm_off", name=person.display_name), rows)]
 
 
-@action("dy")
-def act_deactivate_yes(ctx: Ctx, officer_id: str) -> list[Reply]:
-    """Confirmed: switch the person off."""
+def _switch(ctx: Ctx, officer_id: str, active: bool) -> list[Reply]:
+    """Switch a person off or back on (admins only, checked by _person), then say so."""
     person, refusal = _person(ctx, officer_id)
     if person is None:
         return refusal
-    set_officer_active(ctx.repo, ctx.org.id, person.id, False)
+    set_officer_active(ctx.repo, ctx.org.id, person.id, active)
     ctx.save(None)
+    if active:
+        return [Reply(_pt(ctx, "reactivated", name=person.display_name))]
     return [Reply(ctx.t("officer_deactivated", name=person.display_name))]
+
+
+@action("dy")
+def act_deactivate_yes(ctx: Ctx, officer_id: str) -> list[Reply]:
+    """Confirmed: switch the person off."""
+    return _switch(ctx, officer_id, False)
 
 
 @action("dn")
@@ -264,12 +271,7 @@ def act_deactivate_no(ctx: Ctx, arg: str) -> list[Reply]:
 @action("pa")
 def act_reactivate(ctx: Ctx, officer_id: str) -> list[Reply]:
     """Switch a person back on (admins only): they see and report again, and are reminded again."""
-    person, refusal = _person(ctx, officer_id)
-    if person is None:
-        return refusal
-    set_officer_active(ctx.repo, ctx.org.id, person.id, True)
-    ctx.save(None)
-    return [Reply(_pt(ctx, "reactivated", name=person.display_name))]
+    return _switch(ctx, officer_id, True)
 
 
 _PEOPLE_TEXTS: dict[str, dict[str, str]] = {  # /officers texts beyond handlers/texts.py

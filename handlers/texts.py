@@ -37,7 +37,7 @@ _TH: dict[str, str] = {
         "/cancel – ยกเลิกสิ่งที่กำลังทำ\n"
         "/lang en – English"
     ),
-    "help_head": "\n/summary – สรุปผลรอบนี้ พร้อมไฟล์รายงาน\n/remind – เตือนผู้ที่ยังไม่รายงาน\n/invite – สร้างรหัสเชิญ\n/officers – รายชื่อเจ้าหน้าที่",
+    "help_head": "\n/summary – สรุปผลรอบนี้ พร้อมไฟล์รายงาน\n/remind – เตือนผู้ที่ยังไม่ได้รายงาน\n/invite – สร้างรหัสเชิญ\n/officers – รายชื่อเจ้าหน้าที่",
     "unknown_command": "ไม่รู้จักคำสั่ง /{cmd} พิมพ์ /help เพื่อดูคำสั่งที่ใช้ได้",
     "unknown_command_flow": "ไม่รู้จักคำสั่ง /{cmd}\n{prompt}",
     "busy_flow": "คุณกำลังรายงานมาตรการค้างอยู่ ทำต่อให้เสร็จ หรือพิมพ์ /cancel เพื่อยกเลิกก่อน\n{prompt}",
@@ -129,7 +129,7 @@ _TH: dict[str, str] = {
     "status_officer_none": "{round}: รายงานครบแล้วทุกมาตรการ ✅",
     "status_officer": "{round} กำหนดส่ง {deadline}\nยังไม่ได้รายงาน {count} มาตรการ:",
     "status_head": "{round} กำหนดส่ง {deadline}\nรายงานแล้ว {done}/{total} มาตรการ",
-    "status_missing_unit": "• {unit}: ยังไม่รายงาน {count} มาตรการ{people}",
+    "status_missing_unit": "• {unit}: ยังไม่ได้รายงาน {count} มาตรการ{people}",
     "status_failed_sends": "⚠️ บอตติดต่อไม่ได้ {count} คน (โปรดแจ้งทางอื่น):",
     "status_all_reported": "ทุกหน่วยงานรายงานครบแล้ว ✅",
     "summary_files": "ไฟล์รายงาน: Word, PDF, Excel และแผนภูมิ",

@@ -45,7 +45,7 @@ TITLE = "รายงานผลการดำเนินการตาม�
 CHAT_FIELD_MAX = 400
 
 # XML 1.0 forbids most C0 controls; Word, LibreOffice and Excel choke on them, so they never reach a file.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 
 
 def xml_safe(text: str | None) -> str:

@@ -67,8 +67,8 @@ def test_heads_see_who_is_missing_officers_do_not() -> None:
     assert "ยังไม่ได้รายงาน 2 มาตรการ" in officer.text and "กองช่าง" not in officer.text
     head.say("/status")
     assert "รายงานแล้ว 0/3" in head.text
-    assert "กองคลัง: ยังไม่รายงาน 2 มาตรการ (สมหญิง)" in head.text
-    assert "กองช่าง: ยังไม่รายงาน 1 มาตรการ" in head.text
+    assert "กองคลัง: ยังไม่ได้รายงาน 2 มาตรการ (สมหญิง)" in head.text
+    assert "กองช่าง: ยังไม่ได้รายงาน 1 มาตรการ" in head.text
     officer.say("/summary")
     assert "สำหรับหัวหน้า" in officer.text
     officer.say("/invite กองคลัง officer")

@@ -169,13 +169,13 @@ def test_heads_status_agrees_and_a_division_head_sees_its_section() -> None:
     status = _text(o.chats["ปลัด"], "/status")
     assert "รายงานแล้ว 4/7 มาตรการ" in status
     assert "ดำเนินการ 3 · บางส่วน 2 · ยังไม่ได้ดำเนินการ 1 · ยังไม่ได้รายงาน 1 · ยกมาจากรอบก่อน 1" in status
-    assert "• สำนักปลัด: ยังไม่รายงาน 1 มาตรการ (สมศรี)" in status
-    assert "• กองช่าง: ยังไม่รายงาน 1 มาตรการ (แอดมิน)" in status  # the admin is its officer
-    assert "• งานพัสดุ: ยังไม่รายงาน 1 มาตรการ (พัสดุ)" in status
+    assert "• สำนักปลัด: ยังไม่ได้รายงาน 1 มาตรการ (สมศรี)" in status
+    assert "• กองช่าง: ยังไม่ได้รายงาน 1 มาตรการ (แอดมิน)" in status  # the admin is its officer
+    assert "• งานพัสดุ: ยังไม่ได้รายงาน 1 มาตรการ (พัสดุ)" in status
     # the head of กองคลัง: measures 3 and 5 (กองคลัง) and 4 (its section งานพัสดุ)
     status = _text(o.chats["ผอ.คลัง"], "/status")
     assert "รายงานแล้ว 1/3 มาตรการ" in status
-    assert "• งานพัสดุ: ยังไม่รายงาน 1 มาตรการ (พัสดุ)" in status
+    assert "• งานพัสดุ: ยังไม่ได้รายงาน 1 มาตรการ (พัสดุ)" in status
     assert "สำนักปลัด" not in status
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 from bot.config import make_clock, resolve_data_dir
 from bot.console import ConsoleAdapter
@@ -67,6 +70,29 @@ def ensure_demo(services: Services) -> tuple[Organization, bool]:
     return org, created
 
 
+def typed_lines(data_dir: Path | None, prompt: str = "> ") -> Iterator[str]:
+    """Lines typed at a terminal with readline editing; the history is kept in the data directory."""
+    try:
+        import readline
+    except ImportError:  # not every platform ships it: plain input() still works
+        readline = None  # type: ignore[assignment]
+    history = data_dir / ".demo_history" if data_dir else None
+    if readline is not None and history is not None:
+        with contextlib.suppress(OSError):
+            readline.read_history_file(history)
+    try:
+        while True:
+            try:
+                yield input(prompt) + "\n"
+            except EOFError:
+                return
+    finally:
+        if readline is not None and history is not None:
+            with contextlib.suppress(OSError):
+                readline.set_history_length(500)
+                readline.write_history_file(history)
+
+
 def _add(p: argparse.ArgumentParser) -> None:
     p.add_argument("--user", default=DEMO_USER, help=argparse.SUPPRESS)
 
@@ -84,7 +110,10 @@ def _run(args: argparse.Namespace) -> int:
     )
     services.engine.remind = console_remind_port(services, out)
     adapter = ConsoleAdapter(services.engine, out, user_id=args.user, max_file_bytes=services.evidence.max_bytes)
-    adapter.run(sys.stdin, echo=not sys.stdin.isatty())
+    if sys.stdin.isatty():  # a person at a terminal: line editing and history, like any shell program
+        adapter.run(typed_lines(services.data_dir), echo=False, prompt="")
+    else:
+        adapter.run(sys.stdin, echo=True)
     return 0
 
 

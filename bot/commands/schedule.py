@@ -52,7 +52,7 @@ def kind_label(kind: str) -> str:
     if kind.startswith("overdue_"):
         return f"ติดตามหลังกำหนด ครั้งที่ {kind.removeprefix('overdue_')}"
     if kind in (KIND_DIGEST, KIND_DIGEST_UNIT, KIND_DIGEST_ORG):
-        return "สรุปผู้ยังไม่รายงานถึงหัวหน้า"
+        return "สรุปผู้ที่ยังไม่ได้รายงานถึงหัวหน้า"
     if kind == KIND_COMPLETE:
         return "ส่งรายงานฉบับสมบูรณ์ถึงหัวหน้า"
     if kind == "remind_now":
