@@ -112,7 +112,7 @@ def append_revision(ctx: Ctx, measure: Measure, unit_id: str, draft: dict[str, A
     """Append the confirmed draft as the unit's next revision (history is never rewritten)."""
     st = ctx.state or {}
     entry = ReportEntry(
-        id=new_id("r"),
+        id=str(draft.get("rid") or new_id("r")),
         org_id=ctx.org.id,
         fiscal_year=int(st["fy"]),
         measure_id=measure.id,

@@ -123,6 +123,7 @@ def act_edit(ctx: Ctx, arg: str) -> list[Reply]:
     """แก้ไข: the edit menu."""
     if (ctx.state or {}).get("step") != "confirm":
         return [Reply(ctx.t("stale_button"))]
+    (ctx.state or {}).get("draft", {}).pop("rid", None)  # an edited draft is a new revision
     return goto(ctx, "edit")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from domain.events import Reply
+from storage.models import new_id
 
 from .context import Ctx
 
@@ -42,6 +43,9 @@ def goto(ctx: Ctx, name: str, note: str = "") -> list[Reply]:
     """Move to a step: a fresh keyboard token, the state saved, its screen shown."""
     st = ctx.state or {}
     st["step"] = name
+    if name == "confirm" and isinstance(st.get("draft"), dict):
+        # the revision's id is fixed when the recap is shown: a บันทึก repeated after a crash stores it once
+        st["draft"].setdefault("rid", new_id("r"))
     ctx.new_nonce()
     ctx.save(st)
     shown = current_screen(ctx)

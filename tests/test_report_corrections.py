@@ -109,3 +109,30 @@ def test_console_names_a_missing_file_instead_of_calling_it_a_command(tmp_path: 
     out = demo(tmp_path / "data", "/report", "3", "ดำเนินการ", "ทำแล้ว", "/skip", "/tmp/no-such-order.pdf", "1")
     assert "ไม่พบไฟล์ /tmp/no-such-order.pdf" in out and "ไม่รู้จักคำสั่ง" not in out
     assert out.rstrip().split("> 1", 1)[1].lstrip().startswith("ตรวจสอบก่อนบันทึก")  # [1] เสร็จสิ้น still pressable
+
+
+def test_save_repeated_after_a_crash_is_stored_once_but_an_edit_is_a_new_revision() -> None:
+    from tests.factory import make_office
+
+    office = make_office()
+    officer = office.register("u1", "officer", "กองคลัง")
+    officer.say("/report")
+    officer.press("2.")
+    officer.press("ดำเนินการ")
+    officer.say("เผยแพร่แผนงบประมาณแล้ว")
+    officer.say("/skip")
+    officer.say("/done")
+    before = office.repo.get_state("o1", "test:u1")  # the recap, as a crash right after the save leaves it
+    save = next(b.data for b in officer.buttons() if b.label == "บันทึก")
+    edit = next(b.data for b in officer.buttons() if b.label == "แก้ไข")
+    officer.press_data(save)
+    office.repo.set_state("o1", "test:u1", before)
+    officer.press_data(save)  # pressed again after the restart
+    assert [e.revision for e in office.repo.list_reports("o1", 2569)] == [1]
+    office.repo.set_state("o1", "test:u1", before)
+    officer.press_data(edit)
+    officer.press("สิ่งที่ดำเนินการ")
+    officer.say("เผยแพร่แผนงบประมาณบนเว็บไซต์แล้ว")
+    officer.press("บันทึก")
+    reports = office.repo.list_reports("o1", 2569)
+    assert [e.revision for e in reports] == [1, 2] and reports[-1].summary.endswith("บนเว็บไซต์แล้ว")
