@@ -16,6 +16,7 @@ from .report_core import (
     round_of,
     status_mark,
 )
+from .report_flags import flag_lines, item_label
 from .report_flow import after_save
 from .report_list import short
 from .screens import goto, screen
@@ -46,6 +47,7 @@ def _recap_screen(ctx: Ctx) -> Reply:
     items = draft.get("evidence", [])
     lines.append(ctx.t("recap_evidence", count=len(items)))
     lines += ["  " + evidence_line(i, item) for i, item in enumerate(items, 1)]
+    lines += flag_lines(ctx, [(f"{i}. {item_label(item)}", item) for i, item in enumerate(items, 1)])
     base = st.get("base")
     if base:
         lines.append(ctx.t("recap_base", round=round_of(ctx, base["round"]), revision=base["rev"]))

@@ -24,6 +24,7 @@ class Annex:
 
     photo_no: dict[str, int] = field(default_factory=dict)
     file_ok: dict[str, bool] = field(default_factory=dict)
+    marks: dict[str, str] = field(default_factory=dict)  # evidence id → "⚠ …" (RoundReport.marks)
     rows: list[tuple[str, MeasureRow]] = field(default_factory=list)
 
     def refer(self, label: str, row: MeasureRow, style: str) -> str:
@@ -55,6 +56,7 @@ def _evidence_items(ans: UnitAnswer, annex: Annex, style: str, limit: int | None
     labels = evidence_labels(evidence, style)
     shown = evidence if limit is None else evidence[:limit]
     for ev, label in zip(shown, labels, strict=False):
+        mark = annex.marks.get(ev.id, "")
         if ev.kind == "url":
             items.append(Item(label, url=clean(ev.url), indent=True))
             continue
@@ -64,7 +66,7 @@ def _evidence_items(ans: UnitAnswer, annex: Annex, style: str, limit: int | None
             text += f" (รูปที่ {dg(str(no), style)})"
         elif not annex.file_ok.get(ev.id, True):
             text += " (ไม่พบไฟล์)"
-        items.append(Item(text, indent=True))
+        items.append(Item(f"{text} {mark}" if mark else text, indent=True))
     return items
 
 
