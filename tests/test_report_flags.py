@@ -112,3 +112,35 @@ def test_the_head_sees_the_same_warnings_in_the_word_and_excel_reports(tmp_path:
     assert marks["IMG_0815.jpg"] == "⚠ ลงวันที่ก่อนปีงบประมาณ"
     assert marks["IMG_2.jpg"] == "⚠ เคยใช้ในมาตรการที่ 5 ปี 2568"
     assert not marks["IMG_0112.jpg"]
+
+
+O12 = ["ผลการดำเนินงาน", "ผลการใช้จ่ายงบประมาณ", "ปัญหา อุปสรรค", "ข้อเสนอแนะ"]
+
+
+def _with_requirements(office: Office) -> None:
+    """Measure 2 becomes an OIT item with o12's four required components."""
+    plan = [Measure(**{**vars(m), "component_list": list(O12)}) if m.id == "m2" else m for m in office.measures]
+    office.repo.save_measures(office.org.id, 2569, plan)
+
+
+def test_an_oit_item_with_four_requirements_and_evidence_for_three_shows_one_cross(tmp_path: Path) -> None:
+    office = make_office()
+    _with_requirements(office)
+    chat = _at_evidence(office)
+    chat.send_file("รายงานผล.pdf", b"%PDF-1.4 report", "application/pdf")
+    chat.send_file("งบประมาณ.pdf", b"%PDF-1.4 budget", "application/pdf")
+    chat.press("เสร็จสิ้น")
+    assert "องค์ประกอบที่ 1/4: ผลการดำเนินงาน" in chat.text
+    assert [b.label for b in chat.buttons()] == ["1", "2", "ยังไม่มี"]
+    chat.press("1")
+    assert "องค์ประกอบที่ 2/4: ผลการใช้จ่ายงบประมาณ" in chat.text
+    chat.press("2")
+    chat.press("1")
+    chat.press("ยังไม่มี")
+    recap = chat.text
+    assert "✓ ผลการดำเนินงาน\n  ✓ ผลการใช้จ่ายงบประมาณ\n  ✓ ปัญหา อุปสรรค\n  ✗ ข้อเสนอแนะ" in recap
+    assert recap.count("✗") == 1
+    chat.press("บันทึก")
+    assert "บันทึกแล้ว ✅" in chat.text
+    saved = office.repo.list_reports(office.org.id, 2569, measure_id="m2")[-1]
+    assert saved.covered["ข้อเสนอแนะ"] == [] and len(saved.covered["ผลการดำเนินงาน"]) == 1
