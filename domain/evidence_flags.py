@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from storage.models import Evidence
+from storage.models import STATUS_DONE, Evidence, Measure, ReportEntry
 
-from .evidence_rules import DATE_AFTER_ROUND, DATE_BEFORE_YEAR, ReuseIndex, date_flag
+from .evidence_rules import DATE_AFTER_ROUND, DATE_BEFORE_YEAR, ReuseIndex, coverage, date_flag
 
-__all__ = ["REUSED", "Flag", "evidence_flags", "flag_label"]
+__all__ = ["REUSED", "Flag", "evidence_flags", "flag_label", "requirements_of", "missing_requirements"]
 
 REUSED = "reused"
 
@@ -66,3 +66,16 @@ _LABELS: dict[str, Callable[[Flag], str]] = {
 def flag_label(flag: Flag) -> str:
     """"⚠ เคยใช้ในมาตรการที่ 3 ปี 2568": the short mark a report cell or annex line carries."""
     return _LABELS[flag.kind](flag)
+
+
+def requirements_of(measure: Measure) -> list[str]:
+    """A measure's required components (องค์ประกอบ) worth asking about, blank lines left out."""
+    return [c for c in measure.component_list if c.strip(" -")]
+
+
+def missing_requirements(measure: Measure, entry: ReportEntry | None) -> list[str]:
+    """Required components a done answer's evidence does not show ("หลักฐานไม่ครบ" when any)."""
+    reqs = requirements_of(measure)
+    if not reqs or entry is None or entry.status != STATUS_DONE:
+        return []
+    return coverage(reqs, entry.covered, entry.evidence).missing

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.events import Button, Reply
+from domain.evidence_flags import requirements_of
 from domain.evidence_rules import coverage
 from storage.models import Evidence, from_dict
 
@@ -19,7 +20,7 @@ __all__ = ["requirements", "cover_marks"]
 def requirements(ctx: Ctx) -> list[str]:
     """The open measure's required components (องค์ประกอบ), empty for most measures."""
     measure = measure_of(ctx)
-    return [c for c in (measure.component_list if measure else []) if c.strip(" -")]
+    return requirements_of(measure) if measure else []
 
 
 def cover_marks(ctx: Ctx, draft: dict[str, Any]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from domain.evidence_flags import missing_requirements
 from domain.fiscal import digits as dg
 from domain.fiscal import thai_short_date
 
@@ -92,6 +93,10 @@ def answer_items(row: MeasureRow, ans: UnitAnswer, annex: Annex, style: str, ful
         if many:
             rest = len(e.evidence) - (EVIDENCE_MAX - 1)
             items.append(Item(f"และอีก {dg(str(rest), style)} รายการ ({ref})", indent=True))
+    missing = missing_requirements(row.measure, e)
+    if missing:
+        items.append(Item("หลักฐานไม่ครบ:"))
+        items += [Item("✗ " + digits_text(clean(m), style), indent=True) for m in missing]
     return items
 
 

@@ -144,3 +144,21 @@ def test_an_oit_item_with_four_requirements_and_evidence_for_three_shows_one_cro
     assert "บันทึกแล้ว ✅" in chat.text
     saved = office.repo.list_reports(office.org.id, 2569, measure_id="m2")[-1]
     assert saved.covered["ข้อเสนอแนะ"] == [] and len(saved.covered["ผลการดำเนินงาน"]) == 1
+
+
+def test_the_report_and_status_show_the_missing_requirement(tmp_path: Path) -> None:
+    office = make_office()
+    _with_requirements(office)
+    chat = _at_evidence(office)
+    chat.send_file("รายงานผล.pdf", b"%PDF-1.4 report", "application/pdf")
+    chat.press("เสร็จสิ้น")
+    for label in ("1", "1", "1", "ยังไม่มี"):
+        chat.press(label)
+    chat.press("บันทึก")
+    report = compile_round(office.repo, office.org.id, 2569, 6, office.clock.now())
+    doc = open_docx(render_docx(report, tmp_path / "r.docx", office.evidence, "arabic"))
+    progress = next(r.cells[-1].text for r in doc.tables[0].rows[1:] if r.cells[0].text == "2")
+    assert progress.splitlines()[-2:] == ["หลักฐานไม่ครบ:", "✗ ข้อเสนอแนะ"]
+    assert progress.count("✗") == 1
+    chat.say("/status")
+    assert "⚠ 2. เผยแพร่ข้อมูลงบประมาณ: หลักฐานไม่ครบ (ข้อเสนอแนะ)" in chat.text
