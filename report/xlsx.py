@@ -14,6 +14,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from domain.evidence_flags import missing_requirements
 from domain.fiscal import digits as dg
 from domain.fiscal import thai_short_date
 from storage.evidence import EvidenceStore
@@ -135,6 +136,9 @@ def _answer_text(row: MeasureRow, style: str) -> str:
         lines += [f"{label}{digits_text(clean(v), style)}" for label, v in (
             ("- ", e.summary), ("ผลลัพธ์: ", e.outcome), ("เหตุผล: ", e.reason)) if clean(v)]
         lines += [f"หลักฐาน: {label}" for label in evidence_labels(e.evidence, style)]
+        missing = missing_requirements(row.measure, e)
+        if missing:
+            lines.append("หลักฐานไม่ครบ: " + ", ".join("✗ " + digits_text(clean(m), style) for m in missing))
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 

@@ -160,5 +160,8 @@ def test_the_report_and_status_show_the_missing_requirement(tmp_path: Path) -> N
     progress = next(r.cells[-1].text for r in doc.tables[0].rows[1:] if r.cells[0].text == "2")
     assert progress.splitlines()[-2:] == ["หลักฐานไม่ครบ:", "✗ ข้อเสนอแนะ"]
     assert progress.count("✗") == 1
+    ws = openpyxl.load_workbook(render_xlsx(report, tmp_path / "r.xlsx", office.evidence, "arabic"))["มาตรการ"]
+    progress_cell = next(r[7] for r in ws.iter_rows(min_row=2, values_only=True) if r[0] == 2)
+    assert progress_cell.splitlines()[-1] == "หลักฐานไม่ครบ: ✗ ข้อเสนอแนะ"
     chat.say("/status")
     assert "⚠ 2. เผยแพร่ข้อมูลงบประมาณ: หลักฐานไม่ครบ (ข้อเสนอแนะ)" in chat.text
