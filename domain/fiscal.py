@@ -25,6 +25,7 @@ __all__ = [
     "get_round",
     "thai_date",
     "thai_short_date",
+    "thai_medium_date",
     "thai_month_year",
     "to_arabic_digits",
     "to_thai_digits",
@@ -142,6 +143,11 @@ def thai_date(day: date, style: str = "thai") -> str:
 def thai_short_date(day: date, style: str = "arabic") -> str:
     """"7 ม.ค. 68" — short enough for a phone line."""
     return digits(thai_strftime(_dt(day), "%-d %b %y"), style)
+
+
+def thai_medium_date(day: date, style: str = "arabic") -> str:
+    """"15 ส.ค. 2567": a full Buddhist year where a short one could be misread as a fiscal year."""
+    return digits(thai_strftime(_dt(day), "%-d %b %Y"), style)
 
 
 def thai_month_year(day: date, style: str = "thai") -> str:

@@ -16,6 +16,7 @@ from storage.repository import Repository
 from . import (  # noqa: F401  (register commands, actions, steps, screens)
     import_flow,
     office,
+    report_cover,
     report_evidence,
     report_flow,
     report_list,
@@ -38,7 +39,7 @@ _ROLE_OK = {"officer": lambda o: True, "head": is_head, "admin": is_admin}
 _THROTTLE_SECONDS = 600
 # failed invite codes allowed per 10 minutes: per chat account, per office (its codes) and in total
 _THROTTLE_LIMITS = {"account": 5, "org": 20, "all": 100}
-_BUSY_STEPS = {"summary", "outcome", "evidence", "reason", "suggestion", "confirm", "edit", "cancel", "import"}
+_BUSY_STEPS = {"summary", "outcome", "evidence", "cover", "reason", "suggestion", "confirm", "edit", "cancel", "import"}
 
 
 class Engine:

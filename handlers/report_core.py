@@ -52,7 +52,9 @@ def draft_from(entry: ReportEntry | None, status: str = "") -> dict[str, Any]:
     draft: dict[str, Any] = {f: "" for f in TEXT_FIELDS}
     draft["status"] = status or (entry.status if entry else STATUS_DONE)
     draft["evidence"] = []
+    draft["covered"] = {}
     if entry is not None:
+        draft["covered"] = {k: list(v) for k, v in entry.covered.items()}
         for f in TEXT_FIELDS:
             draft[f] = getattr(entry, f) or ""
         draft["evidence"] = [to_dict(e) for e in entry.evidence]
@@ -90,10 +92,14 @@ def evidence_line(no: int, item: dict[str, Any]) -> str:
 def next_step(ctx: Ctx, after: str) -> str:
     """The step that follows `after` in the walk (the recap when only one field was being edited)."""
     st = ctx.state or {}
-    if st.get("edit"):
-        return "confirm"
     done = st["draft"]["status"] == STATUS_DONE
+    measure = measure_of(ctx)
+    cover = done and measure is not None and bool(measure.component_list) and bool(st["draft"].get("evidence"))
+    if st.get("edit"):
+        return "cover" if cover and after == "evidence" else "confirm"
     order = ["summary", "outcome", "evidence"] if done else ["reason"]
+    if cover:
+        order.append("cover")  # which item shows each required component
     if not done and int(st.get("round", 0)) == 12:
         order.append("suggestion")
     order.append("confirm")
@@ -124,6 +130,7 @@ def append_revision(ctx: Ctx, measure: Measure, unit_id: str, draft: dict[str, A
         reason=draft.get("reason", ""),
         suggestion=draft.get("suggestion", ""),
         evidence=[from_dict(Evidence, e) for e in draft.get("evidence", [])],
+        covered={k: list(v) for k, v in draft.get("covered", {}).items()},
         officer_id=ctx.officer.id,
         officer_name=ctx.officer.display_name,
         created_at=ctx.clock.now().isoformat(timespec="seconds"),

@@ -12,6 +12,7 @@ from storage.evidence import EvidenceError, safe_display_name
 from storage.models import Evidence, new_id, to_dict
 
 from .context import Ctx, step
+from .report_flags import flag_lines
 from .report_list import short
 from .screens import reprompt, screen
 
@@ -127,6 +128,7 @@ class _Batch:
     def __init__(self, ctx: Ctx, items: list[dict[str, Any]]) -> None:
         self.ctx, self.items = ctx, items
         self.added: list[str] = []
+        self.fresh: list[tuple[str, dict[str, Any]]] = []  # (label, item) kept from this message
         self.duplicates: list[str] = []
         self.notes: list[str] = []
         self.over: list[str] = []
@@ -146,6 +148,7 @@ class _Batch:
         else:
             self.items.append(to_dict(ev))
             self.added.append(label)
+            self.fresh.append((label, self.items[-1]))
 
     def reply_text(self) -> str:
         """One answer for the whole message."""
@@ -158,6 +161,7 @@ class _Batch:
         if self.over:
             lines.append(t("evidence_too_many", limit=MAX_EVIDENCE, items=", ".join(self.over)))
         lines.extend(self.notes)
+        lines.extend(flag_lines(self.ctx, self.fresh))
         return "\n".join(lines)
 
 

@@ -16,6 +16,8 @@ from .report_core import (
     round_of,
     status_mark,
 )
+from .report_cover import cover_marks
+from .report_flags import flag_lines, item_label
 from .report_flow import after_save
 from .report_list import short
 from .screens import goto, screen
@@ -46,6 +48,11 @@ def _recap_screen(ctx: Ctx) -> Reply:
     items = draft.get("evidence", [])
     lines.append(ctx.t("recap_evidence", count=len(items)))
     lines += ["  " + evidence_line(i, item) for i, item in enumerate(items, 1)]
+    marks = cover_marks(ctx, draft)
+    if marks:
+        lines.append(ctx.t("recap_cover"))
+        lines += ["  " + m for m in marks]
+    lines += flag_lines(ctx, [(f"{i}. {item_label(item)}", item) for i, item in enumerate(items, 1)])
     base = st.get("base")
     if base:
         lines.append(ctx.t("recap_base", round=round_of(ctx, base["round"]), revision=base["rev"]))

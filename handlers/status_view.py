@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain import people
+from domain.evidence_flags import missing_requirements
 from domain.status import DONE, NONE, NOT_DONE, PARTIAL, MeasureStatus, round_statuses, totals
 
 from .context import Ctx
@@ -22,6 +23,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "none": "ยังไม่ได้รายงาน {n}",
         "carried": "ยกมาจากรอบก่อน {n}",
         "carried_mark": " (มีผลรอบก่อน)",
+        "incomplete": "⚠ {no}. {title}: หลักฐานไม่ครบ ({missing})",
     },
     "en": {
         "reported": "Reported {done}/{total} measures",
@@ -31,6 +33,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "none": "not reported {n}",
         "carried": "carried from an earlier round {n}",
         "carried_mark": " (earlier answer)",
+        "incomplete": "⚠ {no}. {title}: evidence incomplete ({missing})",
     },
 }
 
@@ -56,12 +59,23 @@ def officer_block(ctx: Ctx, rc: RoundContext, label: str, deadline: str) -> list
         return []
     pending = [s for s in mine if not s.reported]
     if not pending:
-        return [ctx.t("status_officer_none", round=label)]
+        return [ctx.t("status_officer_none", round=label), *_incomplete(ctx, mine)]
     lines = [ctx.t("status_officer", round=label, deadline=deadline, count=len(pending))]
     for s in pending:
         mark = _t(ctx, "carried_mark") if s.carried else ""
         lines.append(f"• {s.measure.no}. {s.measure.title.lstrip('- ')[:TITLE_MAX]}{mark}")
     lines.append(_t(ctx, "reported", done=len(mine) - len(pending), total=len(mine)))
+    return lines + _incomplete(ctx, mine)
+
+
+def _incomplete(ctx: Ctx, statuses: list[MeasureStatus]) -> list[str]:
+    """Reported measures whose evidence misses a required component: "⚠ 2. …: หลักฐานไม่ครบ (ข้อเสนอแนะ)"."""
+    lines = []
+    for s in statuses:
+        missing = sorted({m for a in s.answers for m in missing_requirements(s.measure, a.entry)})
+        if missing:
+            title = s.measure.title.lstrip("- ")[:TITLE_MAX]
+            lines.append(_t(ctx, "incomplete", no=s.measure.no, title=title, missing=", ".join(missing)))
     return lines
 
 

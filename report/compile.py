@@ -25,6 +25,8 @@ from domain.status import (
 from storage.models import Measure, Organization, ReportEntry, Unit
 from storage.repository import Repository
 
+from .evidence_marks import evidence_marks
+
 __all__ = [
     "NOT_REPORTED",
     "PARTIAL",
@@ -114,6 +116,7 @@ class RoundReport:
     generated_at: datetime
     unit_filter: Unit | None = None
     totals: RoundTotals = field(default_factory=lambda: totals([]))
+    marks: dict[str, str] = field(default_factory=dict)  # evidence id → "⚠ …" (report/evidence_marks.py)
 
     def count(self, status: str) -> int:
         """How many measures have this status (from the totals every view prints)."""
@@ -155,4 +158,10 @@ def compile_round(
     )
     rows = [MeasureRow(s) for s in statuses]
     rnd = get_round(fiscal_year, round_no)
-    return RoundReport(org, fiscal_year, rnd, rows, units, now, unit_filter, totals(statuses))
+    years = repo.fiscal_years(org_id)
+    marks = evidence_marks(
+        [a.entry for row in rows for a in row.answers],
+        [e for fy in years for e in repo.list_reports(org_id, fy)],
+        {fy: repo.list_measures(org_id, fy) for fy in years},
+    )
+    return RoundReport(org, fiscal_year, rnd, rows, units, now, unit_filter, totals(statuses), marks)

@@ -27,7 +27,7 @@ def render_docx(report: RoundReport, path: Path, evidence: EvidenceStore, digits
     doc = Document()
     page_setup(doc, report, style)
     title_block(doc, report, options, style)
-    annex = Annex()
+    annex = Annex(marks=report.marks)
     photos = collect_photos(report, evidence, annex, style)
     render_tables(doc, report.rows, annex, style)
     totals(doc, report, style)

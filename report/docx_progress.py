@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from domain.evidence_flags import missing_requirements
 from domain.fiscal import digits as dg
 from domain.fiscal import thai_short_date
 
@@ -24,6 +25,7 @@ class Annex:
 
     photo_no: dict[str, int] = field(default_factory=dict)
     file_ok: dict[str, bool] = field(default_factory=dict)
+    marks: dict[str, str] = field(default_factory=dict)  # evidence id → "⚠ …" (RoundReport.marks)
     rows: list[tuple[str, MeasureRow]] = field(default_factory=list)
 
     def refer(self, label: str, row: MeasureRow, style: str) -> str:
@@ -55,6 +57,7 @@ def _evidence_items(ans: UnitAnswer, annex: Annex, style: str, limit: int | None
     labels = evidence_labels(evidence, style)
     shown = evidence if limit is None else evidence[:limit]
     for ev, label in zip(shown, labels, strict=False):
+        mark = annex.marks.get(ev.id, "")
         if ev.kind == "url":
             items.append(Item(label, url=clean(ev.url), indent=True))
             continue
@@ -64,7 +67,7 @@ def _evidence_items(ans: UnitAnswer, annex: Annex, style: str, limit: int | None
             text += f" (รูปที่ {dg(str(no), style)})"
         elif not annex.file_ok.get(ev.id, True):
             text += " (ไม่พบไฟล์)"
-        items.append(Item(text, indent=True))
+        items.append(Item(f"{text} {mark}" if mark else text, indent=True))
     return items
 
 
@@ -90,6 +93,10 @@ def answer_items(row: MeasureRow, ans: UnitAnswer, annex: Annex, style: str, ful
         if many:
             rest = len(e.evidence) - (EVIDENCE_MAX - 1)
             items.append(Item(f"และอีก {dg(str(rest), style)} รายการ ({ref})", indent=True))
+    missing = missing_requirements(row.measure, e)
+    if missing:
+        items.append(Item("หลักฐานไม่ครบ:"))
+        items += [Item("✗ " + digits_text(clean(m), style), indent=True) for m in missing]
     return items
 
 

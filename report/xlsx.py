@@ -14,6 +14,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from domain.evidence_flags import missing_requirements
 from domain.fiscal import digits as dg
 from domain.fiscal import thai_short_date
 from storage.evidence import EvidenceStore
@@ -54,6 +55,7 @@ STATUS_COLUMN = 7  # 1-based: "สถานะ", one of STATUS_LABELS' values, s
 EVIDENCE_HEADERS: tuple[tuple[str, int], ...] = (
     ("ลำดับมาตรการ", 9), ("มาตรการ/กิจกรรม", 40), ("ส่วนราชการ", 20), ("ประเภท", 10),
     ("ชื่อไฟล์หรือลิงก์", 45), ("หลักฐาน", 30), ("ผู้ส่ง", 20), ("วันที่ส่ง", 22), ("ไฟล์", 12),
+    ("ข้อสังเกต", 36),
 )
 TECH_HEADERS: tuple[tuple[str, int], ...] = (
     ("ลำดับมาตรการ", 9), ("หลักฐาน", 30), ("ชนิดไฟล์", 22), ("ขนาด (ไบต์)", 14), ("SHA-256", 70),
@@ -134,6 +136,9 @@ def _answer_text(row: MeasureRow, style: str) -> str:
         lines += [f"{label}{digits_text(clean(v), style)}" for label, v in (
             ("- ", e.summary), ("ผลลัพธ์: ", e.outcome), ("เหตุผล: ", e.reason)) if clean(v)]
         lines += [f"หลักฐาน: {label}" for label in evidence_labels(e.evidence, style)]
+        missing = missing_requirements(row.measure, e)
+        if missing:
+            lines.append("หลักฐานไม่ครบ: " + ", ".join("✗ " + digits_text(clean(m), style) for m in missing))
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
@@ -170,7 +175,7 @@ def _evidence(ws: Worksheet, tech: Worksheet, report: RoundReport, store: Eviden
                 who, when = _who_when(ans.entry, ev.created_at, style)
                 present = "" if ev.kind == "url" else ("มี" if has_file(store, ev.sha256) else "ไม่พบไฟล์")
                 r = _append(ws, (row.measure.no, row.measure.title, ans.unit.name, KIND_LABELS.get(ev.kind, ev.kind),
-                                 evidence_label(ev), label, who, when, present), body)
+                                 evidence_label(ev), label, who, when, present, report.marks.get(ev.id, "")), body)
                 if ev.kind == "url" and clean(ev.url).lower().startswith(("http://", "https://")):
                     ws.cell(row=r, column=5).hyperlink = clean(ev.url)
                 if ev.kind != "url":

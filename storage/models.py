@@ -215,6 +215,7 @@ class ReportEntry:
     revision: int = 1
     suggestion: str = ""  # ข้อเสนอแนะ (asked in the 12-month round)
     confirmed_from: int = 0  # "ยังเป็นเหมือนเดิม": the earlier round whose answer this one repeats
+    covered: dict[str, list[str]] = field(default_factory=dict)  # required component → evidence ids showing it
 
 
 @dataclass

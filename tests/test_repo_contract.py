@@ -88,6 +88,8 @@ def filled(cls: type[Any], n: int = 1, **fixed: Any) -> Any:
             values[f.name] = [6, 12]
         elif kind == list[Identity]:
             values[f.name] = [filled(Identity, n), filled(Identity, n + 1)]
+        elif kind == dict[str, list[str]]:
+            values[f.name] = {f"องค์ประกอบ {n}": [f"e{n}", "e2"], "ข้อเสนอแนะ": []}
         elif kind == list[Evidence]:
             values[f.name] = [filled(Evidence, n, kind="url"), filled(Evidence, n + 1, kind="file")]
         else:

@@ -74,7 +74,7 @@ def test_evidence_sheet_lists_every_item(tmp_path: Path) -> None:
     assert [(r[0], r[1], r[2]) for r in tech] == [(1, "ภาพถ่าย ๑ อบรม", "image/jpeg"), (2, "ไฟล์ ๑ (คำสั่ง.pdf)", "application/pdf")]
     assert all(len(r[4]) == 64 for r in tech)  # hashes only on the technical sheet
     assert ws.cell(row=3, column=5).hyperlink.target == "https://example.go.th/manual"
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:I4"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:J4"  # J: ข้อสังเกต (issue 17 warnings)
 
 
 def test_bad_data_and_formula_text_stay_plain_text(tmp_path: Path) -> None:
