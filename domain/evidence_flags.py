@@ -78,4 +78,6 @@ def missing_requirements(measure: Measure, entry: ReportEntry | None) -> list[st
     reqs = requirements_of(measure)
     if not reqs or entry is None or entry.status != STATUS_DONE:
         return []
+    if not entry.covered and entry.evidence:  # saved before the checklist was asked: not known, not flagged
+        return []
     return coverage(reqs, entry.covered, entry.evidence).missing
