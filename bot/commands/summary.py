@@ -70,6 +70,11 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    try:  # what was typed is checked before anything is opened
+        typed_round = parse_round(args.round) if args.round else None
+    except WordError as exc:
+        print(word_problem("รอบ", exc), file=sys.stderr)
+        return 2
     repo = open_repo(args.data_dir)
     if repo is None:
         return 2
@@ -94,11 +99,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"ไม่พบส่วนราชการ \"{args.unit}\" (มี: {', '.join(u.name for u in units)})", file=sys.stderr)
             return 2
         unit_id = unit.id
-    try:
-        round_no = parse_round(args.round) if args.round else current_round(today).months
-    except WordError as exc:
-        print(word_problem("รอบ", exc), file=sys.stderr)
-        return 2
+    round_no = typed_round or current_round(today).months
     report = compile_round(repo, org.id, fiscal_year, round_no, clock.now(), unit_id)
     data_dir = resolve_data_dir(args.data_dir)
     return _output(args, report, EvidenceStore(data_dir / "evidence"), data_dir, load_options(repo, org.id))
