@@ -49,6 +49,9 @@ HEAD = "U0head00000000000000000000000002"
 ADMIN = "U0admin0000000000000000000000003"
 
 
+POLL_TIMEOUT = 10.0  # seconds: a /healthz that answers nothing by then is counted as a failure
+
+
 class HealthPoller(threading.Thread):
     """Polls /healthz from its own thread (so a blocked event loop cannot hide a slow answer)."""
 
@@ -65,7 +68,7 @@ class HealthPoller(threading.Thread):
         while not self._halt.is_set():
             start = time.perf_counter()
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=POLL_TIMEOUT)
                 conn.request("GET", "/healthz")
                 resp = conn.getresponse()
                 resp.read()
