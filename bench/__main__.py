@@ -1,4 +1,4 @@
-"""`python -m bench` (`make bench`): run the eight benchmarks, write bench/results.json, print a table.
+"""`python -m bench` (`make bench`): run the nine benchmarks, write bench/results.json, print a table.
 
 Options: `--quick` tiny sizes (a smoke run, seconds not minutes; figures are not comparable),
 `--profile` (needs pyinstrument: writes bench/profile-NAME.txt per benchmark; `memory` runs the bot
@@ -45,6 +45,7 @@ GOALS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "line_cost.busiest_month_pushes": ("≤ 300", lambda v: v <= 300),
     "evidence_reuse.lookup_ms_p99": ("< 20", lambda v: v < 20),
     "report_pages.pages_53": ("≤ 35", lambda v: v <= 35),
+    "stall.healthz_p99_ms": ("< 100", lambda v: v < 100),
 }
 
 
@@ -125,6 +126,13 @@ def _report_pages(quick: bool, work_dir: str | None) -> dict[str, Any]:
     return report_pages.run(work_dir)
 
 
+def _stall(quick: bool, work_dir: str | None) -> dict[str, Any]:
+    """Wraps bench/stall.py: /healthz latency while heavy imports and a /summary run (smaller when quick)."""
+    from . import stall
+
+    return stall.run(depth=6, photos=10, work_dir=work_dir) if quick else stall.run(work_dir=work_dir)
+
+
 BENCHMARKS: dict[str, Callable[[bool, str | None], dict[str, Any]]] = {
     "storage_growth": _storage_growth,
     "telegram_throughput": _telegram_throughput,
@@ -134,6 +142,7 @@ BENCHMARKS: dict[str, Callable[[bool, str | None], dict[str, Any]]] = {
     "line_cost": _line_cost,
     "evidence_reuse": _evidence_reuse,
     "report_pages": _report_pages,
+    "stall": _stall,
 }
 
 

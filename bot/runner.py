@@ -26,7 +26,7 @@ from .telegram import PLATFORM, TelegramAdapter
 from .web import WebServer
 from .wiring import Services
 
-__all__ = ["Component", "build_components", "serve", "run", "telegram_adapter"]
+__all__ = ["PLATFORM_NAMES", "Component", "build_components", "run", "serve", "started_line", "telegram_adapter"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,17 @@ def build_components(settings: Settings, services: Services, outbox: Outbox) -> 
     return components
 
 
+PLATFORM_NAMES = {"telegram": "Telegram", "line": "LINE"}
+
+
+def started_line(platforms: list[str]) -> str:
+    """The one log line that says which chat platforms are serving."""
+    names = " และ ".join(PLATFORM_NAMES.get(p, p) for p in platforms)
+    if not names:
+        return "itabot ทำงานแล้ว โดยไม่เปิดแชต (--no-chat): มีเพียงเว็บเซิร์ฟเวอร์ /healthz; กด Ctrl+C เพื่อหยุด"
+    return f"itabot ทำงานแล้ว เปิดแชต {names}; กด Ctrl+C เพื่อหยุด"
+
+
 def _install_signals(stop: asyncio.Event) -> list[signal.Signals]:
     """SIGINT/SIGTERM set the stop event (where the platform allows it)."""
     loop = asyncio.get_running_loop()
@@ -100,8 +111,6 @@ async def serve(
     outbox = outbox or Outbox()
     if components is None:
         components = build_components(settings, services, outbox)
-    if not components:
-        log.warning("no chat platform configured (set TELEGRAM_BOT_TOKEN, or LINE_CHANNEL_SECRET + LINE_CHANNEL_ACCESS_TOKEN); serving /healthz only")
     web = WebServer(host, port)
     web.health_checks.append(services.dispatcher().problems)
     for component in components:
@@ -114,7 +123,7 @@ async def serve(
         for component in components:
             await component.start()
             started.append(component)
-        log.info("itabot running (%d component(s)); Ctrl+C to stop", len(started))
+        log.info("%s", started_line(outbox.platforms()))
         await stop.wait()
     except InvalidToken:
         log.error("TELEGRAM_BOT_TOKEN ไม่ถูกต้อง / the Telegram bot token was rejected")

@@ -54,7 +54,7 @@ def _cases(data: Path, tmp: Path) -> list[tuple[list[str], int, str]]:
         (["summary", *d, "--today", "2026-02-30"], 2, "YYYY-MM-DD"),
         (["summary", *d, "--now", "2026-03-26 25:00"], 2, "เวลาไม่ถูกต้อง"),
         (["summary", *d, "--now", "2026-03-26 10:00", "--today", "2026-03-27"], 2, "คนละวัน"),
-        (["summary", *d, "--round", "5"], 2, "invalid choice"),
+        (["summary", *d, "--round", "5"], 2, "ไม่รู้จักรอบ \"5\" ใช้ได้: รอบ 3 เดือน"),
         (["nosuchcommand"], 2, "invalid choice"),
         (["demo", "--data-dir", "/proc/itabot-none/data"], 1, "ทำไม่สำเร็จ"),
         (["invite", "--data-dir", "/proc/itabot-none/data", "--unit", "1", "--role", "officer"], 1, ""),

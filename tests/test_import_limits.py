@@ -131,9 +131,9 @@ def test_latin_csv_is_read_as_latin_not_as_garbled_thai(tmp_path: Path, capsys: 
     path = tmp_path / "plan.csv"
     path.write_bytes(data)
     store = tmp_path / "data"
-    assert main(["import", str(path), "--data-dir", str(store), "--today", "2025-11-03"]) == 1  # waits for --yes
+    assert main(["import", str(path), "--org", "Mairie", "--data-dir", str(store), "--today", "2025-11-03"]) == 0  # preview
     out = capsys.readouterr()
-    assert "1. Révision générale des procédures" in out.out and "--yes" in out.err
+    assert "1. Révision générale des procédures" in out.out and "--yes" in out.out
     assert TinyRepository(store).list_orgs() == []
 
 

@@ -30,9 +30,27 @@ def test_invite_errors_are_clear(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "ยังไม่มีหน่วยงาน" in capsys.readouterr().err
     make_office(tmp_path)
     assert cli(["invite", "--data-dir", str(tmp_path), "--unit", "กองเรือ"]) == 2
-    assert "ไม่พบหน่วยงาน" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "ไม่รู้จักหน่วยงาน \"กองเรือ\"" in err and "1. สำนักปลัด, 2. กองคลัง, 3. กองช่าง" in err
+    assert cli(["invite", "--data-dir", str(tmp_path), "--unit", "กองคลัง", "--role", "boss"]) == 2
+    err = capsys.readouterr().err
+    assert "ไม่รู้จักบทบาท \"boss\"" in err and "หัวหน้า (head)" in err and "ผู้ดูแล (admin)" in err
     assert cli(["invite", "--data-dir", str(tmp_path), "--role", "officer"]) == 2
     assert "--unit" in capsys.readouterr().err
+
+
+def test_invite_takes_units_and_roles_as_people_type_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    office = make_office(tmp_path)
+    assert cli(["invite", "--data-dir", str(tmp_path), "--unit", "๒", "--role", "เจ้าหน้าที่", "--name", "สมชาย"]) == 0
+    code = capsys.readouterr().out.strip().splitlines()[-1]
+    assert cli(["invite", "--data-dir", str(tmp_path), "--unit", "กอง ช่าง", "--role", "หัวหน้า", "--name", "สมศรี"]) == 0
+    head_code = capsys.readouterr().out.strip().splitlines()[-1]
+    chat = office.chat("tg7")
+    chat.say(f"/start {code}")
+    assert "สมชาย" in chat.text and "กองคลัง" in chat.text  # unit 2 in the list
+    head = office.chat("tg8")
+    head.say(f"/start {head_code}")
+    assert "สมศรี" in head.text and "กองช่าง" in head.text
 
 
 def test_officers_list_and_deactivate(

@@ -140,7 +140,7 @@ def test_a_newer_schema_refuses_to_start_with_exit_3(
         conn.execute("INSERT INTO itabot_schema (version, name) VALUES (%s, 'from_the_future')", (LATEST + 1,))
     env = {**os.environ, "ITABOT_DATABASE_URL": pg_url, "PYTHONPATH": str(ROOT)}
     run = subprocess.run(  # a separate process: were the check missing, `run` would serve, not hang the suite
-        [sys.executable, "-m", "bot.cli", "run", "--data-dir", str(tmp_path / "data"), "--port", "0"],
+        [sys.executable, "-m", "bot.cli", "run", "--no-chat", "--data-dir", str(tmp_path / "data"), "--port", "0"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )
     assert run.returncode == 3, run.stderr

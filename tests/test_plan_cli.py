@@ -5,17 +5,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from bot.cli import main
+from bot.commands.plan import PREVIEW_ONLY
 from handlers.plan_import import TEMPLATE_HEADERS
 from handlers.samples import sample_csv_bytes
 from storage.tinydb_repo import TinyRepository
 from tests.test_docx_import import BAD_DOCX, build_seed002_docx
 
+ROOT = Path(__file__).resolve().parent.parent
 TODAY = "2025-11-03"  # fiscal year 2569
 
 
@@ -43,7 +49,7 @@ def test_import_csv_then_plan_json(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, sample_csv: Path
 ) -> None:
     data = tmp_path / "data"
-    code, out, _ = run(capsys, data, "import", str(sample_csv), "--org", "อบต.คำเนียม")
+    code, out, _ = run(capsys, data, "import", "--yes", str(sample_csv), "--org", "อบต.คำเนียม")
     assert code == 0
     assert "พบมาตรการ 10 รายการ" in out and "นำเข้าแล้ว" in out and "อบต.คำเนียม" in out
     measures = plan_json(capsys, data)
@@ -59,7 +65,7 @@ def test_import_csv_then_plan_json(
 
     # importing the same file again keeps every id
     ids = [m["id"] for m in measures]
-    code, out, _ = run(capsys, data, "import", str(sample_csv))
+    code, out, _ = run(capsys, data, "import", "--yes", str(sample_csv))
     assert code == 0 and "เหมือนเดิม 10" in out
     assert [m["id"] for m in plan_json(capsys, data)] == ids
 
@@ -68,7 +74,7 @@ def test_a_guessed_section_is_corrected_with_section_and_remembered(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, sample_csv: Path
 ) -> None:
     data = tmp_path / "data"
-    code, out, _ = run(capsys, data, "import", str(sample_csv))
+    code, out, _ = run(capsys, data, "import", "--yes", str(sample_csv), "--org", "อบต.ทดสอบ")
     assert code == 0 and "งานในกอง: งานพัสดุ (ใน กองคลัง)" in out
     assert "--section 'งานพัสดุ='" in out  # the preview says how to correct the guess
 
@@ -77,15 +83,15 @@ def test_a_guessed_section_is_corrected_with_section_and_remembered(
         return m["units"], m["divisions"]
 
     assert measure2() == (["งานพัสดุ"], {"งานพัสดุ": "กองคลัง"})
-    code, out, _ = run(capsys, data, "import", str(sample_csv), "--section", "งานพัสดุ=")
+    code, out, _ = run(capsys, data, "import", "--yes", str(sample_csv), "--section", "งานพัสดุ=")
     assert code == 0 and "งานในกอง" not in out
     assert measure2() == (["งานพัสดุ", "กองคลัง"], {})  # two units of their own, both answer
-    assert run(capsys, data, "import", str(sample_csv))[0] == 0
+    assert run(capsys, data, "import", "--yes", str(sample_csv))[0] == 0
     assert measure2() == (["งานพัสดุ", "กองคลัง"], {})  # the choice is remembered
-    code, out, _ = run(capsys, data, "import", str(sample_csv), "--section", "งานพัสดุ = สำนักปลัด")
+    code, out, _ = run(capsys, data, "import", "--yes", str(sample_csv), "--section", "งานพัสดุ = สำนักปลัด")
     assert code == 0 and "งานพัสดุ (ใน สำนักปลัด): 2" in out
     assert measure2() == (["งานพัสดุ"], {"งานพัสดุ": "สำนักปลัด"})
-    code, _, err = run(capsys, data, "import", str(sample_csv), "--section", "งานพัสดุ")
+    code, _, err = run(capsys, data, "import", "--yes", str(sample_csv), "--section", "งานพัสดุ")
     assert code == 1 and "งานพัสดุ=กองคลัง" in err
     assert measure2() == (["งานพัสดุ"], {"งานพัสดุ": "สำนักปลัด"})
 
@@ -94,8 +100,8 @@ def test_import_docx_and_oit_template(capsys: pytest.CaptureFixture[str], tmp_pa
     data = tmp_path / "data"
     doc = tmp_path / "มาตรการ 2569.docx"
     doc.write_bytes(build_seed002_docx())
-    assert run(capsys, data, "import", str(doc))[0] == 0
-    code, out, _ = run(capsys, data, "import", "--template", "oit-2566")
+    assert run(capsys, data, "import", "--yes", str(doc), "--org", "อบต.ทดสอบ")[0] == 0
+    code, out, _ = run(capsys, data, "import", "--yes", "--template", "oit-2566")
     assert code == 0 and "OIT o1–o43: 43" in out
     measures = plan_json(capsys, data)
     assert len(measures) == 53 and measures[10]["indicator"] == "o1"
@@ -113,13 +119,13 @@ def test_bad_file_changes_nothing_and_names_the_row(
     broken = tmp_path / "broken.csv"
     with broken.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(rows)
-    code, _, err = run(capsys, data, "import", str(broken))
+    code, _, err = run(capsys, data, "import", "--yes", str(broken), "--org", "อบต.ทดสอบ")
     assert code == 1 and "แถวที่ 7" in err and "ตัวชี้วัด" in err
     assert TinyRepository(data).list_orgs() == []  # not even the organization was created
 
-    assert run(capsys, data, "import", str(sample_csv))[0] == 0
+    assert run(capsys, data, "import", "--yes", str(sample_csv), "--org", "อบต.ทดสอบ")[0] == 0
     before = plan_json(capsys, data)
-    code, _, err = run(capsys, data, "import", str(broken))
+    code, _, err = run(capsys, data, "import", "--yes", str(broken))
     assert code == 1 and "แถวที่ 7" in err
     assert plan_json(capsys, data) == before
 
@@ -134,46 +140,85 @@ def test_bad_documents_change_nothing(
     message: str,
 ) -> None:
     data = tmp_path / "data"
-    assert run(capsys, data, "import", str(sample_csv))[0] == 0
+    assert run(capsys, data, "import", "--yes", str(sample_csv), "--org", "อบต.ทดสอบ")[0] == 0
     before = plan_json(capsys, data)
     bad = tmp_path / "plan.docx"
     bad.write_bytes(content)
-    code, out, err = run(capsys, data, "import", str(bad))
+    code, out, err = run(capsys, data, "import", "--yes", str(bad))
     assert code == 1 and message in err
     assert "นำเข้าแล้ว" not in out
     assert plan_json(capsys, data) == before
 
 
-def test_rows_needing_a_look_wait_for_yes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_without_a_terminal_or_yes_it_only_previews(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     data = tmp_path / "data"
     doc = tmp_path / "plan.docx"
     doc.write_bytes(build_seed002_docx(bad_row=["ตัวชี้วัด 15", "- มาตรการพิเศษ", "", "1. ทำ", "กองช่าง", "ต.ค."]))
-    code, out, err = run(capsys, data, "import", str(doc))
-    assert code == 1 and "ตัวชี้วัด 15" in out and "--yes" in err
-    assert TinyRepository(data).list_orgs() == []
-    code, out, _ = run(capsys, data, "import", str(doc), "--yes")
-    assert code == 0 and "เพิ่ม 10" in out
+    code, out, err = run(capsys, data, "import", str(doc), "--org", "อบต.ทดสอบ")
+    assert code == 0 and "ตัวชี้วัด 15" in out and err == ""
+    assert out.rstrip().endswith(PREVIEW_ONLY) and "--yes" in PREVIEW_ONLY
+    assert TinyRepository(data).list_orgs() == []  # nothing stored, not even the organization
+    code, out, _ = run(capsys, data, "import", str(doc), "--org", "อบต.ทดสอบ", "--yes")
+    assert code == 0 and "เพิ่ม 10" in out and "นำเข้าแล้ว → อบต.ทดสอบ" in out
 
 
-def test_removing_measures_needs_yes(
+def test_removing_measures_is_previewed_until_yes(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, sample_csv: Path
 ) -> None:
     data = tmp_path / "data"
-    assert run(capsys, data, "import", str(sample_csv))[0] == 0
+    assert run(capsys, data, "import", "--yes", str(sample_csv), "--org", "อบต.ทดสอบ")[0] == 0
     shorter = tmp_path / "shorter.csv"
     shorter.write_text("\n".join(sample_csv.read_text(encoding="utf-8").splitlines()[:6]), encoding="utf-8")
     code, out, _ = run(capsys, data, "import", str(shorter))
-    assert code == 1 and "นำออก 5" in out
+    assert code == 0 and "นำออก 5" in out and PREVIEW_ONLY in out
     assert len(plan_json(capsys, data)) == 10
     assert run(capsys, data, "import", str(shorter), "--yes")[0] == 0
     assert len(plan_json(capsys, data)) == 5
 
 
+def test_a_first_import_needs_org(capsys: pytest.CaptureFixture[str], tmp_path: Path, sample_csv: Path) -> None:
+    data = tmp_path / "data"
+    code, out, err = run(capsys, data, "import", "--yes", str(sample_csv))
+    assert code == 2 and "พบมาตรการ 10 รายการ" in out and "นำเข้าแล้ว" not in out
+    assert "การนำเข้าครั้งแรกต้องระบุชื่อหน่วยงาน" in err and "--org" in err
+    assert TinyRepository(data).list_orgs() == []  # no "หน่วยงานของฉัน" made up
+    code, out, _ = run(capsys, data, "import", "--yes", str(sample_csv), "--org", "เทศบาลตำบลหนองแวง")
+    assert code == 0 and "นำเข้าแล้ว → เทศบาลตำบลหนองแวง" in out
+
+
+def _import_on_a_terminal(data: Path, plan: Path, answer: str) -> tuple[int, str]:
+    """`itabot import` with a pseudo-terminal as stdin that types `answer`; exit code and everything printed."""
+    main_fd, term_fd = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LINE_", "ITABOT_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "import", str(plan), "--org", "อบต.ทดสอบ", "--data-dir", str(data),
+         "--today", TODAY], stdin=term_fd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=data.parent, env=env,
+    )
+    os.close(term_fd)
+    os.write(main_fd, answer.encode() + b"\n")
+    out, _ = proc.communicate(timeout=120)
+    os.close(main_fd)
+    return proc.returncode, out.decode()
+
+
+def test_on_a_terminal_it_previews_and_asks(tmp_path: Path, sample_csv: Path) -> None:
+    data = tmp_path / "data"
+    code, out = _import_on_a_terminal(data, sample_csv, "n")
+    assert code == 1 and "พบมาตรการ 10 รายการ" in out and "นำเข้าแผนนี้หรือไม่? (y/N)" in out
+    assert "ยกเลิกแล้ว ยังไม่ได้นำเข้า" in out and "นำเข้าแล้ว" not in out
+    assert TinyRepository(data).list_orgs() == []
+    code, out = _import_on_a_terminal(data, sample_csv, "y")
+    assert code == 0 and "นำเข้าแผนนี้หรือไม่? (y/N)" in out and "✅ นำเข้าแล้ว → อบต.ทดสอบ" in out
+    repo = TinyRepository(data)
+    assert len(repo.list_measures(repo.list_orgs()[0].id, 2569)) == 10
+
+
 def test_several_orgs_need_org(capsys: pytest.CaptureFixture[str], tmp_path: Path, sample_csv: Path) -> None:
     data = tmp_path / "data"
-    assert run(capsys, data, "import", str(sample_csv), "--org", "อบต.หนึ่ง")[0] == 0
-    assert run(capsys, data, "import", str(sample_csv), "--org", "อบต.สอง")[0] == 0
-    code, _, err = run(capsys, data, "import", str(sample_csv))
+    assert run(capsys, data, "import", "--yes", str(sample_csv), "--org", "อบต.หนึ่ง")[0] == 0
+    assert run(capsys, data, "import", "--yes", str(sample_csv), "--org", "อบต.สอง")[0] == 0
+    code, _, err = run(capsys, data, "import", "--yes", str(sample_csv))
     assert code == 1 and "--org" in err
     code, _, err = run(capsys, data, "plan")
     assert code == 1 and "--org" in err
@@ -186,9 +231,9 @@ def test_plan_without_org_and_usage_errors(capsys: pytest.CaptureFixture[str], t
     assert code == 1 and "itabot import" in err
     code, _, err = run(capsys, data, "import")
     assert code == 1 and "--template" in err
-    code, _, err = run(capsys, data, "import", str(tmp_path / "missing.csv"))
+    code, _, err = run(capsys, data, "import", "--yes", str(tmp_path / "missing.csv"), "--org", "อบต.ทดสอบ")
     assert code == 1 and "เปิดไฟล์" in err
-    code, _, err = run(capsys, data, "import", "--template", "oit-2566", "--fiscal-year", "2026")
+    code, _, err = run(capsys, data, "import", "--yes", "--template", "oit-2566", "--fiscal-year", "2026")
     assert code == 1 and "พ.ศ." in err
 
 
@@ -215,7 +260,7 @@ def test_template_csv_and_xlsx_round_trip(capsys: pytest.CaptureFixture[str], tm
         ]
     )
     book.save(xlsx)
-    code, out, _ = run(capsys, data, "import", str(xlsx))
+    code, out, _ = run(capsys, data, "import", "--yes", str(xlsx), "--org", "อบต.ทดสอบ")
     assert code == 0
     (measure,) = plan_json(capsys, data)
     assert measure["indicator"] == "7 ประสิทธิภาพการสื่อสาร" and measure["units"] == ["งานประชาสัมพันธ์"]

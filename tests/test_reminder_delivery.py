@@ -143,7 +143,8 @@ async def test_run_on_a_taken_port_says_so_in_one_line_and_exits_1(tmp_path: Pat
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        code, out = await itabot(tmp_path, bare_env(), "run", "--data-dir", str(tmp_path / "data"), "--port", str(port))
+        code, out = await itabot(tmp_path, bare_env(), "run", "--no-chat", "--data-dir", str(tmp_path / "data"),
+                               "--port", str(port))
     assert code == 1
     assert len(out.strip().splitlines()) == 1 and str(port) in out and "Traceback" not in out
     assert not (tmp_path / "data").exists()  # nothing was opened

@@ -146,9 +146,15 @@ def test_clear_thai_errors(tmp_path: Path, data_dir: Path, capsys: pytest.Captur
     assert code == 2 and "ไม่พบส่วนราชการ" in err and "กองคลัง" in err
     code, _, err = _run(capsys, "summary", "--data-dir", str(data_dir), "--today", "2030-01-05")
     assert code == 2 and "ยังไม่มีแผนมาตรการของปีงบประมาณ 2573" in err and "2569" in err
-    with pytest.raises(SystemExit):
-        main(["summary", "--round", "5"])
-    capsys.readouterr()
+    code, out, err = _run(capsys, "summary", "--data-dir", str(data_dir), "--today", TODAY, "--round", "5")
+    assert code == 2 and out == ""
+    assert "ไม่รู้จักรอบ \"5\"" in err and "รอบ 3 เดือน, รอบ 6 เดือน, รอบ 9 เดือน, รอบ 12 เดือน" in err
+
+
+@pytest.mark.parametrize("typed", ["12", "๑๒", "รอบ 12", "รอบ ๑๒ เดือน", "ไตรมาส 4", "ทั้งปี"])
+def test_round_as_people_type_it(data_dir: Path, capsys: pytest.CaptureFixture[str], typed: str) -> None:
+    code, out, _ = _run(capsys, "summary", "--data-dir", str(data_dir), "--today", TODAY, "--round", typed)
+    assert code == 0 and "รอบ 12 เดือน" in out and "เปิดเผยข้อมูล OIT" in out
 
 
 def test_org_shows_creates_and_sets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

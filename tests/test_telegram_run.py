@@ -60,6 +60,7 @@ async def test_itabot_run_polls_the_fake_server_and_stops_cleanly(tmp_path: Path
         await api.stop()
     output = (await proc.stdout.read()).decode() if proc.stdout else ""
     assert "itabot stopped" in output
+    assert output.count("itabot ทำงานแล้ว") == 1 and "เปิดแชต Telegram;" in output  # says once what it started
     repo = TinyRepository(data)
     try:
         assert repo.find_identity("telegram", str(USER)) is not None  # the registration was stored

@@ -12,11 +12,13 @@ from bot.store import open_store
 from bot.telegram import deep_link
 from domain.fiscal import thai_date
 from domain.people import grant
+from domain.words import WordError, parse_role, parse_unit
 from handlers.services import create_invite, find_org, set_officer_active
 from storage.factory import Store
-from storage.models import ROLES, Unit
+from storage.models import Unit
 
 from . import Command
+from .wording import word_problem
 
 __all__ = ["COMMANDS"]
 
@@ -35,8 +37,8 @@ def _org_or_fail(repo: Store, name: str | None) -> str | None:
 
 
 def _invite_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--unit", action="append", default=[], help="ชื่อหน่วยงาน (ใส่ได้หลายครั้ง) / unit name")
-    p.add_argument("--role", choices=ROLES, default="officer", help="บทบาท / role")
+    p.add_argument("--unit", action="append", default=[], help="ชื่อหรือลำดับของหน่วยงาน (ใส่ได้หลายครั้ง) / unit name or number")
+    p.add_argument("--role", default="officer", help="บทบาท: เจ้าหน้าที่ หัวหน้า หรือผู้ดูแล / role: officer, head or admin")
     p.add_argument("--name", default="", help="ชื่อผู้รับเชิญ / invitee's name")
     p.add_argument("--position", default="", help="ตำแหน่ง / position")
     p.add_argument("--org", help="หน่วยงาน (เมื่อมีหลายหน่วยงาน) / organization")
@@ -44,17 +46,24 @@ def _invite_args(p: argparse.ArgumentParser) -> None:
 
 
 def _unit_ids(units: list[Unit], names: list[str]) -> list[str] | None:
-    """Unit ids from typed names or aliases; None (after saying which) when one is unknown or ambiguous."""
+    """Unit ids from typed numbers, names or aliases; None (after saying which) when one is unknown or ambiguous."""
     unit_ids = []
     for name in names:
-        norm = name.replace(" ", "")
-        hit = [u for u in units if norm in (u.name.replace(" ", ""), *[a.replace(" ", "") for a in u.aliases])]
-        if len(hit) != 1:
-            known = ", ".join(u.name for u in units)
-            print(f"ไม่พบหน่วยงาน \"{name}\" (มี: {known})", file=sys.stderr)
+        try:
+            unit_ids.append(parse_unit(name, units).id)
+        except WordError as exc:
+            print(word_problem("หน่วยงาน", exc), file=sys.stderr)
             return None
-        unit_ids.append(hit[0].id)
     return unit_ids
+
+
+def _role(text: str) -> str | None:
+    """The role a typed word names (Thai or English); None after listing the valid ones."""
+    try:
+        return parse_role(text)
+    except WordError as exc:
+        print(word_problem("บทบาท", exc), file=sys.stderr)
+        return None
 
 
 def _invite(args: argparse.Namespace) -> int:
@@ -62,9 +71,11 @@ def _invite(args: argparse.Namespace) -> int:
     org_id = _org_or_fail(repo, args.org)
     if org_id is None:
         return 2
+    role = _role(args.role)
     unit_ids = _unit_ids(repo.list_units(org_id), args.unit)
-    if unit_ids is None:
+    if role is None or unit_ids is None:
         return 2
+    args.role = role
     if args.role == "officer" and not unit_ids:
         print("เจ้าหน้าที่ต้องมีหน่วยงาน: ใส่ --unit", file=sys.stderr)
         return 2
@@ -106,7 +117,7 @@ def _officers_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deactivate", metavar="ID", help="ปิดใช้งานบุคคลนี้ (ถามยืนยันก่อน) / switch this person off")
     p.add_argument("--activate", metavar="ID", help="เปิดใช้งานอีกครั้ง / switch this person back on")
     p.add_argument("--grant", metavar="ID", help="เพิ่มบทบาท (--role, --unit) / add a role to this person")
-    p.add_argument("--role", choices=ROLES, default="officer", help="บทบาทที่เพิ่ม / role to add (with --grant)")
+    p.add_argument("--role", default="officer", help="บทบาทที่เพิ่ม (เจ้าหน้าที่ หัวหน้า ผู้ดูแล) / role to add (with --grant)")
     p.add_argument("--unit", action="append", default=[], help="หน่วยงานของบทบาทที่เพิ่ม / unit (with --grant)")
     p.add_argument("--yes", action="store_true", help="ไม่ต้องถามยืนยัน / do not ask for confirmation")
 
@@ -138,9 +149,11 @@ def _grant(repo: Store, org_id: str, args: argparse.Namespace) -> int:
     if person is None:
         print(f"ไม่พบบุคคล {args.grant}", file=sys.stderr)
         return 2
+    role = _role(args.role)
     unit_ids = _unit_ids(repo.list_units(org_id), args.unit)
-    if unit_ids is None:
+    if role is None or unit_ids is None:
         return 2
+    args.role = role
     if args.role == "officer" and not unit_ids:
         print("เจ้าหน้าที่ต้องมีหน่วยงาน: ใส่ --unit", file=sys.stderr)
         return 2

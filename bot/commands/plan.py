@@ -65,13 +65,17 @@ def _load(args: argparse.Namespace) -> ParsedPlan:
 
 
 def _confirm() -> bool:
-    """Ask on a terminal; piped input never confirms by itself (use --yes)."""
-    if not sys.stdin.isatty():
-        return False
+    """Ask on the terminal; end of input or Ctrl+C is a no."""
     try:
         return input("นำเข้าแผนนี้หรือไม่? (y/N) ").strip().lower() in ("y", "yes", "ใช่")
-    except EOFError:
+    except (EOFError, KeyboardInterrupt):
+        print()
         return False
+
+
+FIRST_IMPORT = ("ยังไม่มีหน่วยงานในโฟลเดอร์ข้อมูลนี้: การนำเข้าครั้งแรกต้องระบุชื่อหน่วยงาน เช่น "
+                "--org \"องค์การบริหารส่วนตำบลคำเนียม\"")
+PREVIEW_ONLY = "นี่เป็นเพียงตัวอย่าง ยังไม่ได้นำเข้า: สั่งคำสั่งเดิมอีกครั้งพร้อม --yes เพื่อนำเข้า"
 
 
 def _section_hint(parsed: ParsedPlan) -> str:
@@ -87,7 +91,7 @@ def _section_hint(parsed: ParsedPlan) -> str:
 
 
 def _run_import(args: argparse.Namespace) -> int:
-    """Preview the plan; import it at once when clean, after --yes/confirmation when rows need a look."""
+    """Preview the plan; import it after a yes on the terminal or with --yes; a first import needs --org."""
     clock = make_clock(args.today)
     try:
         fiscal_year = _fiscal_year(args)
@@ -104,10 +108,16 @@ def _run_import(args: argparse.Namespace) -> int:
         hint = _section_hint(parsed)
         if hint:
             print(hint)
-        needs_ok = bool(parsed.problems) or bool(changes and changes.removed)
-        if needs_ok and not args.yes and not _confirm():
-            print("ยังไม่ได้นำเข้า: ตรวจรายการข้างบน แล้วสั่งอีกครั้งพร้อม --yes เพื่อยืนยัน", file=sys.stderr)
-            return 1
+        if org is None and not args.org:
+            print(FIRST_IMPORT, file=sys.stderr)
+            return 2
+        if not args.yes:
+            if not sys.stdin.isatty():  # a script or a pipe: the preview is the whole answer
+                print(PREVIEW_ONLY)
+                return 0
+            if not _confirm():
+                print("ยกเลิกแล้ว ยังไม่ได้นำเข้า", file=sys.stderr)
+                return 1
         org = ensure_org(repo, args.org, clock)
         result = apply_plan(repo, org.id, fiscal_year, parsed)
         print(f"✅ นำเข้าแล้ว → {org.name}\n{result.text()}")
@@ -121,10 +131,10 @@ def _run_import(args: argparse.Namespace) -> int:
 
 def _add_import(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", nargs="?", help="ไฟล์แผน .docx / .xlsx / .csv")
-    p.add_argument("--org", help="ชื่อหน่วยงาน (สร้างใหม่ถ้ายังไม่มี) / organization name")
+    p.add_argument("--org", help="ชื่อหน่วยงาน (ต้องระบุในการนำเข้าครั้งแรก) / organization name (needed the first time)")
     p.add_argument("--fiscal-year", type=int, help="ปีงบประมาณ พ.ศ. / fiscal year (BE), default: current")
     p.add_argument("--template", choices=sorted(TEMPLATES), help="นำเข้าแม่แบบที่มากับโปรแกรม / shipped template")
-    p.add_argument("--yes", action="store_true", help="ยืนยันโดยไม่ถาม / import without asking")
+    p.add_argument("--yes", action="store_true", help="นำเข้าโดยไม่ถาม (ไม่มี --yes และไม่ใช่เทอร์มินัล: แสดงตัวอย่างเท่านั้น) / import without asking")
     p.add_argument(
         "--section",
         action="append",

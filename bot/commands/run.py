@@ -11,12 +11,18 @@ from datetime import datetime
 
 from ..commands import Command
 
-__all__ = ["COMMAND", "port_taken"]
+__all__ = ["COMMAND", "NO_PLATFORM", "port_taken"]
+
+
+NO_PLATFORM = ("ยังไม่ได้ตั้งค่าแพลตฟอร์มแชต: ตั้ง TELEGRAM_BOT_TOKEN หรือ LINE_CHANNEL_SECRET กับ "
+               "LINE_CHANNEL_ACCESS_TOKEN ใน .env (หรือใช้ --no-chat เพื่อเปิดโดยไม่มีแชต)")
 
 
 def _arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", help="ที่อยู่ของเว็บเซิร์ฟเวอร์ / web server host (env ITABOT_HOST, default 127.0.0.1)")
     p.add_argument("--port", type=int, help="พอร์ต / web server port (env ITABOT_PORT, default 8080)")
+    p.add_argument("--no-chat", action="store_true",
+                   help="เปิดโดยไม่มีแพลตฟอร์มแชต (เฉพาะ /healthz และการเตือน) / start with no chat platform")
     p.add_argument("--now", help='ซ้อมเหมือนเป็นเวลานี้ (เวลาไทย) / rehearse from this Bangkok moment: "YYYY-MM-DD HH:MM"')
 
 
@@ -39,6 +45,10 @@ def _run(args: argparse.Namespace) -> int:
     from ..config import load_settings, make_clock, resolve_data_dir
 
     settings = load_settings()
+    if not (settings.telegram_token or (settings.line_channel_secret and settings.line_access_token)) \
+            and not args.no_chat:
+        print(NO_PLATFORM, file=sys.stderr)
+        return 2
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
     moment = args.now if isinstance(getattr(args, "now", None), datetime) else None  # parsed by bot.cli

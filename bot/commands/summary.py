@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.config import make_clock, resolve_data_dir
 from domain.fiscal import current_round, fiscal_year_of
+from domain.words import WordError, parse_round
 from report.archive import render_zip
 from report.chart import render_chart
 from report.compile import RoundReport, compile_round
@@ -18,10 +19,11 @@ from report.render import PDF_MISSING, base_name, pdf_available, to_pdf
 from report.text import summary_text
 from report.xlsx import render_xlsx
 from storage.evidence import EvidenceStore
-from storage.models import ROUNDS, Unit
+from storage.models import Unit
 
 from . import Command
 from .org import open_repo, pick_org
+from .wording import word_problem
 
 __all__ = ["COMMAND", "find_unit"]
 
@@ -56,7 +58,7 @@ def find_unit(units: list[Unit], text: str) -> Unit | None:
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--round", type=int, choices=ROUNDS, help="รอบ 3/6/9/12 เดือน (ค่าเริ่มต้น: รอบปัจจุบัน)")
+    p.add_argument("--round", help="รอบ เช่น 3, ๓, \"รอบ 6\", \"ไตรมาส 1\" (ค่าเริ่มต้น: รอบปัจจุบัน)")
     p.add_argument("--fiscal-year", type=int, help="ปีงบประมาณ พ.ศ. (ค่าเริ่มต้น: ปีของวันนี้)")
     p.add_argument("--unit", help="เฉพาะส่วนราชการนี้ / only this unit")
     p.add_argument("--format", choices=("text", "docx", "pdf", "xlsx", "png", "zip"), default="text",
@@ -68,6 +70,11 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    try:  # what was typed is checked before anything is opened
+        typed_round = parse_round(args.round) if args.round else None
+    except WordError as exc:
+        print(word_problem("รอบ", exc), file=sys.stderr)
+        return 2
     repo = open_repo(args.data_dir)
     if repo is None:
         return 2
@@ -92,7 +99,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"ไม่พบส่วนราชการ \"{args.unit}\" (มี: {', '.join(u.name for u in units)})", file=sys.stderr)
             return 2
         unit_id = unit.id
-    round_no = args.round or current_round(today).months
+    round_no = typed_round or current_round(today).months
     report = compile_round(repo, org.id, fiscal_year, round_no, clock.now(), unit_id)
     data_dir = resolve_data_dir(args.data_dir)
     return _output(args, report, EvidenceStore(data_dir / "evidence"), data_dir, load_options(repo, org.id))
