@@ -25,7 +25,7 @@ from .services import (
     round_context,
     set_officer_active,
 )
-from .status_view import head_block, officer_block
+from .status_view import head_block, late_lines, officer_block
 
 __all__ = ["cmd_help"]
 
@@ -71,7 +71,7 @@ def cmd_status(ctx: Ctx) -> list[Reply]:
         return [Reply(ctx.t("no_plan"))]
     label = round_label(rc.round.months, "arabic")
     deadline = thai_short_date(rc.round.end)
-    parts = officer_block(ctx, rc, label, deadline)
+    parts = officer_block(ctx, rc, label, deadline) + late_lines(ctx, rc)
     if is_head(ctx.officer):
         parts.extend([""] * bool(parts) + head_block(ctx, rc, label, deadline))
     if is_admin(ctx.officer):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from domain import people
 from domain.evidence_flags import missing_requirements
 from domain.status import DONE, NONE, NOT_DONE, PARTIAL, MeasureStatus, round_statuses, totals
+from report.text import shorten
 
 from .context import Ctx
 from .services import RoundContext, my_statuses
+from .texts import round_name
 
 __all__ = ["officer_block", "head_block", "head_statuses", "counts_line", "TEXTS"]
 
@@ -23,6 +25,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "none": "ยังไม่ได้รายงาน {n}",
         "carried": "ยกมาจากรอบก่อน {n}",
         "carried_mark": " (มีผลรอบก่อน)",
+        "late": "⚠️ ค้าง{round}: {count} มาตรการ (/report)",
         "incomplete": "⚠ {no}. {title}: หลักฐานไม่ครบ ({missing})",
     },
     "en": {
@@ -33,6 +36,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "none": "not reported {n}",
         "carried": "carried from an earlier round {n}",
         "carried_mark": " (earlier answer)",
+        "late": "⚠️ Still owed from {round}: {count} measure(s) (/report)",
         "incomplete": "⚠ {no}. {title}: evidence incomplete ({missing})",
     },
 }
@@ -63,9 +67,19 @@ def officer_block(ctx: Ctx, rc: RoundContext, label: str, deadline: str) -> list
     lines = [ctx.t("status_officer", round=label, deadline=deadline, count=len(pending))]
     for s in pending:
         mark = _t(ctx, "carried_mark") if s.carried else ""
-        lines.append(f"• {s.measure.no}. {s.measure.title.lstrip('- ')[:TITLE_MAX]}{mark}")
+        lines.append(f"• {s.measure.no}. {shorten(s.measure.title.lstrip('- '), TITLE_MAX)}{mark}")
     lines.append(_t(ctx, "reported", done=len(mine) - len(pending), total=len(mine)))
     return lines + _incomplete(ctx, mine)
+
+
+def late_lines(ctx: Ctx, rc: RoundContext) -> list[str]:
+    """Earlier rounds of the year the person still owes, as /report flags them."""
+    from .report_list import _late_rounds
+
+    return [
+        _t(ctx, "late", round=round_name(ctx.lang, earlier), count=count)
+        for _, earlier, count in _late_rounds(ctx, rc.fiscal_year, rc.round.months)
+    ]
 
 
 def _incomplete(ctx: Ctx, statuses: list[MeasureStatus]) -> list[str]:
@@ -74,7 +88,7 @@ def _incomplete(ctx: Ctx, statuses: list[MeasureStatus]) -> list[str]:
     for s in statuses:
         missing = sorted({m for a in s.answers for m in missing_requirements(s.measure, a.entry)})
         if missing:
-            title = s.measure.title.lstrip("- ")[:TITLE_MAX]
+            title = shorten(s.measure.title.lstrip("- "), TITLE_MAX)
             lines.append(_t(ctx, "incomplete", no=s.measure.no, title=title, missing=", ".join(missing)))
     return lines
 

@@ -288,3 +288,22 @@ def test_old_people_records_keep_their_meaning() -> None:
     assert (head.roles, head.head_unit_ids) == (["head"], ["u2"])  # a unit head, not its reporter
     assert (admin.roles, admin.role) == (["officer", "admin"], "admin")  # the admin who reported for a unit
     assert officer.roles == ["officer"] and officer.role == "officer"
+
+
+def test_officer_status_names_earlier_rounds_still_owed_and_cuts_titles_with_an_ellipsis() -> None:
+    from datetime import datetime
+
+    from storage.clock import BANGKOK
+    from storage.models import Measure
+    from tests.factory import make_office
+
+    office = make_office(now=datetime(2026, 5, 10, 10, 0, tzinfo=BANGKOK))
+    long_title = "มาตรการเสริมสร้างจิตสำนึกที่ดีในการรับผิดชอบงานต่อหน้าที่ การแยกแยะระหว่างผลประโยชน์ส่วนตนกับผลประโยชน์ส่วนรวม"
+    plan = office.repo.list_measures("o1", 2569)
+    office.repo.save_measures("o1", 2569, [*plan, Measure("m9", 9, "1", long_title, unit_ids=["u0"], rounds=[9])])
+    officer = office.register("s1", "officer", "สำนักปลัด")
+    officer.say("/status")
+    assert "⚠️ ค้างรอบ 3 เดือน: 1 มาตรการ" in officer.text
+    assert "⚠️ ค้างรอบ 6 เดือน: 2 มาตรการ" in officer.text
+    line = next(x for x in officer.text.splitlines() if x.startswith("• 9."))
+    assert line.endswith("…") and "การแยกแยะระห" not in line
