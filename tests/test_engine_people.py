@@ -87,11 +87,11 @@ def test_invites_by_role() -> None:
     head.say("/invite กองคลัง")
     assert "/start " in head.text
     head.say("/invite กองช่าง")
-    assert "ในหน่วยงานของตนเอง" in head.text
+    assert "ในส่วนราชการของตนเอง" in head.text
     head.say("/invite กองคลัง admin")
-    assert "ในหน่วยงานของตนเอง" in head.text
+    assert "ในส่วนราชการของตนเอง" in head.text
     admin.say("/invite กองไม่มีจริง")
-    assert "ไม่พบหน่วยงาน" in admin.text
+    assert "ไม่พบส่วนราชการ" in admin.text
     newcomer = office.chat("n")
     newcomer.say(f"/start {code}")
     assert "หัวหน้า" in newcomer.text and "กองช่าง" in newcomer.text
