@@ -66,19 +66,27 @@ def _role(text: str) -> str | None:
         return None
 
 
+def _role_and_units(repo: Store, org_id: str, args: argparse.Namespace) -> tuple[str, list[str]] | None:
+    """--role and --unit as people type them; an officer needs a unit (None: the reason was printed)."""
+    role = _role(args.role)
+    unit_ids = _unit_ids(repo.list_units(org_id), args.unit)
+    if role is None or unit_ids is None:
+        return None
+    if role == "officer" and not unit_ids:
+        print("เจ้าหน้าที่ต้องมีส่วนราชการ: ใส่ --unit", file=sys.stderr)
+        return None
+    return role, unit_ids
+
+
 def _invite(args: argparse.Namespace) -> int:
     repo = open_store(resolve_data_dir(args.data_dir))
     org_id = _org_or_fail(repo, args.org)
     if org_id is None:
         return 2
-    role = _role(args.role)
-    unit_ids = _unit_ids(repo.list_units(org_id), args.unit)
-    if role is None or unit_ids is None:
+    checked = _role_and_units(repo, org_id, args)
+    if checked is None:
         return 2
-    args.role = role
-    if args.role == "officer" and not unit_ids:
-        print("เจ้าหน้าที่ต้องมีหน่วยงาน: ใส่ --unit", file=sys.stderr)
-        return 2
+    args.role, unit_ids = checked
     invite = create_invite(
         repo, make_clock(args.today), org_id, args.role, unit_ids, args.name, args.position, "cli", args.days
     )
@@ -149,14 +157,10 @@ def _grant(repo: Store, org_id: str, args: argparse.Namespace) -> int:
     if person is None:
         print(f"ไม่พบบุคคล {args.grant}", file=sys.stderr)
         return 2
-    role = _role(args.role)
-    unit_ids = _unit_ids(repo.list_units(org_id), args.unit)
-    if role is None or unit_ids is None:
+    checked = _role_and_units(repo, org_id, args)
+    if checked is None:
         return 2
-    args.role = role
-    if args.role == "officer" and not unit_ids:
-        print("เจ้าหน้าที่ต้องมีหน่วยงาน: ใส่ --unit", file=sys.stderr)
-        return 2
+    args.role, unit_ids = checked
     repo.save_officer(grant(person, args.role, unit_ids))
     print(f"{person.display_name}: {', '.join(person.roles)}")
     return 0
