@@ -47,6 +47,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     max_file_mb: int = 20
+    link_check: bool = True  # evidence links checked in the background (ITABOT_LINK_CHECK=0: off)
 
 
 def load_settings(env_file: str | None = ".env") -> Settings:
@@ -69,4 +70,5 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         host=env.get("ITABOT_HOST", "127.0.0.1"),
         port=int(env.get("ITABOT_PORT", "8080") or 8080),
         max_file_mb=int(env.get("ITABOT_MAX_FILE_MB", "20") or 20),
+        link_check=env.get("ITABOT_LINK_CHECK", "1").strip().lower() not in ("0", "false", "no", "off"),
     )

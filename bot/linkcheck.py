@@ -12,6 +12,7 @@ import html
 import ipaddress
 import re
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -19,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-__all__ = ["LinkCheck", "LinkChecker", "PrivateAddress", "is_public_address"]
+__all__ = ["LinkCheck", "LinkChecker", "Lookup", "PrivateAddress", "is_public_address", "system_lookup"]
 
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
 _MAX_BODY = 256 * 1024
@@ -52,25 +53,36 @@ class LinkCheck:
     title: str = ""
     error: str = ""
     checked_at: str = ""
+    final: bool = True  # False: no answer at all (offline, timeout), worth another try later
+    attempts: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """For storing beside the office's settings."""
         return asdict(self)
 
 
+Lookup = Callable[[str, int, socket.AddressFamily], Awaitable[list[Any]]]
+
+
+async def system_lookup(host: str, port: int, family: socket.AddressFamily) -> list[Any]:
+    """The system resolver, as getaddrinfo tuples."""
+    loop = asyncio.get_running_loop()
+    return await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, family=family)
+
+
 class _PublicOnlyResolver(AbstractResolver):
     """Resolves like the system, then drops every non-public address (refusing when none is left)."""
 
-    def __init__(self, allow_private: bool) -> None:
-        self._allow_private = allow_private
+    def __init__(self, allowed: Callable[[str], bool], lookup: Lookup = system_lookup) -> None:
+        self._allowed = allowed
+        self._lookup = lookup
 
     async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
-        loop = asyncio.get_running_loop()
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, family=family)
+        infos = await self._lookup(host, port, family)
         out: list[ResolveResult] = []
         for fam, _, proto, _, sockaddr in infos:
             ip = str(sockaddr[0])
-            if self._allow_private or is_public_address(ip):
+            if self._allowed(ip):
                 out.append(ResolveResult(hostname=host, host=ip, port=int(sockaddr[1]), family=fam, proto=proto,
                                          flags=socket.AI_NUMERICHOST))
         if not out:
@@ -81,8 +93,8 @@ class _PublicOnlyResolver(AbstractResolver):
         return None
 
 
-def _literal_guard(url: str, allow_private: bool) -> None:
-    """Refuse a literal private address (and non-http schemes) without touching the network."""
+def _literal_guard(url: str, allowed: Callable[[str], bool]) -> None:
+    """Refuse a literal private address, a local name and non-http schemes without touching the network."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise PrivateAddress(url)
@@ -91,28 +103,39 @@ def _literal_guard(url: str, allow_private: bool) -> None:
         ipaddress.ip_address(host)
     except ValueError:
         local = host == "localhost" or host.endswith((".localhost", ".local", ".internal"))
-        if local and not allow_private:
+        if local and not allowed("127.0.0.1"):
             raise PrivateAddress(host) from None
         return
-    if not allow_private and not is_public_address(host):
+    if not allowed(host):
         raise PrivateAddress(host)
 
 
 class LinkChecker:
     """Checks links with timeouts, a body cap and the private-address guard on every hop."""
 
-    def __init__(self, timeout: float = 10.0, allow_private: bool = False) -> None:
+    def __init__(
+        self,
+        timeout: float = 10.0,
+        allow_private: bool = False,
+        allowed: Callable[[str], bool] | None = None,
+        lookup: Lookup = system_lookup,
+    ) -> None:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._allow_private = allow_private  # tests only: their server is on 127.0.0.1
+        self._lookup = lookup  # tests: a fake DNS, to see a name that resolves into the LAN refused
+        # the address policy: public addresses only. Tests widen it (their server is on 127.0.0.1) through
+        # `allowed` (one address) or `allow_private`; production never passes either
+        self._allowed: Callable[[str], bool] = (
+            (lambda ip: True) if allow_private else (allowed or is_public_address)
+        )
 
     async def check(self, url: str, checked_at: str = "") -> LinkCheck:
         """Follow up to five redirects (each one guarded) and read the page title."""
-        connector = aiohttp.TCPConnector(resolver=_PublicOnlyResolver(self._allow_private), limit=4)
+        connector = aiohttp.TCPConnector(resolver=_PublicOnlyResolver(self._allowed, self._lookup), limit=4)
         current = url
         try:
             async with aiohttp.ClientSession(timeout=self._timeout, connector=connector) as session:
                 for _ in range(_MAX_REDIRECTS + 1):
-                    _literal_guard(current, self._allow_private)
+                    _literal_guard(current, self._allowed)
                     async with session.get(current, allow_redirects=False, headers={"User-Agent": "itabot-linkcheck"}) as resp:
                         if resp.status in (301, 302, 303, 307, 308) and resp.headers.get("Location"):
                             current = urljoin(current, resp.headers["Location"])
@@ -122,8 +145,10 @@ class LinkChecker:
                 return LinkCheck(url, False, 0, current, "", "too many redirects", checked_at)
         except PrivateAddress:
             return LinkCheck(url, False, 0, current, "", "private address refused", checked_at)
-        except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
+        except ValueError as exc:  # a malformed address: trying again will not help
             return LinkCheck(url, False, 0, current, "", type(exc).__name__, checked_at)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:  # no answer: offline, or the site is down
+            return LinkCheck(url, False, 0, current, "", type(exc).__name__, checked_at, final=False)
 
 
 def _title(body: bytes) -> str:

@@ -71,6 +71,10 @@ def build_components(settings: Settings, services: Services, outbox: Outbox) -> 
     from .outbox import OfficerNotifier
     from .reminders import ReminderComponent
 
+    if settings.link_check:
+        from .link_watch import LinkWatch
+
+        components.append(LinkWatch(services))
     components.append(ReminderComponent(services, OfficerNotifier(outbox)))  # last: platforms are registered
     return components
 

@@ -6,14 +6,24 @@ the head see the same warnings; `flag_label` is the short Thai mark the report p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 from storage.models import STATUS_DONE, Evidence, Measure, ReportEntry
 
 from .evidence_rules import DATE_AFTER_ROUND, DATE_BEFORE_YEAR, ReuseIndex, coverage, date_flag
+from .status import MeasureStatus
 
-__all__ = ["REUSED", "Flag", "evidence_flags", "flag_label", "requirements_of", "missing_requirements"]
+__all__ = [
+    "REUSED",
+    "Flag",
+    "evidence_flags",
+    "flag_label",
+    "requirements_of",
+    "missing_requirements",
+    "measure_missing",
+    "incomplete_measures",
+]
 
 REUSED = "reused"
 
@@ -81,3 +91,27 @@ def missing_requirements(measure: Measure, entry: ReportEntry | None) -> list[st
     if not entry.covered and entry.evidence:  # saved before the checklist was asked: not known, not flagged
         return []
     return coverage(reqs, entry.covered, entry.evidence).missing
+
+
+def measure_missing(status: MeasureStatus, only_units: Collection[str] | None = None) -> list[str]:
+    """A measure's requirements some unit's done answer does not show, in plan order (the "หลักฐานไม่ครบ" rule).
+
+    Every view (/status of officers and heads, the digest, the summary text) asks here; `only_units` keeps a
+    head's own units (None: every responsible unit)."""
+    missing: set[str] = set()
+    for answer in status.answers:
+        if only_units is None or answer.unit.id in only_units:
+            missing.update(missing_requirements(status.measure, answer.entry))
+    return [r for r in requirements_of(status.measure) if r in missing]
+
+
+def incomplete_measures(
+    statuses: Iterable[MeasureStatus], only_units: Collection[str] | None = None
+) -> list[tuple[MeasureStatus, list[str]]]:
+    """The measures of a round whose evidence misses a requirement, each with what is missing, plan order."""
+    out = []
+    for status in statuses:
+        missing = measure_missing(status, only_units)
+        if missing:
+            out.append((status, missing))
+    return out

@@ -11,6 +11,7 @@ from domain.limits import BoundedRunner, run_inline
 from domain.safe_text import clean_input
 from storage.clock import Clock
 from storage.evidence import EvidenceStore
+from storage.models import ReportEntry
 from storage.repository import Repository
 
 from . import (  # noqa: F401  (register commands, actions, steps, screens)
@@ -22,6 +23,7 @@ from . import (  # noqa: F401  (register commands, actions, steps, screens)
     report_list,
     report_recap,
     report_steps,
+    requirements,
 )
 from .context import ACTIONS, COMMANDS, STEPS, Ctx
 from .matching import match_button
@@ -56,6 +58,8 @@ class Engine:
         self.remind: Callable[[str, str], str] | None = None
         # set by the composition root: runs rendering and imports in a bounded child process
         self.bounded: BoundedRunner = run_inline
+        # set by the composition root when links are checked in the background: told of every saved answer
+        self.saved: Callable[[ReportEntry], None] | None = None
 
     def handle(self, event: Incoming) -> list[Reply]:
         """Answer one event; never raises, whatever the input."""
@@ -100,6 +104,7 @@ class Engine:
             self.exports_dir,
             self.remind,
             self.bounded,
+            saved=self.saved,
         )
         if event.kind == "command":
             replies = self._command(ctx)

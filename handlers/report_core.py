@@ -58,6 +58,7 @@ def draft_from(entry: ReportEntry | None, status: str = "") -> dict[str, Any]:
         for f in TEXT_FIELDS:
             draft[f] = getattr(entry, f) or ""
         draft["evidence"] = [to_dict(e) for e in entry.evidence]
+        draft["dated"] = [e.id for e in entry.evidence]  # saved items were asked about (or had a date) already
     return draft
 
 
@@ -138,4 +139,6 @@ def append_revision(ctx: Ctx, measure: Measure, unit_id: str, draft: dict[str, A
     )
     saved = ctx.repo.add_report(entry)
     ctx.forget()  # what is read next must see this answer
+    if ctx.saved is not None:
+        ctx.saved(saved)
     return saved

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
 from domain.events import Reply
+from domain.fiscal import thai_medium_date
+from domain.thai_dates import parse_thai_date
 from storage.evidence import EvidenceError, safe_display_name
 from storage.models import Evidence, new_id, to_dict
 
-from .context import Ctx, step
-from .report_flags import flag_lines
+from .context import Ctx, action, step
+from .report_flags import flag_lines, item_label
 from .report_list import short
 from .screens import reprompt, screen
 
-__all__ = ["MAX_EVIDENCE", "find_links", "Found"]
+__all__ = ["MAX_EVIDENCE", "find_links", "Found", "date_question"]
 
 MAX_EVIDENCE = 30
 CAPTION_MAX = 200
@@ -115,11 +118,13 @@ def _same_link(a: str, b: str) -> bool:
 @screen("evidence")
 def _evidence_screen(ctx: Ctx) -> Reply:
     """The evidence question, how many items the draft already has, and the finish button."""
-    items = (ctx.state or {}).get("draft", {}).get("evidence", [])
+    draft = (ctx.state or {}).get("draft", {})
+    items = draft.get("evidence", [])
     text = ctx.t("ask_evidence")
     if items:
         text += "\n" + ctx.t("evidence_have", count=len(items))
-    return Reply(text, [[ctx.button(ctx.t("btn_finish_evidence"), "f")]])
+    question = date_question(ctx, draft)
+    return Reply("\n".join([text, *question]), _evidence_buttons(ctx, draft))
 
 
 class _Batch:
@@ -163,6 +168,16 @@ class _Batch:
         lines.extend(self.notes)
         lines.extend(flag_lines(self.ctx, self.fresh))
         return "\n".join(lines)
+
+    def ask_dates(self, draft: dict[str, Any]) -> list[str]:
+        """Queue the new photos and files that carry no date for the date question (each asked once)."""
+        asked: list[str] = draft.setdefault("dated", [])
+        waiting: list[str] = draft.setdefault("date_for", [])
+        for _, item in self.fresh:
+            if item.get("kind") != "url" and not item.get("taken_on") and item.get("id") not in asked:
+                asked.append(str(item.get("id", "")))
+                waiting.append(str(item.get("id", "")))
+        return date_question(self.ctx, draft)
 
 
 def _add_files(ctx: Ctx, batch: _Batch) -> None:
@@ -211,11 +226,82 @@ def step_evidence(ctx: Ctx) -> list[Reply]:
     elif ctx.event.kind == "text":
         found = find_links(ctx.event.text)
         if not (found.links or found.refused or found.too_long):
-            return reprompt(ctx, ctx.t("evidence_not_link"))
+            return _typed_date(ctx) or reprompt(ctx, ctx.t("evidence_not_link"))
         _add_links(ctx, batch, found)
+    question = batch.ask_dates(st["draft"]) if batch.added else []
     if batch.added:
         ctx.save(st)
     text = batch.reply_text()
     if batch.added:
-        text += "\n" + ctx.t("evidence_more")
-    return [Reply(text, [[ctx.button(ctx.t("btn_finish_evidence"), "f")]])]
+        text += "\n" + "\n".join([*question, ctx.t("evidence_more")])
+    return [Reply(text, _evidence_buttons(ctx, st["draft"]))]
+
+
+# ----- the date question: photos and files that carry no date of their own ------------------------------
+
+
+def _waiting(draft: dict[str, Any]) -> list[dict[str, Any]]:
+    """The draft's items whose date was asked and not answered yet."""
+    ids = set(draft.get("date_for", []))
+    return [i for i in draft.get("evidence", []) if i.get("id") in ids and not i.get("taken_on")]
+
+
+def date_question(ctx: Ctx, draft: dict[str, Any]) -> list[str]:
+    """"📅 ไม่พบวันที่ในไฟล์ 2 รายการ: …" while photos or files wait for a date (nothing otherwise)."""
+    items = _waiting(draft)
+    if not items:
+        return []
+    names = ", ".join(item_label(i) for i in items[:5]) + (" …" if len(items) > 5 else "")
+    return [ctx.t("date_ask", count=len(items), items=names)]
+
+
+def _evidence_buttons(ctx: Ctx, draft: dict[str, Any]) -> list[list[Any]]:
+    """"เสร็จสิ้น", and "วันนี้" / "ไม่ทราบ" while a date is asked."""
+    rows = [[ctx.button(ctx.t("btn_finish_evidence"), "f")]]
+    if _waiting(draft):
+        rows.append([ctx.button(ctx.t("btn_date_today"), "dt", "t"), ctx.button(ctx.t("btn_date_unknown"), "dt", "u")])
+    return rows
+
+
+def _date_text(ctx: Ctx, day: date) -> str:
+    return thai_medium_date(day) if ctx.lang == "th" else day.strftime("%-d %b %Y")
+
+
+def _answer_date(ctx: Ctx, day: date | None) -> list[Reply]:
+    """Put the date on every item waiting for one ("don't know": none, so nothing is flagged), then go on."""
+    st = ctx.state or {}
+    draft = st["draft"]
+    items = _waiting(draft)
+    draft["date_for"] = []
+    notes: list[str] = []
+    if day is not None and items:
+        for item in items:
+            item["taken_on"] = day.isoformat()
+        notes.append(ctx.t("date_set", date=_date_text(ctx, day), count=len(items)))
+        notes += flag_lines(ctx, [(item_label(i), i) for i in items])
+    ctx.save(st)
+    notes.append(ctx.t("evidence_more"))
+    return [Reply("\n".join(notes), _evidence_buttons(ctx, draft))]
+
+
+def _typed_date(ctx: Ctx) -> list[Reply] | None:
+    """A typed date answers the date question (None when no date is asked, or the text is no date)."""
+    draft = (ctx.state or {}).get("draft", {})
+    if not _waiting(draft):
+        return None
+    text = " ".join(ctx.event.text.split())
+    day = parse_thai_date(text)
+    if day is None:
+        return reprompt(ctx, ctx.t("date_bad", text=short(text, 30)))
+    if day > ctx.clock.now().date():
+        return reprompt(ctx, ctx.t("date_future", date=_date_text(ctx, day)))
+    return _answer_date(ctx, day)
+
+
+@action("dt")
+def act_date(ctx: Ctx, arg: str) -> list[Reply]:
+    """"วันนี้" (t) or "ไม่ทราบ" (u) under the date question."""
+    st = ctx.state or {}
+    if st.get("step") != "evidence" or arg not in ("t", "u") or not _waiting(st.get("draft", {})):
+        return [Reply(ctx.t("stale_button"))]
+    return _answer_date(ctx, ctx.clock.now().date() if arg == "t" else None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain import people
-from domain.evidence_flags import missing_requirements
+from domain.evidence_flags import incomplete_measures
 from domain.status import DONE, NONE, NOT_DONE, PARTIAL, MeasureStatus, round_statuses, totals
 from report.text import shorten
 
@@ -82,14 +82,12 @@ def late_lines(ctx: Ctx, rc: RoundContext) -> list[str]:
     ]
 
 
-def _incomplete(ctx: Ctx, statuses: list[MeasureStatus]) -> list[str]:
+def _incomplete(ctx: Ctx, statuses: list[MeasureStatus], scope: set[str] | None = None) -> list[str]:
     """Reported measures whose evidence misses a required component: "⚠ 2. …: หลักฐานไม่ครบ (ข้อเสนอแนะ)"."""
     lines = []
-    for s in statuses:
-        missing = sorted({m for a in s.answers for m in missing_requirements(s.measure, a.entry)})
-        if missing:
-            title = shorten(s.measure.title.lstrip("- "), TITLE_MAX)
-            lines.append(_t(ctx, "incomplete", no=s.measure.no, title=title, missing=", ".join(missing)))
+    for s, missing in incomplete_measures(statuses, scope):
+        title = shorten(s.measure.title.lstrip("- "), TITLE_MAX)
+        lines.append(_t(ctx, "incomplete", no=s.measure.no, title=title, missing=", ".join(missing)))
     return lines
 
 
@@ -119,4 +117,4 @@ def head_block(ctx: Ctx, rc: RoundContext, label: str, deadline: str) -> list[st
         lines.append(ctx.t("status_missing_unit", unit=ctx.unit_name(unit_id), count=count, people=who))
     if tot.reported == tot.total:
         lines.append(ctx.t("status_all_reported"))
-    return lines
+    return lines + _incomplete(ctx, seen, scope)

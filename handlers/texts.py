@@ -173,6 +173,19 @@ _TH: dict[str, str] = {
     "remind_started": "กำลังส่งการแจ้งเตือนถึงผู้ที่ยังไม่ได้รายงาน จะแจ้งผลให้ทราบเมื่อส่งเสร็จ",
     "error": "ขออภัย เกิดข้อผิดพลาดภายใน ลองใหม่อีกครั้ง ข้อมูลที่บันทึกแล้วไม่สูญหาย",
     "round_name": "รอบ {months} เดือน",
+    "date_ask": "📅 ไม่พบวันที่ในไฟล์ {count} รายการ: {items}\nถ่ายหรือทำเมื่อไร พิมพ์วันที่ เช่น 12 ม.ค. 2569 หรือ 12/1/2569 หรือกด “วันนี้” / “ไม่ทราบ”",
+    "btn_date_today": "วันนี้",
+    "btn_date_unknown": "ไม่ทราบ",
+    "date_bad": "อ่านวันที่ไม่ได้: “{text}” พิมพ์ เช่น 12 ม.ค. 2569 หรือ 12/1/2569",
+    "date_future": "วันที่ {date} ยังมาไม่ถึง พิมพ์วันที่ถ่ายหรือทำจริง",
+    "date_set": "บันทึกวันที่ {date} ให้หลักฐาน {count} รายการ",
+    "require_usage": "ใช้: /require <ลำดับมาตรการ> องค์ประกอบ 1 / องค์ประกอบ 2 / …\nล้างรายการ: /require <ลำดับ> -",
+    "require_no_measure": "ไม่พบมาตรการลำดับ {no} ในแผนปีงบประมาณ {year}",
+    "require_too_many": "องค์ประกอบได้ไม่เกิน {limit} รายการ ข้อละไม่เกิน {chars} ตัวอักษร",
+    "require_set": "มาตรการ {no}. {title}\nองค์ประกอบที่หลักฐานต้องแสดง {count} รายการ:\n{items}",
+    "require_cleared": "ล้างองค์ประกอบของมาตรการ {no}. {title} แล้ว",
+    "require_show": "มาตรการ {no}. {title}\nองค์ประกอบ: {items}",
+    "require_none": "ยังไม่กำหนด",
 }
 
 _EN: dict[str, str] = {
@@ -329,6 +342,19 @@ _EN: dict[str, str] = {
     "remind_started": "Sending reminders to those who have not reported; you will be told when it is done.",
     "error": "Sorry, something went wrong. Please try again; saved data is safe.",
     "round_name": "{months}-month round",
+    "date_ask": "📅 No date found in {count} item(s): {items}\nWhen was it taken or made? Type a date, e.g. 12 Jan 2026 or 12/1/2569, or tap “Today” / “Don't know”.",
+    "btn_date_today": "Today",
+    "btn_date_unknown": "Don't know",
+    "date_bad": "Cannot read “{text}” as a date. Type e.g. 12 Jan 2026 or 12/1/2569.",
+    "date_future": "{date} has not come yet. Type the day it was made or taken.",
+    "date_set": "Date {date} noted for {count} item(s)",
+    "require_usage": "Usage: /require <measure no.> item 1 / item 2 / …\nTo clear: /require <no.> -",
+    "require_no_measure": "No measure no. {no} in the plan of fiscal year {year}",
+    "require_too_many": "At most {limit} requirements of at most {chars} characters each",
+    "require_set": "Measure {no}. {title}\nThe evidence must show {count} requirement(s):\n{items}",
+    "require_cleared": "Requirements of measure {no}. {title} cleared",
+    "require_show": "Measure {no}. {title}\nRequirements: {items}",
+    "require_none": "none set",
 }
 
 TEXTS: dict[str, dict[str, str]] = {"th": _TH, "en": _EN}

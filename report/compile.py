@@ -22,10 +22,11 @@ from domain.status import (
     round_statuses,
     totals,
 )
+from storage.link_checks import link_checks
 from storage.models import Measure, Organization, ReportEntry, Unit
 from storage.repository import Repository
 
-from .evidence_marks import evidence_marks
+from .evidence_marks import evidence_marks, link_marks
 
 __all__ = [
     "NOT_REPORTED",
@@ -164,4 +165,7 @@ def compile_round(
         [e for fy in years for e in repo.list_reports(org_id, fy)],
         {fy: repo.list_measures(org_id, fy) for fy in years},
     )
+    links = [ev.id for row in rows for a in row.answers for ev in a.entry.evidence if ev.kind == "url"]
+    for ev_id, mark in link_marks(link_checks(repo, org_id, links)).items():
+        marks[ev_id] = f"{marks[ev_id]} {mark}" if marks.get(ev_id) else mark
     return RoundReport(org, fiscal_year, rnd, rows, units, now, unit_filter, totals(statuses), marks)

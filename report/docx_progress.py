@@ -60,6 +60,8 @@ def _evidence_items(ans: UnitAnswer, annex: Annex, style: str, limit: int | None
         mark = annex.marks.get(ev.id, "")
         if ev.kind == "url":
             items.append(Item(label, url=clean(ev.url), indent=True))
+            if mark:
+                items.append(Item(mark, indent=True))
             continue
         text = "• " + label
         no = annex.photo_no.get(ev.id)
@@ -86,6 +88,8 @@ def answer_items(row: MeasureRow, ans: UnitAnswer, annex: Annex, style: str, ful
             items.append(Item(label + digits_text(clean(value), style)))
     if len(e.evidence) == 1 and e.evidence[0].kind == "url":
         items.append(Item("หลักฐาน: " + clean(e.evidence[0].url), url=clean(e.evidence[0].url), prefix="หลักฐาน: "))
+        if annex.marks.get(e.evidence[0].id):
+            items.append(Item(annex.marks[e.evidence[0].id], indent=True))
     elif e.evidence:
         items.append(Item("หลักฐาน:"))
         many = not full and len(e.evidence) > EVIDENCE_MAX

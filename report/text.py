@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from datetime import date, datetime
 
+from domain.evidence_flags import missing_requirements
 from domain.fiscal import digits as dg
 from domain.fiscal import round_label, thai_date, thai_short_date
 from domain.status import PARTIAL
@@ -159,7 +160,7 @@ def _count_line(counts: Counter[str], total: int, style: str) -> str:
     return " · ".join(parts)
 
 
-def _evidence_lines(entry: ReportEntry) -> list[str]:
+def _evidence_lines(entry: ReportEntry, marks: dict[str, str] | None = None) -> list[str]:
     links = [e for e in entry.evidence if e.kind == "url"]
     photos = sum(1 for e in entry.evidence if e.kind == "photo")
     files = len(entry.evidence) - len(links) - photos
@@ -167,11 +168,19 @@ def _evidence_lines(entry: ReportEntry) -> list[str]:
         return []
     counts = [f"{n} {word}" for n, word in ((photos, "ภาพ"), (files, "ไฟล์"), (len(links), "ลิงก์")) if n]
     lines = ["   หลักฐาน: " + ", ".join(counts)]
-    lines += [f"   🔗 {shorten(e.url, 200)}" for e in links]
+    marks = marks or {}
+    lines += [f"   🔗 {shorten(e.url, 200)}" + (f" {marks[e.id]}" if marks.get(e.id) else "") for e in links]
     return lines
 
 
-def _answer_lines(answer: UnitAnswer, style: str) -> list[str]:
+def _missing_lines(row: MeasureRow, entry: ReportEntry, style: str) -> list[str]:
+    """"หลักฐานไม่ครบ: ✗ ข้อเสนอแนะ" under an answer (domain.evidence_flags decides what is missing)."""
+    missing = missing_requirements(row.measure, entry)
+    return ["   หลักฐานไม่ครบ: " + ", ".join("✗ " + shorten(m, 80) for m in missing)] if missing else []
+
+
+def _answer_lines(answer: UnitAnswer, style: str, row: MeasureRow | None = None,
+                  marks: dict[str, str] | None = None) -> list[str]:
     entry = answer.entry
     day = entry_day(entry.created_at)
     when = f" ({thai_short_date(day, style)})" if day else ""
@@ -181,17 +190,18 @@ def _answer_lines(answer: UnitAnswer, style: str) -> list[str]:
     lines = [f" • {clean(answer.unit.name)}{when}: {status}"]
     fields = (("", entry.summary), ("ผลลัพธ์: ", entry.outcome), ("เหตุผล: ", entry.reason))
     lines += [f"   {label}{shorten(value, CHAT_FIELD_MAX)}" for label, value in fields if clean(value)]
-    return lines + _evidence_lines(entry)
+    lines += _evidence_lines(entry, marks)
+    return lines + (_missing_lines(row, entry, style) if row is not None else [])
 
 
-def _row_lines(row: MeasureRow, style: str) -> list[str]:
+def _row_lines(row: MeasureRow, style: str, marks: dict[str, str] | None = None) -> list[str]:
     box = STATUS_BOX.get(row.status, "☐")
     head = f"{box} {dg(str(row.measure.no), style)}. {shorten(row.measure.title, 160)}"
     if row.status in (NOT_REPORTED, PARTIAL):
         head += f" — {status_label(row, style)}"
     lines = [head]
     for answer in row.answers:
-        lines += _answer_lines(answer, style)
+        lines += _answer_lines(answer, style, row, marks)
     pending = row.pending_units
     if pending and row.answers:
         lines.append(" ⏳ ยังไม่ได้รายงาน: " + ", ".join(clean(u.name) for u in pending))
@@ -234,5 +244,5 @@ def _summary_lines(report: RoundReport, style: str) -> list[str]:
             lines.append(f"• {clean(unit)}: {_count_line(counts, sum(counts.values()), style)}")
     lines += ["", "รายมาตรการ"]
     for row in report.rows:
-        lines += _row_lines(row, style)
+        lines += _row_lines(row, style, report.marks)
     return lines

@@ -8,10 +8,12 @@ from datetime import date, datetime
 from typing import Protocol
 
 from domain.events import Button, OutFile, Reply
+from domain.evidence_flags import incomplete_measures
 from domain.fiscal import round_label, thai_date
-from domain.people import reporters
+from domain.people import head_scope, reporters
 from domain.sends import Fate, unreachable, unreachable_line
-from storage.models import Officer
+from domain.status import MeasureStatus, round_statuses
+from storage.models import Measure, Officer, Unit
 from storage.repository import Repository
 
 from .planner import KIND_COMPLETE, KIND_DIGEST_ORG, KIND_DIGEST_UNIT, KIND_OPEN, PendingItem, PlannedSend
@@ -23,6 +25,7 @@ __all__ = [
     "RoundReports",
     "complete_notice",
     "head_digest",
+    "incomplete_lines",
     "officer_reminder",
     "remind_now_reply",
     "report_button",
@@ -82,8 +85,25 @@ def officer_reminder(send: PlannedSend, today: date) -> Reply:
     return Reply("\n".join(lines), buttons=[[report_button(slot.fiscal_year, slot.round)]])
 
 
+def incomplete_lines(incomplete: Sequence[tuple[Measure, list[str]]]) -> list[str]:
+    """"⚠ หลักฐานไม่ครบ 1 มาตรการ:" and "• ข้อ 2: ✗ ข้อเสนอแนะ" (domain.evidence_flags decides what is missing)."""
+    if not incomplete:
+        return []
+    lines = [f"⚠ หลักฐานไม่ครบ {len(incomplete)} มาตรการ:"]
+    for measure, missing in incomplete[:MAX_ITEMS]:
+        lines.append(f"• ข้อ {measure.no}: " + ", ".join("✗ " + _short(m, 40) for m in missing[:4])
+                     + (" …" if len(missing) > 4 else ""))
+    if len(incomplete) > MAX_ITEMS:
+        lines.append(f"• และอีก {len(incomplete) - MAX_ITEMS} มาตรการ")
+    return lines
+
+
 def head_digest(
-    send: PlannedSend, today: date, officers: list[Officer], cut_off: Sequence[tuple[Officer, str]] = ()
+    send: PlannedSend,
+    today: date,
+    officers: list[Officer],
+    cut_off: Sequence[tuple[Officer, str]] = (),
+    incomplete: Sequence[tuple[Measure, list[str]]] = (),
 ) -> Reply:
     """Heads: per unit, who answers for it, which measures it has not reported and who the bot cannot reach."""
     slot = send.slot
@@ -106,6 +126,7 @@ def head_digest(
     if mine:
         lines.append(f"⚠️ บอตติดต่อไม่ได้ {len(mine)} คน (โปรดแจ้งทางอื่น):")
         lines.extend(unreachable_line(p, r) for p, r in mine)
+    lines.extend(incomplete_lines(incomplete))
     return Reply("\n".join(lines))
 
 
@@ -149,6 +170,7 @@ class MessageBuilder:
         self._reports = reports
         self._people: dict[str, tuple[list[Officer], list[tuple[Officer, str]]]] = {}
         self._compiled: dict[tuple[str, int, int], Reply] = {}
+        self._rounds: dict[tuple[str, int, int], tuple[list[Unit], list[MeasureStatus]]] = {}
         self._table: dict[str, Callable[[PlannedSend], Reply]] = {
             KIND_DIGEST_UNIT: self._digest,
             KIND_DIGEST_ORG: self._digest,
@@ -169,7 +191,19 @@ class MessageBuilder:
             officers = self._repo.list_officers(org_id)
             self._people[org_id] = (officers, unreachable(self._repo.list_sends(org_id, fy), officers))
         officers, cut_off = self._people[org_id]
-        return head_digest(send, self._now.date(), officers, cut_off)
+        return head_digest(send, self._now.date(), officers, cut_off, self._incomplete(send))
+
+    def _incomplete(self, send: PlannedSend) -> list[tuple[Measure, list[str]]]:
+        """The head's measures of the round whose evidence misses a requirement (their units only)."""
+        key = (send.org_id, send.slot.fiscal_year, send.slot.round)
+        if key not in self._rounds:
+            units = self._repo.list_units(send.org_id)
+            measures = self._repo.list_measures(send.org_id, send.slot.fiscal_year)
+            reports = self._repo.list_reports(send.org_id, send.slot.fiscal_year)
+            self._rounds[key] = (units, round_statuses(measures, units, reports, send.slot.round))
+        units, statuses = self._rounds[key]
+        scope = head_scope(send.officer, units)
+        return [(s.measure, missing) for s, missing in incomplete_measures(statuses, scope)]
 
     def _complete(self, send: PlannedSend) -> Reply:
         key = (send.org_id, send.slot.fiscal_year, send.slot.round)

@@ -24,11 +24,12 @@ from tests.factory import Chat, Office, make_office
 SEED = 20261201
 SEQUENCES = int(os.environ.get("FUZZ_SEQUENCES", "2000"))
 PER_OFFICE = 10  # a fresh office now and then keeps the in-memory year small (and fast)
-BUTTON_STEPS = {"list", "unit", "status", "confirm", "edit", "cancel", "evidence"}
+BUTTON_STEPS = {"list", "unit", "status", "confirm", "edit", "cancel", "evidence", "dated"}
 COMMANDS = ["/skip", "/done", "/help", "/cancel", "/report", "/status", "/lang en", "/lang th", "/frob", "/start"]
 WORDS = ["ทำแล้ว", "ไม่แน่ใจ", "   ", "ก" * 4100, "ดำเนินการ", "ด\u0e4d\u0e32เนินการ", "บันทึก", "ยกเลิก", "กลับ",
          "ดูที่ www.example.go.th/a", "https://example.go.th/x ภาพกิจกรรม", "ftp://example.com/f", "javascript:alert(1)",
-         "ข้าม", "คงเดิม", "Save", "Done", "ลบข้อ 1", "0", "99", "๒", "๑๓", "-1", "3.", "ยังเป็นเหมือนเดิม"]
+         "ข้าม", "คงเดิม", "Save", "Done", "ลบข้อ 1", "0", "99", "๒", "๑๓", "-1", "3.", "ยังเป็นเหมือนเดิม",
+         "12 ม.ค. 2569", "31/2/2569", "๑/๑๐/๒๕๖๘", "1/1/2570", "วันนี้", "ไม่ทราบ"]
 NOW = [datetime(2026, 2, 10, 10, 0, tzinfo=BANGKOK), datetime(2026, 8, 20, 10, 0, tzinfo=BANGKOK)]  # rounds 6, 12
 
 
@@ -39,7 +40,7 @@ def label(key: str) -> set[str]:
 
 SAVE, SAME, ERRORS = label("btn_save"), label("btn_same"), label("error")
 FINISHER_ORDER = [label(k) for k in ("btn_save", "btn_same", "btn_update", "btn_cancel_no", "btn_back_recap",
-                                     "btn_finish_evidence", "btn_keep", "btn_skip", "btn_done")]
+                                     "btn_finish_evidence", "btn_keep", "btn_skip", "btn_done", "btn_date_unknown")]
 UNIT_QUESTION, NOTHING_OPEN = label("choose_unit"), label("idle_text") | label("all_done") | label("cancelled")
 
 
@@ -132,7 +133,8 @@ def random_input(run: Run) -> tuple[str, str | bytes | None]:
         return "press", rng.choice(run.seen).data  # an older keyboard
     if roll < 0.46:
         nonce = buttons[0].data.split(":")[0] if buttons else "abcd"
-        return "press", f"{nonce}:{rng.choice('msawvexqbgzkfcpluo')}:{rng.choice(['', 'x', 'm1', 'status', 'd', '9'])}"
+        name = rng.choice([*"msawvexqbgzkfcpluo", "dt", "cv"])
+        return "press", f"{nonce}:{name}:{rng.choice(['', 'x', 'm1', 'status', 'd', '9', 't', 'u'])}"
     if roll < 0.56 and buttons:
         pick = rng.choice(buttons).label
         return "text", rng.choice([pick, pick.replace("ำ", "\u0e4d\u0e32"), str(buttons.index(rng.choice(buttons)) + 1)])
