@@ -141,7 +141,8 @@ class LinkChecker:
                             current = urljoin(current, resp.headers["Location"])
                             continue
                         body = await resp.content.read(_MAX_BODY)
-                        return LinkCheck(url, resp.status < 400, resp.status, current, _title(body), "", checked_at)
+                        title = _title(body, resp.charset or "")
+                        return LinkCheck(url, resp.status < 400, resp.status, current, title, "", checked_at)
                 return LinkCheck(url, False, 0, current, "", "too many redirects", checked_at)
         except PrivateAddress:
             return LinkCheck(url, False, 0, current, "", "private address refused", checked_at)
@@ -151,10 +152,24 @@ class LinkChecker:
             return LinkCheck(url, False, 0, current, "", type(exc).__name__, checked_at, final=False)
 
 
-def _title(body: bytes) -> str:
+_META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_\-]+)", re.I)
+
+
+def _title(body: bytes, charset: str = "") -> str:
+    """The page's <title>, decoded as the page says (Thai sites still serve TIS-620 / windows-874)."""
     match = _TITLE.search(body)
     if not match:
         return ""
     raw = match.group(1)[:1000]
-    text = raw.decode("utf-8", errors="replace")
+    meta = _META_CHARSET.search(body[:4096])
+    for encoding in (charset, meta.group(1).decode("ascii") if meta else "", "utf-8"):
+        if not encoding:
+            continue
+        try:
+            text = raw.decode(encoding)
+            break
+        except (LookupError, UnicodeDecodeError):
+            continue
+    else:
+        text = raw.decode("cp874", errors="replace")
     return " ".join(html.unescape(text).split())[:200]

@@ -11,12 +11,15 @@ import openpyxl
 
 from report.compile import compile_round
 from report.docx import render_docx
+from report.render import to_pdf
 from report.xlsx import render_xlsx
 from scheduler.reminders import run_due
 from storage.clock import BANGKOK, FixedClock
 from storage.models import Measure, Officer
 from tests.docx_read import open_docx
-from tests.factory import Office, make_office
+from tests.factory import Chat, Office, make_office
+from tests.pdf_pages import pages
+from tests.tools import require_tool
 
 O12 = ["ผลการดำเนินงาน", "ผลการใช้จ่ายงบประมาณ", "ปัญหา อุปสรรค", "ข้อเสนอแนะ"]
 MISSING, COVERED = O12[3], O12[:3]
@@ -57,12 +60,8 @@ def _crosses(text: str) -> list[str]:
     return [req for req in O12 for _ in range(text.count("✗ " + req))]
 
 
-def test_four_requirements_evidence_for_three_one_cross_everywhere(tmp_path: Path) -> None:
-    office = make_office()
-    _oit_item(office)
-    officer = office.register("u1", "officer", "กองคลัง", name="สมหญิง")
-    head = office.register("h1", "head", name="ปลัด")
-
+def _three_of_four(officer: Chat) -> str:
+    """กองคลัง's officer reports o12 with two files covering three of its four components; the recap."""
     officer.say("/report")
     officer.press("2. เผยแพร่")
     officer.press("ดำเนินการ")
@@ -75,12 +74,20 @@ def test_four_requirements_evidence_for_three_one_cross_everywhere(tmp_path: Pat
     officer.press("เสร็จสิ้น")
     for pick in ("1", "2", "1", "ยังไม่มี"):
         officer.press(pick)
-
     recap = officer.text
-    assert _crosses(recap) == [MISSING], recap
-    assert all("✓ " + req in recap for req in COVERED)
     officer.press("บันทึก")
     assert "บันทึกแล้ว ✅" in officer.text
+    return recap
+
+
+def test_four_requirements_evidence_for_three_one_cross_everywhere(tmp_path: Path) -> None:
+    office = make_office()
+    _oit_item(office)
+    officer = office.register("u1", "officer", "กองคลัง", name="สมหญิง")
+    head = office.register("h1", "head", name="ปลัด")
+    recap = _three_of_four(officer)
+    assert _crosses(recap) == [MISSING], recap
+    assert all("✓ " + req in recap for req in COVERED)
 
     officer.say("/status")
     mine = officer.text
@@ -130,3 +137,14 @@ def test_a_unit_head_hears_only_about_their_own_units() -> None:
     officer.press("บันทึก")
     other_head.say("/status")
     assert "หลักฐานไม่ครบ" not in other_head.text
+
+
+def test_the_pdf_shows_the_one_cross_too(tmp_path: Path) -> None:
+    require_tool("soffice", "libreoffice", package="libreoffice-writer")
+    office = make_office()
+    _oit_item(office)
+    _three_of_four(office.register("u1", "officer", "กองคลัง"))
+    report = compile_round(office.repo, office.org.id, 2569, 6, office.clock.now())
+    pdf = to_pdf(render_docx(report, tmp_path / "r.docx", office.evidence, "arabic"), tmp_path / "pdf")
+    text = "".join(page.squeezed for page in pages(pdf))
+    assert text.count("✗") == 1 and "✗ข้อเสนอแนะ" in text and text.count("หลักฐานไม่ครบ") == 1

@@ -55,6 +55,9 @@ async def _server(hits: Hits, port_box: list[int]) -> web.AppRunner:
             raise web.HTTPFound("http://[fd00::1]/admin")
         if request.path == "/to-notice":
             raise web.HTTPFound(f"http://127.0.0.1:{port_box[0]}/notice")
+        if request.path == "/tis":
+            body = "<html><head><meta charset=windows-874><title>ประกาศ อบต.</title>".encode("cp874")
+            return web.Response(body=body, content_type="text/html")
         if request.path == "/missing":
             return web.Response(status=404, text="<title>ไม่พบหน้า</title>", content_type="text/html")
         return web.Response(text="<html><title> ประกาศ อบต. </title></html>", content_type="text/html")
@@ -102,6 +105,8 @@ def test_the_guard_refuses_local_names_and_every_private_hop() -> None:
         assert hits == ["/to-lan", "/to-ula"]  # the first hop only; the private target was never tried
         followed = await seam.check(f"http://127.0.0.1:{port}/to-notice")
         assert followed.ok and followed.final_url.endswith("/notice") and followed.title == "ประกาศ อบต."
+        thai_page = await seam.check(f"http://127.0.0.1:{port}/tis")  # an older site, in windows-874
+        assert thai_page.title == "ประกาศ อบต."
 
     with_server(scenario)
 
