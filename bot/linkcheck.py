@@ -31,6 +31,10 @@ class PrivateAddress(ValueError):
     """The link points into a private or local network."""
 
 
+class NotWeb(ValueError):
+    """The link (or a redirect) leaves http/https: ftp, file, javascript …"""
+
+
 def is_public_address(ip: str) -> bool:
     """True only for globally routable unicast addresses."""
     try:
@@ -97,7 +101,7 @@ def _literal_guard(url: str, allowed: Callable[[str], bool]) -> None:
     """Refuse a literal private address, a local name and non-http schemes without touching the network."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise PrivateAddress(url)
+        raise NotWeb(url)
     host = parts.hostname
     try:
         ipaddress.ip_address(host)
@@ -146,6 +150,8 @@ class LinkChecker:
                 return LinkCheck(url, False, 0, current, "", "too many redirects", checked_at)
         except PrivateAddress:
             return LinkCheck(url, False, 0, current, "", "private address refused", checked_at)
+        except NotWeb:
+            return LinkCheck(url, False, 0, current, "", "not a web address", checked_at)
         except ValueError as exc:  # a malformed address: trying again will not help
             return LinkCheck(url, False, 0, current, "", type(exc).__name__, checked_at)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:  # no answer: offline, or the site is down

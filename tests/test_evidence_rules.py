@@ -87,9 +87,11 @@ def test_links_to_private_addresses_are_never_fetched() -> None:
             checker = LinkChecker(timeout=3)
             for url in (f"http://127.0.0.1:{port}/secret", f"http://localhost:{port}/secret",
                         "http://10.0.0.1/", "http://192.168.1.1/", "http://169.254.169.254/latest/meta-data",
-                        "http://[::1]/", "ftp://example.go.th/file"):
+                        "http://[::1]/"):
                 result = await checker.check(url)
                 assert not result.ok and result.error == "private address refused", (url, result)
+            ftp = await checker.check("ftp://example.go.th/file")
+            assert not ftp.ok and ftp.error == "not a web address"
             assert hits == []
             # the checker itself works (private addresses allowed only in tests): status and title
             local = LinkChecker(timeout=3, allow_private=True)
