@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 def cmd_help(ctx: Ctx) -> list[Reply]:
     """/help (and /start once registered): what this person can do."""
     text = ctx.t("help") + (ctx.t("help_head") if is_head(ctx.officer) else "")
+    text += ctx.t("help_require") if is_admin(ctx.officer) else ""
     if ctx.event.command == "start" and ctx.event.args:
         text = ctx.t("already_registered", name=ctx.officer.display_name, org=ctx.org.name) + "\n\n" + text
     if ctx.state and ctx.state.get("flow"):

@@ -186,6 +186,7 @@ _TH: dict[str, str] = {
     "require_cleared": "ล้างองค์ประกอบของมาตรการ {no}. {title} แล้ว",
     "require_show": "มาตรการ {no}. {title}\nองค์ประกอบ: {items}",
     "require_none": "ยังไม่กำหนด",
+    "help_require": "\n/require – กำหนดองค์ประกอบที่หลักฐานของมาตรการต้องแสดง",
 }
 
 _EN: dict[str, str] = {
@@ -355,6 +356,7 @@ _EN: dict[str, str] = {
     "require_cleared": "Requirements of measure {no}. {title} cleared",
     "require_show": "Measure {no}. {title}\nRequirements: {items}",
     "require_none": "none set",
+    "help_require": "\n/require – set what a measure's evidence must show",
 }
 
 TEXTS: dict[str, dict[str, str]] = {"th": _TH, "en": _EN}

@@ -157,9 +157,14 @@ def test_require_refuses_bad_input_and_non_admins_and_changes_nothing() -> None:
     assert office.repo.list_measures(office.org.id, 2569) == before
 
 
-def test_require_speaks_english_too() -> None:
+def test_require_speaks_english_too_and_help_names_it_to_admins_only() -> None:
     office = make_office()
     admin = _admin(office)
+    admin.say("/help")
+    assert "/require – กำหนดองค์ประกอบ" in admin.text
+    officer = office.register("u1", "officer", "กองคลัง")
+    officer.say("/help")
+    assert "/require" not in officer.text
     admin.say("/lang en")
     admin.say("/require 2 Results / Budget")
     assert "The evidence must show 2 requirement(s):\n1. Results\n2. Budget" in admin.text
