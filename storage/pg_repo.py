@@ -355,6 +355,24 @@ class PgRepository:
             (_key(org_id), _key(key), Jsonb(_clean(value))),
         )
 
+    # ----- whole-store listing (itabot store copy) ----------------------------------------------
+    def list_identities(self) -> list[tuple[str, str, str, str]]:
+        """Every linked chat account as (platform, user_id, org_id, officer_id)."""
+        rows = self._all("SELECT platform, user_id, org_id, officer_id FROM identities ORDER BY platform, user_id")
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def list_invites(self) -> list[Invite]:
+        """Every invite, used or not."""
+        return self._records(Invite, "SELECT data FROM invites ORDER BY code", ())
+
+    def list_states(self, org_id: str) -> dict[str, dict[str, Any]]:
+        """Every stored conversation state of an organization by its key."""
+        return {r[0]: r[1] for r in self._all("SELECT key, state FROM states WHERE org_id = %s", (org_id,))}
+
+    def list_settings(self, org_id: str) -> dict[str, Any]:
+        """Every per-organization setting by its key."""
+        return {r[0]: r[1] for r in self._all("SELECT key, value FROM settings WHERE org_id = %s", (org_id,))}
+
     # ----- maintenance ------------------------------------------------------------------------
     def close(self) -> None:
         """Close the pool's connections."""
