@@ -21,6 +21,7 @@ from telegram.error import InvalidToken, TelegramError
 from storage.atomic import check_writable
 
 from .config import Settings
+from .metrics import attach_metrics
 from .outbox import Outbox
 from .telegram import PLATFORM, TelegramAdapter
 from .web import WebServer
@@ -113,6 +114,7 @@ async def serve(
         components = build_components(settings, services, outbox)
     web = WebServer(host, port)
     web.health_checks.append(services.dispatcher().problems)
+    attach_metrics(web, services)  # GET /metrics: this worker's updates, replies, latency, reminders, depths
     for component in components:
         component.register_routes(web)
     signals = _install_signals(stop)
