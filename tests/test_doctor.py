@@ -124,7 +124,7 @@ async def test_a_broken_host_gets_every_check_crossed_with_what_to_do(host: Host
     host.line.webhook_endpoint = "https://old-host.example/line/webhook"
     host.problems.append("inbox: disk full")
     host.line.pushes.extend({"to": "U"} for _ in range(240))  # 252 of 300
-    monkeypatch.setenv("TZ", "UTC")
+    os.environ["TZ"] = "UTC"  # the bangkok_tz fixture puts the process's zone back afterwards
     time.tzset()
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # no LibreOffice on this PATH
     rehearsal = datetime(2026, 1, 1, 10, 0, tzinfo=BANGKOK)  # the bot's clock far from the servers'

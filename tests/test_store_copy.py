@@ -153,3 +153,12 @@ def test_round_trip_through_postgresql_keeps_everything(tmp_path: Path, capsys, 
     assert code == 0, out
     assert contents(TinyRepository(back)) == contents(TinyRepository(src))
     assert EvidenceStore(back / "evidence").read(hashlib.sha256(PHOTO).hexdigest()) == PHOTO
+
+
+def test_an_unmigrated_or_unreachable_database_is_refused_before_anything(tmp_path: Path, capsys, pg_empty_url: str) -> None:
+    seed(tmp_path / "src")
+    code, out = run(capsys, "--from", str(tmp_path / "src"), "--to", pg_empty_url, "--to-evidence", str(tmp_path / "e"))
+    assert code == 3 and "itabot migrate" in out
+    code, out = run(capsys, "--from", "postgresql://nobody@127.0.0.1:1/none", "--to", str(tmp_path / "dst"))
+    assert code == 3 and "cannot reach the database" in out
+    assert not (tmp_path / "e").exists() and not (tmp_path / "dst").exists()

@@ -51,6 +51,9 @@ def _evidence_dir(end: str, given: str | None, data_dir: str | None) -> Path:
 def _open(end: str) -> Exportable:
     """A PostgreSQL URL or a TinyDB data directory."""
     if _is_url(end):
+        from storage.pg_schema import connect
+
+        connect(end, timeout=5).close()  # one quick try: an unreachable server is one clear line (exit 3)
         return cast(Exportable, open_repository(None, end))
     return cast(Exportable, open_repository(Path(end).expanduser()))
 
@@ -84,9 +87,9 @@ def _add(p: argparse.ArgumentParser) -> None:
     cp.add_argument("--from", dest="source", required=True, metavar="DIR|postgresql://…", help="ต้นทาง / source")
     cp.add_argument("--to", dest="target", required=True, metavar="DIR|postgresql://…", help="ปลายทาง / target")
     cp.add_argument("--merge", action="store_true", help="รวมเข้ากับข้อมูลที่ปลายทางมีอยู่ / combine with what the target holds")
-    cp.add_argument("--from-evidence", help="โฟลเดอร์หลักฐานของต้นทาง / the source's evidence folder")
-    cp.add_argument("--to-evidence", help="โฟลเดอร์หลักฐานของปลายทาง / the target's evidence folder")
-    cp.add_argument("--data-dir", default=argparse.SUPPRESS, help="โฟลเดอร์ข้อมูล / data directory (for evidence defaults)")
+    cp.add_argument("--from-evidence", metavar="DIR", help="โฟลเดอร์หลักฐานของต้นทาง / the source's evidence folder")
+    cp.add_argument("--to-evidence", metavar="DIR", help="โฟลเดอร์หลักฐานของปลายทาง / the target's evidence folder")
+    cp.add_argument("--data-dir", default=argparse.SUPPRESS, metavar="DIR", help="โฟลเดอร์ข้อมูล / data directory (for evidence defaults)")
 
 
 def _run(args: argparse.Namespace) -> int:
