@@ -36,6 +36,7 @@ class Exportable(Store, Protocol):
     def list_invites(self) -> list[Invite]: ...
     def list_states(self, org_id: str) -> dict[str, dict[str, Any]]: ...
     def list_settings(self, org_id: str) -> dict[str, Any]: ...
+    def data_years(self, org_id: str) -> list[int]: ...
 
 
 class CopyRefused(ValueError):
@@ -81,8 +82,8 @@ class CopyReport:
 
 
 def _canon(value: Any) -> str:
-    """One stable JSON text per record: what the hashes and comparisons see."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """One stable JSON text per record: what the hashes and comparisons see (PostgreSQL drops NUL characters)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).replace("\\u0000", "")
 
 
 def _global_docs(repo: Exportable) -> Docs:
@@ -103,7 +104,7 @@ def _org_docs(repo: Exportable, org_id: str) -> Docs:
         "states": dict(repo.list_states(org_id)),
         "settings": {k: {"value": v} for k, v in repo.list_settings(org_id).items()},
     }
-    for fy in repo.fiscal_years(org_id):
+    for fy in repo.data_years(org_id):
         docs["measures"].update({f"{fy}/{m.id}": to_dict(m) for m in repo.list_measures(org_id, fy)})
         docs["reports"].update({f"{fy}/{r.id}": to_dict(r) for r in repo.list_reports(org_id, fy)})
         docs["sends"].update({f"{fy}/{s.key}": to_dict(s) for s in repo.list_sends(org_id, fy)})
@@ -256,6 +257,7 @@ def copy_store(
     source_evidence: Path | None,
     target_evidence: Path | None,
     merge: bool = False,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> CopyReport:
     """Copy what the target lacks, then verify every kind; CopyRefused before any write when unsafe."""
     report = CopyReport()
@@ -273,7 +275,7 @@ def copy_store(
             )
     _write_global(target, src_global, tgt_global, report)
     used: set[str] = set()
-    for org_id in org_ids:
+    for done, org_id in enumerate(org_ids, 1):
         src, tgt = _org_docs(source, org_id), _org_docs(target, org_id)
         _write_org(target, org_id, src, tgt, report, merge)
         after = _org_docs(target, org_id)
@@ -281,6 +283,8 @@ def copy_store(
             _feed(report.kinds[kind], {f"{org_id}/{k}": v for k, v in src[kind].items()},
                   {f"{org_id}/{k}": v for k, v in after[kind].items()}, merge)
         used |= _referenced(src)
+        if progress is not None:
+            progress(done, len(org_ids), org_id)
     _write_links(target, src_global, tgt_global, report)
     final = _global_docs(target)
     for kind in ("orgs", "identities", "invites"):

@@ -373,6 +373,14 @@ class PgRepository:
         """Every per-organization setting by its key."""
         return {r[0]: r[1] for r in self._all("SELECT key, value FROM settings WHERE org_id = %s", (org_id,))}
 
+    def data_years(self, org_id: str) -> list[int]:
+        """Fiscal years holding anything (a plan, reports or sends), not only those with a plan."""
+        rows = self._all(
+            "SELECT fiscal_year FROM measures WHERE org_id = %(o)s UNION SELECT fiscal_year FROM reports "
+            "WHERE org_id = %(o)s UNION SELECT fiscal_year FROM sends WHERE org_id = %(o)s ORDER BY 1", {"o": org_id}
+        )
+        return [int(r[0]) for r in rows]
+
     # ----- maintenance ------------------------------------------------------------------------
     def close(self) -> None:
         """Close the pool's connections."""

@@ -484,6 +484,13 @@ class TinyRepository:
         """Every per-organization setting by its key."""
         return {r["key"]: copy.deepcopy(r["value"]) for r in self._table(self._org_file(org_id), "settings").all()}
 
+    def data_years(self, org_id: str) -> list[int]:
+        """Fiscal years holding anything (a plan, reports or sends), not only those with a plan."""
+        if self.data_dir is None:
+            prefix = f"orgs/{_safe_part(org_id)}/fy"
+            return sorted(int(k[len(prefix) : -5]) for k in self._dbs if k.startswith(prefix))
+        return self.fiscal_years(org_id)  # a year file exists once anything of that year was written
+
     # ----- maintenance ------------------------------------------------------------------------
     def close(self) -> None:
         """Drop open handles (files are never held open)."""

@@ -62,6 +62,11 @@ def _label(end: str) -> str:
     return redact_url(end) if _is_url(end) else str(Path(end).expanduser())
 
 
+def _progress(done: int, total: int, org_id: str) -> None:
+    """One overwritten line on a terminal: a province's copy takes a while."""
+    print(f"\rหน่วยงาน / office {done}/{total} {org_id}", end="", file=sys.stderr, flush=True)
+
+
 def print_report(report: CopyReport) -> None:
     """The per-kind verification table, then notes and one verdict line."""
     print(f"{'ชนิด/kind':<12} {'ต้นทาง/source':>14} {'ปลายทาง/target':>15} {'คัดลอก/copied':>14}  ตรวจ/verified")
@@ -111,8 +116,10 @@ def _run(args: argparse.Namespace) -> int:
                 src_store, dst_store,
                 source_evidence=_evidence_dir(source, args.from_evidence, args.data_dir),
                 target_evidence=_evidence_dir(target, args.to_evidence, args.data_dir),
-                merge=args.merge,
+                merge=args.merge, progress=_progress if sys.stderr.isatty() else None,
             )
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
     except CopyRefused as exc:
         print(str(exc), file=sys.stderr)
         return 1
