@@ -162,6 +162,16 @@ async def test_rejected_tokens_and_a_missing_setup_are_named(host: Host, capsys,
     assert lines["last backup"].startswith("✗") and "no backup in" in lines["last backup"]
 
 
+async def test_a_recent_webhook_delivery_error_is_shown_and_an_old_one_is_not(host: Host, capsys) -> None:
+    host.telegram.webhook_error = {"last_error_date": int(time.time()) - 60,
+                                   "last_error_message": "SSL error: certificate verify failed"}
+    _, lines = await doctor(capsys, "--min-free-mb", "1")
+    assert lines["Telegram webhook"].startswith("✗") and "certificate verify failed" in lines["Telegram webhook"]
+    host.telegram.webhook_error["last_error_date"] = int(time.time()) - 2 * 86400  # fixed since
+    _, lines = await doctor(capsys, "--min-free-mb", "1")
+    assert lines["Telegram webhook"].startswith("✓")
+
+
 async def test_polling_without_public_url_is_fine_and_platforms_left_out_are_dashed(host: Host, capsys, monkeypatch) -> None:
     for key in ("TELEGRAM_WEBHOOK_URL", "PUBLIC_BASE_URL", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN"):
         monkeypatch.delenv(key)
