@@ -5,7 +5,7 @@ scrapes every worker's own address and sums them (`sum by (platform) (rate(itabo
 The inbox and outbox depths are read at scrape time, so on PostgreSQL every worker reports the same
 shared backlog: take `max`, not `sum`, of those two gauges.
 
-Nothing observed knows about metrics: `attach` wraps, on the instances of this process only, the
+Nothing observed knows about metrics: `observe_services` wraps, on the instances of this process only, the
 dispatcher's `accept`/`register` (updates in and handled), the engine's `handle` (replies and engine
 time) and the repository's `log_send` (reminder outcomes).
 """
@@ -29,7 +29,7 @@ from domain.fiscal import fiscal_year_of
 from domain.sends import RESULT_SENDING, RESULT_WAITING
 from storage.clock import BANGKOK
 
-__all__ = ["Metrics", "attach_metrics"]
+__all__ = ["Metrics", "observe_services"]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,10 @@ class Metrics:
                                  ["result"], registry=r)
         ProcessCollector(registry=r)
         self._since: OrderedDict[str, float] = OrderedDict()
+
+    def register_routes(self, web_server: Any) -> None:
+        """GET /metrics on the process's web server (keep it closed at the public proxy)."""
+        web_server.add_route("GET", "/metrics", self.handler)
 
     def scrape(self) -> bytes:
         """The text exposition format of everything registered."""
@@ -161,8 +165,8 @@ def _outbox_counter(repo: Any, clock: Any) -> Callable[[], int]:
     return count
 
 
-def attach_metrics(web_server: Any, services: Any) -> Metrics:
-    """One call from the runner: observe this process's dispatcher, engine and send log, serve GET /metrics."""
+def observe_services(services: Any) -> Metrics:
+    """Observe this process's dispatcher, engine and send log (before adapters capture `engine.handle`)."""
     metrics = Metrics()
     dispatcher = services.dispatcher()
     metrics.observe_dispatcher(dispatcher)
@@ -170,5 +174,4 @@ def attach_metrics(web_server: Any, services: Any) -> Metrics:
     metrics.observe_sends(services.repo)
     metrics.registry.register(_Depths(lambda: len(dispatcher.inbox.pending()),
                                       _outbox_counter(services.repo, services.clock)))
-    web_server.add_route("GET", "/metrics", metrics.handler)
     return metrics

@@ -13,10 +13,12 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.factory import make_office
+from tests.fakes.line_api import FakeLineAPI, WebhookBuilder
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.test_telegram_run import ROOT, free_port
 
 OFFICER, BLOCKED = 5150, 5151
+LINE_SECRET = "metrics-line-secret"
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -38,11 +40,13 @@ async def test_metrics_count_updates_replies_latency_reminders_and_depths(tmp_pa
         welcome = office.chat(str(user), "telegram").say(f"/start {office.invite('officer', unit, name=f'คน{user}')}")
         assert "ลงทะเบียนเรียบร้อย" in welcome[0].text
     office.repo.close()
-    api = await FakeTelegramAPI().start()
+    api, line = await FakeTelegramAPI().start(), await FakeLineAPI().start()
     api.blocked.add(BLOCKED)  # their reminder fails (403): counted as failed
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LINE_", "ITABOT_"))}
-    env.update(TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=api.root_url, PYTHONPATH=str(ROOT))
+    env.update(TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=api.root_url, PYTHONPATH=str(ROOT),
+               LINE_CHANNEL_SECRET=LINE_SECRET, LINE_CHANNEL_ACCESS_TOKEN=line.access_token,
+               LINE_API_BASE_URL=line.root_url)
     proc = await asyncio.create_subprocess_exec(  # 17 Mar 2569 09:05: the round-6 opening reminders are due
         sys.executable, "-m", "bot.cli", "run", "--data-dir", str(data), "--now", "2026-03-17 09:05",
         "--port", str(port), cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
@@ -53,11 +57,20 @@ async def test_metrics_count_updates_replies_latency_reminders_and_depths(tmp_pa
         for n, text in enumerate(("/help", "/status", "สวัสดี"), 1):
             api.push_text(OFFICER, text)
             await api.wait_sent(OFFICER, before + n, timeout=15)
+        hook = WebhookBuilder(line, LINE_SECRET)  # one LINE delivery with two events from a stranger
+        body = hook.body(hook.text("Ustranger", "สวัสดี"), hook.text("Ustranger", "/report"))
+        async with aiohttp.ClientSession() as http, http.post(
+            f"http://127.0.0.1:{port}/line/webhook", data=body,
+            headers={"X-Line-Signature": hook.sign(body), "Content-Type": "application/json"},
+        ) as resp:
+            assert resp.status == 200
+        await line.wait_for(lambda: len(line.replies) >= 2, timeout=15)
         deadline = time.monotonic() + 20
         while True:
             got = await scrape(port)
             tg = (("platform", "telegram"),)
             done = got.get(("itabot_updates_handled_total", tg), 0) >= 3 and got.get(
+                ("itabot_updates_handled_total", (("platform", "line"),)), 0) >= 2 and got.get(
                 ("itabot_reminders_total", (("result", "failed"),)), 0) >= 1
             if done or time.monotonic() > deadline:
                 break
@@ -67,6 +80,9 @@ async def test_metrics_count_updates_replies_latency_reminders_and_depths(tmp_pa
         assert got[("itabot_update_seconds_count", tg)] == 3 and got[("itabot_update_seconds_sum", tg)] > 0
         assert got[("itabot_engine_seconds_count", tg)] == 3
         assert got[("itabot_replies_sent_total", tg)] >= 3
+        ln = (("platform", "line"),)
+        assert got[("itabot_updates_received_total", ln)] == 2 and got[("itabot_updates_handled_total", ln)] == 2
+        assert got[("itabot_engine_seconds_count", ln)] == 2 and got[("itabot_replies_sent_total", ln)] >= 2
         assert got[("itabot_reminders_total", (("result", "sent"),))] >= 1
         assert got[("itabot_reminders_total", (("result", "failed"),))] >= 1
         assert got[("itabot_inbox_depth", ())] == 0  # everything received was handled
@@ -79,3 +95,4 @@ async def test_metrics_count_updates_replies_latency_reminders_and_depths(tmp_pa
             proc.kill()
             await proc.wait()
         await api.stop()
+        await line.stop()
