@@ -327,6 +327,8 @@ async def check_modes(probe: Probe) -> Finding:
     """Personal data stays private: folders 0700, files 0600."""
     what = "สิทธิ์ไฟล์ / data directory modes"
     roots = [p for p in (probe.data_dir, probe.evidence_dir) if p is not None and p.is_dir()]
+    if len(roots) == 2 and roots[1].resolve().is_relative_to(roots[0].resolve()):
+        roots = roots[:1]  # the evidence folder inside the data directory is walked once
     if not roots:
         return Finding(SKIP, what, "ไม่มีโฟลเดอร์ข้อมูล / no data directory")
     loose = [p for root in roots for p in await asyncio.to_thread(_loose, root)]

@@ -107,15 +107,16 @@ def _run(args: argparse.Namespace) -> int:
     if not _is_url(source) and not (Path(source).expanduser() / "registry.json").is_file():
         print(f"ไม่พบข้อมูลต้นทางใน {source} (ต้องมี registry.json) / no itabot data in {source}", file=sys.stderr)
         return 2
+    data_dir = getattr(args, "data_dir", None)
+    src_evidence = _evidence_dir(source, args.from_evidence, data_dir)
+    dst_evidence = _evidence_dir(target, args.to_evidence, data_dir)
     src_store, dst_store = _open(source), None
     try:
         dst_store = _open(target)
         lock = getattr(src_store, "write_lock", None)  # TinyDB: a running bot's writes wait; the copy is one moment
         with lock() if callable(lock) else contextlib.nullcontext():
             report = copy_store(
-                src_store, dst_store,
-                source_evidence=_evidence_dir(source, args.from_evidence, args.data_dir),
-                target_evidence=_evidence_dir(target, args.to_evidence, args.data_dir),
+                src_store, dst_store, source_evidence=src_evidence, target_evidence=dst_evidence,
                 merge=args.merge, progress=_progress if sys.stderr.isatty() else None,
             )
         if sys.stderr.isatty():
@@ -128,6 +129,7 @@ def _run(args: argparse.Namespace) -> int:
         if dst_store is not None:
             dst_store.close()
     print(f"{_label(source)} → {_label(target)}")
+    print(f"หลักฐาน / evidence: {src_evidence} → {dst_evidence}")
     print_report(report)
     return 0 if report.ok else 1
 
