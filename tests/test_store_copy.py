@@ -42,6 +42,8 @@ def seed(data_dir: Path) -> None:
     repo.log_send(SendRecord(key="k2", org_id="o1", fiscal_year=2569, round=6, kind="due", recipient="p1",
                              due="2026-03-20T09:00:00+07:00", result="waiting", reason="quota"))
     repo.set_setting("o1", "report_options", {"digits": "thai", "preamble": "คำนำ"})
+    repo.log_send(SendRecord(key="old", org_id="o1", fiscal_year=2567, round=12, kind="digest", recipient="p1",
+                             due="2024-09-30T09:30:00+07:00"))  # a year with a send log but no plan any more
     other = make_office(None).org
     other.id, other.name = "o2", "เทศบาลตำบลตัวอย่าง"
     repo.save_org(other)
@@ -54,7 +56,7 @@ def contents(repo: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"orgs": repo.list_orgs(), "invites": sorted(repo.list_invites(), key=lambda i: i.code),
                            "ids": sorted(repo.list_identities())}
     for org in repo.list_orgs():
-        years = repo.fiscal_years(org.id)
+        years = repo.data_years(org.id)  # fiscal_years differs: TinyDB lists every year file, PostgreSQL plan years
         out[org.id] = {
             "units": repo.list_units(org.id), "officers": repo.list_officers(org.id), "years": years,
             "plans": {fy: repo.list_measures(org.id, fy) for fy in years},
@@ -89,12 +91,14 @@ def test_copy_between_directories_is_complete_verified_and_safe_to_repeat(tmp_pa
     before, after = TinyRepository(src), TinyRepository(dst)
     assert contents(after) == contents(before)
     assert [r.revision for r in after.list_reports("o1", 2569)] == [1, 2]  # ids and revisions kept
+    assert [s.key for s in after.list_sends("o1", 2567)] == ["old"]
     assert after.find_identity("telegram", "111") == ("o1", "p1")
     sha = hashlib.sha256(PHOTO).hexdigest()
     assert EvidenceStore(dst / "evidence").read(sha) == PHOTO
 
     code, out = run(capsys, "--from", str(src), "--to", str(dst))  # again: nothing new, verified again
     assert code == 0, out
+    assert row(out, "sends")[1] == "3"
     assert all(row(out, k)[3] == "0" for k in ("orgs", "reports", "states", "sends", "evidence"))
     assert [r.id for r in TinyRepository(dst).list_reports("o1", 2569)] == ["r1", "r2"]  # not appended twice
 
@@ -152,6 +156,7 @@ def test_round_trip_through_postgresql_keeps_everything(tmp_path: Path, capsys, 
     code, out = run(capsys, "--from", pg_url, "--from-evidence", str(pg_evidence), "--to", str(back))
     assert code == 0, out
     assert contents(TinyRepository(back)) == contents(TinyRepository(src))
+    assert [s.key for s in TinyRepository(back).list_sends("o1", 2567)] == ["old"]
     assert EvidenceStore(back / "evidence").read(hashlib.sha256(PHOTO).hexdigest()) == PHOTO
 
 
