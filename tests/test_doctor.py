@@ -86,6 +86,7 @@ async def host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bangkok_tz: None
     line.webhook_endpoint = f"{web.url}/line/webhook"  # as pasted into the LINE console
     line.pushes.extend({"to": f"U{i}"} for i in range(12))
     monkeypatch.delenv("ITABOT_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)  # no developer's .env is read
     for key, value in made.env().items():
         monkeypatch.setenv(key, value)
     yield made
