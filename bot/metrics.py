@@ -148,11 +148,16 @@ class Metrics:
 
 
 def _outbox_counter(repo: Any, clock: Any) -> Callable[[], int]:
-    """Waiting or in-flight reminders of this and last fiscal year, recounted at most once a minute."""
+    """Waiting or in-flight reminders: one query on PostgreSQL; on TinyDB this and last fiscal year's logs,
+    recounted at most once a minute."""
     cache: dict[str, float] = {"at": -OUTBOX_CACHE_S, "value": 0.0}
+
+    counted = getattr(repo, "count_sends", None)  # PostgreSQL: one query over the shared send log
 
     def count() -> int:
         now = time.monotonic()
+        if callable(counted):
+            return int(counted((RESULT_WAITING, RESULT_SENDING)))
         if now - cache["at"] >= OUTBOX_CACHE_S:
             fy = fiscal_year_of(clock.now().astimezone(BANGKOK).date())
             cache["value"] = sum(

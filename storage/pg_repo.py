@@ -373,6 +373,11 @@ class PgRepository:
         """Every per-organization setting by its key."""
         return {r[0]: r[1] for r in self._all("SELECT key, value FROM settings WHERE org_id = %s", (org_id,))}
 
+    def count_sends(self, results: tuple[str, ...]) -> int:
+        """Send-log records in any of these results, all offices and years (the outbox depth of /metrics)."""
+        row = self._first("SELECT count(*) FROM sends WHERE data->>'result' = ANY(%s)", (list(results),))
+        return int(row[0]) if row else 0
+
     def data_years(self, org_id: str) -> list[int]:
         """Fiscal years holding anything (a plan, reports or sends), not only those with a plan."""
         rows = self._all(

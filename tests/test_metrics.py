@@ -7,11 +7,16 @@ import os
 import signal
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.metrics import _outbox_counter
+from storage.clock import BANGKOK, FixedClock
+from storage.factory import Store, open_repository
+from storage.models import Organization, SendRecord
 from tests.factory import make_office
 from tests.fakes.line_api import FakeLineAPI, WebhookBuilder
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -96,3 +101,20 @@ async def test_metrics_count_updates_replies_latency_reminders_and_depths(tmp_pa
             await proc.wait()
         await api.stop()
         await line.stop()
+
+
+def _log_three(repo: Store) -> None:
+    for key, result in (("a", "waiting"), ("b", "sent"), ("c", "sending")):
+        repo.log_send(SendRecord(key=key, org_id="o1", fiscal_year=2569, round=6, kind="remind_T0",
+                                 recipient="p1", due="2026-03-31T09:00:00+07:00", result=result))
+
+
+def test_outbox_depth_counts_reminders_still_to_go_out_on_both_backends(tmp_path: Path, pg_url: str) -> None:
+    clock = FixedClock(datetime(2026, 4, 1, 9, 0, tzinfo=BANGKOK))
+    for repo in (open_repository(tmp_path / "tiny"), open_repository(None, pg_url)):
+        try:
+            repo.save_org(Organization(id="o1", name="อบต.ทดสอบ"))
+            _log_three(repo)
+            assert _outbox_counter(repo, clock)() == 2, repo  # waiting + sending; the sent one is gone
+        finally:
+            repo.close()
