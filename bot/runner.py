@@ -21,6 +21,7 @@ from telegram.error import InvalidToken, TelegramError
 from storage.atomic import check_writable
 
 from .config import Settings
+from .metrics import observe_services
 from .outbox import Outbox
 from .telegram import PLATFORM, TelegramAdapter
 from .web import WebServer
@@ -113,10 +114,12 @@ async def serve(
     """Start the web server and the components, wait for `stop` (or a signal), then shut down cleanly."""
     stop = stop or asyncio.Event()
     outbox = outbox or Outbox()
+    metrics = observe_services(services)  # before the adapters take hold of the engine
     if components is None:
         components = build_components(settings, services, outbox)
     web = WebServer(host, port)
     web.health_checks.append(services.dispatcher().problems)
+    metrics.register_routes(web)  # GET /metrics: this worker's updates, replies, latency, reminders, depths
     for component in components:
         component.register_routes(web)
     signals = _install_signals(stop)

@@ -355,6 +355,37 @@ class PgRepository:
             (_key(org_id), _key(key), Jsonb(_clean(value))),
         )
 
+    # ----- whole-store listing (itabot store copy) ----------------------------------------------
+    def list_identities(self) -> list[tuple[str, str, str, str]]:
+        """Every linked chat account as (platform, user_id, org_id, officer_id)."""
+        rows = self._all("SELECT platform, user_id, org_id, officer_id FROM identities ORDER BY platform, user_id")
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def list_invites(self) -> list[Invite]:
+        """Every invite, used or not."""
+        return self._records(Invite, "SELECT data FROM invites ORDER BY code", ())
+
+    def list_states(self, org_id: str) -> dict[str, dict[str, Any]]:
+        """Every stored conversation state of an organization by its key."""
+        return {r[0]: r[1] for r in self._all("SELECT key, state FROM states WHERE org_id = %s", (org_id,))}
+
+    def list_settings(self, org_id: str) -> dict[str, Any]:
+        """Every per-organization setting by its key."""
+        return {r[0]: r[1] for r in self._all("SELECT key, value FROM settings WHERE org_id = %s", (org_id,))}
+
+    def count_sends(self, results: tuple[str, ...]) -> int:
+        """Send-log records in any of these results, all offices and years (the outbox depth of /metrics)."""
+        row = self._first("SELECT count(*) FROM sends WHERE data->>'result' = ANY(%s)", (list(results),))
+        return int(row[0]) if row else 0
+
+    def data_years(self, org_id: str) -> list[int]:
+        """Fiscal years holding anything (a plan, reports or sends), not only those with a plan."""
+        rows = self._all(
+            "SELECT fiscal_year FROM measures WHERE org_id = %(o)s UNION SELECT fiscal_year FROM reports "
+            "WHERE org_id = %(o)s UNION SELECT fiscal_year FROM sends WHERE org_id = %(o)s ORDER BY 1", {"o": org_id}
+        )
+        return [int(r[0]) for r in rows]
+
     # ----- maintenance ------------------------------------------------------------------------
     def close(self) -> None:
         """Close the pool's connections."""

@@ -466,6 +466,31 @@ class TinyRepository:
         except (ValueError, TypeError) as exc:
             raise StoreCorrupted(path, None, str(exc)) from exc
 
+    # ----- whole-store listing (itabot store copy) ----------------------------------------------
+    def list_identities(self) -> list[tuple[str, str, str, str]]:
+        """Every linked chat account as (platform, user_id, org_id, officer_id)."""
+        rows = self._table(self._registry(), "identities").all()
+        return [(r["platform"], r["user_id"], r["org_id"], r["officer_id"]) for r in rows]
+
+    def list_invites(self) -> list[Invite]:
+        """Every invite, used or not."""
+        return [_load(Invite, r) for r in self._table(self._registry(), "invites").all()]
+
+    def list_states(self, org_id: str) -> dict[str, dict[str, Any]]:
+        """Every stored conversation state of an organization by its key."""
+        return {r["key"]: copy.deepcopy(r["state"]) for r in self._table(self._org_file(org_id), "states").all()}
+
+    def list_settings(self, org_id: str) -> dict[str, Any]:
+        """Every per-organization setting by its key."""
+        return {r["key"]: copy.deepcopy(r["value"]) for r in self._table(self._org_file(org_id), "settings").all()}
+
+    def data_years(self, org_id: str) -> list[int]:
+        """Fiscal years holding anything (a plan, reports or sends), not only those with a plan."""
+        if self.data_dir is None:
+            prefix = f"orgs/{_safe_part(org_id)}/fy"
+            return sorted(int(k[len(prefix) : -5]) for k in self._dbs if k.startswith(prefix))
+        return self.fiscal_years(org_id)  # a year file exists once anything of that year was written
+
     # ----- maintenance ------------------------------------------------------------------------
     def close(self) -> None:
         """Drop open handles (files are never held open)."""

@@ -55,6 +55,8 @@ class FakeLineAPI:
         self.profiles: dict[str, dict[str, Any]] = {}
         self.quota_limit: int | None = None  # None: "none" type quota (unlimited)
         self.push_failures: list[int] = []
+        self.webhook_endpoint = ""  # what the LINE console's webhook URL is set to
+        self.webhook_active = True
         self.content_delay = 0.0  # seconds the content endpoint waits before answering  # statuses answered to the next pushes (before acceptance)
         self._tokens: dict[str, str] = {}  # token → "valid" | "used" | "expired"
         self._retry_keys: set[str] = set()
@@ -73,6 +75,9 @@ class FakeLineAPI:
         app.router.add_get("/v2/bot/message/quota/consumption", self._consumption)
         app.router.add_get("/v2/bot/message/{message_id}/content", self._content)
         app.router.add_get("/v2/bot/profile/{user_id}", self._profile)
+        app.router.add_get("/v2/bot/info", self._bot_info)
+        app.router.add_get("/v2/bot/channel/webhook/endpoint", self._webhook_info)
+        app.router.add_put("/v2/bot/channel/webhook/endpoint", self._set_webhook)
         self._runner, self.port = await serve_on_loopback(app)
         return self
 
@@ -188,6 +193,29 @@ class FakeLineAPI:
         if self.quota_limit is None:
             return web.json_response({"type": "none"})
         return web.json_response({"type": "limited", "value": self.quota_limit})
+
+    async def _bot_info(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._error(request, {}, 401, "Authentication failed")
+        self._record(request, {}, 200)
+        return web.json_response({"userId": "Ubot0000", "basicId": "@123itabot", "displayName": "ITA Bot",
+                                  "chatMode": "bot", "markAsReadMode": "auto"})
+
+    async def _webhook_info(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._error(request, {}, 401, "Authentication failed")
+        self._record(request, {}, 200)
+        if not self.webhook_endpoint:
+            return self._error(request, {}, 404, "Webhook endpoint is not set")
+        return web.json_response({"endpoint": self.webhook_endpoint, "active": self.webhook_active})
+
+    async def _set_webhook(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        if not self._authorized(request):
+            return self._error(request, body, 401, "Authentication failed")
+        self.webhook_endpoint = str(body.get("endpoint", ""))
+        self._record(request, body, 200)
+        return web.json_response({})
 
     async def _consumption(self, request: web.Request) -> web.Response:
         if not self._authorized(request):

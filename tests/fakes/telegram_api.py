@@ -72,6 +72,7 @@ class FakeTelegramAPI:
         self.files: dict[str, tuple[bytes, str, int]] = {}  # file_id → (bytes, path, size)
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.webhook: dict[str, Any] = {}
+        self.webhook_error: dict[str, Any] = {}  # last_error_date/last_error_message getWebhookInfo reports
         self.commands: list[dict[str, Any]] = []
         self.blocked: set[int] = set()  # users who blocked the bot: sendMessage answers 403 like Telegram
         self._fail: dict[str, list[int]] = {}
@@ -508,4 +509,5 @@ class FakeTelegramAPI:
         return True
 
     async def _m_getwebhookinfo(self, params: dict, files: dict) -> Any:
-        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False, "pending_update_count": 0}
+        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False, "pending_update_count": 0,
+                **self.webhook_error}
