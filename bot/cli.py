@@ -146,7 +146,11 @@ def _normalise_time(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `itabot` console script."""
-    parser = build_parser()
+    try:
+        parser = build_parser()  # imports every command: a second or more on a busy machine
+    except KeyboardInterrupt:
+        print("", file=sys.stderr)
+        return EXIT_INTERRUPTED
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
