@@ -102,8 +102,9 @@ def cmd_summary(ctx: Ctx) -> list[Reply]:
     arg = ctx.event.args.strip()
     try:
         rnd = parse_round(arg) if arg else rc.round.months
-    except WordError as exc:
-        return [Reply(ctx.t("round_bad", word=arg[:30], choices=", ".join(exc.choices)))]
+    except WordError:
+        choices = ", ".join(round_name(ctx.lang, m) for m in (3, 6, 9, 12))  # in the person's language
+        return [Reply(ctx.t("round_bad", word=arg[:30], choices=choices))]
     report = compile_round(ctx.repo, ctx.org.id, rc.fiscal_year, rnd, ctx.clock.now())
     from report.text import summary_text
 
