@@ -72,6 +72,8 @@ def _cases(data: Path, tmp: Path) -> list[tuple[list[str], int, str]]:
         (["summary", "--data-dir", str(bad_json)], 3, "no backup found"),
         (["summary", *d, "--today", TODAY, "--format", "docx", "--out", "/proc/itabot-none/r.docx"], 1, ""),
         (["schedule", *d, "--fiscal-year", "abc"], 2, "invalid int"),
+        (["demo", "--data-dir", "/proc/self"], 1, "ปรับรูปแบบข้อมูลใน /proc/self ไม่ได้"),  # exists, unwritable
+        (["backup", "--data-dir", "/proc/self"], 1, "ตรวจสิทธิ์เขียน"),
         # a full disk (/dev/full answers every write with ENOSPC)
         (["backup", *d, "--out", "/dev/full"], 1, "ดิสก์เต็ม"),
         (["summary", *d, "--today", TODAY, "--out", "/dev/full"], 1, "ดิสก์เต็ม"),
@@ -89,7 +91,7 @@ def test_bad_input_matrix_gives_one_line_and_exit_code(
     for argv, want, phrase in _cases(demo_dir, tmp_path):
         code, text = run(argv, capsys)
         outputs.append(text)
-        if code != want or phrase not in text or "Traceback" in text:
+        if code != want or phrase not in text or "Traceback" in text or "ไม่คาดคิด" in text:
             wrong.append(f"{argv}: exit {code} (want {want}) {text[-300:]!r}")
     assert len(outputs) >= 20
     assert not wrong, "\n".join(wrong)
