@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from domain.events import OutFile, Reply
-from domain.fiscal import thai_short_date
 from domain.limits import WorkLimitExceeded
 from domain.people import head_scope
 from domain.sends import unreachable, unreachable_line
@@ -185,7 +184,7 @@ def cmd_invite(ctx: Ctx) -> list[Reply]:
         return [Reply(ctx.t("invite_head_limit"))]
     invite = create_invite(ctx.repo, ctx.clock, ctx.org.id, role, unit_ids, created_by=ctx.officer.id)
     unit_names = ", ".join(ctx.unit_name(u) for u in unit_ids) or ctx.org.name
-    expires = thai_short_date(datetime.fromisoformat(invite.expires_at).date())
+    expires = short_date(ctx.lang, datetime.fromisoformat(invite.expires_at).date())
     text = ctx.t(
         "invite_made", role=ctx.t(f"role_{role}"), unit=unit_names, expires=expires, code=invite.code
     )

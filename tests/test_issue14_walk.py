@@ -300,8 +300,9 @@ def test_lang_en_covers_status_list_card_recap_and_saved(demo: Demo) -> None:
     screens += [demo.type("Edit"), demo.type("« Back"), demo.type("/cancel"), demo.type("« Back to review")]
     screens.append(demo.type("Save"))
     screens += [demo.type("/summary 4"), demo.type("/invite"), demo.type("/cancel"), demo.type("/frob")]
-    assert "Saved ✅" in screens[-5] and "Owed" in screens[1]
-    assert "Unknown round \"4\". Use: 3-month round, 6-month round, 9-month round, 12-month round" in screens[-4]
+    screens += [demo.type("/invite 1 officer")]
+    assert "Saved ✅" in screens[-6] and "Owed" in screens[1] and "expires 17 Feb 2026" in screens[-1]
+    assert "Unknown round \"4\". Use: 3-month round, 6-month round, 9-month round, 12-month round" in screens[-5]
     assert "6-month round, due 31 Mar 2026" in screens[0]
     for shown in screens:
         _no_thai_but(shown, plan, name)
