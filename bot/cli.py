@@ -19,6 +19,7 @@ from datetime import date, datetime
 
 from storage.atomic import StartupError, StoreCorrupted
 from storage.factory import StoreUnavailable
+from storage.migrate import MigrationError
 
 from . import commands
 from .commands import Command
@@ -146,7 +147,11 @@ def _normalise_time(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `itabot` console script."""
-    parser = build_parser()
+    try:
+        parser = build_parser()  # imports every command: a second or more on a busy machine
+    except KeyboardInterrupt:
+        print("", file=sys.stderr)
+        return EXIT_INTERRUPTED
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
@@ -165,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StartupError as exc:  # unwritable data directory, unusable link secret, busy inbox
         print(str(exc), file=sys.stderr)
         return exc.exit_code
+    except MigrationError as exc:  # an existing directory that cannot be written, or a newer release's data
+        print(f"itabot {args.command}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("", file=sys.stderr)
         return EXIT_INTERRUPTED

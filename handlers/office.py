@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from domain.events import OutFile, Reply
-from domain.fiscal import round_label, thai_short_date
 from domain.limits import WorkLimitExceeded
 from domain.people import head_scope
 from domain.sends import unreachable, unreachable_line
@@ -18,6 +17,7 @@ from storage.models import Officer
 from .context import Ctx, action, command
 from .report_flow import prompt_for
 from .report_list import start_report
+from .report_recap import ask_cancel
 from .services import (
     create_invite,
     is_admin,
@@ -26,6 +26,7 @@ from .services import (
     set_officer_active,
 )
 from .status_view import head_block, late_lines, officer_block
+from .texts import round_name, short_date
 
 __all__ = ["cmd_help"]
 
@@ -46,11 +47,10 @@ def cmd_help(ctx: Ctx) -> list[Reply]:
 
 @command("cancel", in_flow=True)
 def cmd_cancel(ctx: Ctx) -> list[Reply]:
-    """/cancel: drop whatever is half done, storing nothing."""
+    """/cancel: drop whatever is half done, storing nothing; a report draft with content asks once first."""
     if not ctx.state:
         return [Reply(ctx.t("nothing_to_cancel"))]
-    ctx.save(None)
-    return [Reply(ctx.t("cancelled"))]
+    return ask_cancel(ctx)
 
 
 @command("lang", in_flow=True)
@@ -70,14 +70,17 @@ def cmd_status(ctx: Ctx) -> list[Reply]:
     rc = round_context(ctx.repo, ctx.org.id, ctx.clock)
     if not rc.measures:
         return [Reply(ctx.t("no_plan"))]
-    label = round_label(rc.round.months, "arabic")
-    deadline = thai_short_date(rc.round.end)
-    parts = officer_block(ctx, rc, label, deadline) + late_lines(ctx, rc)
-    if is_head(ctx.officer):
-        parts.extend([""] * bool(parts) + head_block(ctx, rc, label, deadline))
-    if is_admin(ctx.officer):
-        parts.extend(_failed_sends(ctx, rc.fiscal_year))
-    return [Reply("\n".join(parts) or ctx.t("no_measures", round=label))]
+    label = round_name(ctx.lang, rc.round.months)
+    mine = officer_block(ctx, rc) + late_lines(ctx, rc)
+    overseen = head_block(ctx, rc) if is_head(ctx.officer) else []
+    if mine and overseen:  # both roles: the round once, then two blocks each under its own title
+        mine = ["", ctx.t("status_mine"), *mine]
+        overseen = ["", ctx.t("status_overseen"), *overseen]
+    parts = mine + overseen + (_failed_sends(ctx, rc.fiscal_year) if is_admin(ctx.officer) else [])
+    if not parts:
+        return [Reply(ctx.t("no_measures", round=label))]
+    header = ctx.t("status_round", round=label, deadline=short_date(ctx.lang, rc.round.end))
+    return [Reply("\n".join([header, *parts]))]
 
 
 def _failed_sends(ctx: Ctx, fiscal_year: int) -> list[str]:
@@ -99,8 +102,9 @@ def cmd_summary(ctx: Ctx) -> list[Reply]:
     arg = ctx.event.args.strip()
     try:
         rnd = parse_round(arg) if arg else rc.round.months
-    except WordError as exc:
-        return [Reply(ctx.t("round_bad", word=arg[:30], choices=", ".join(exc.choices)))]
+    except WordError:
+        choices = ", ".join(round_name(ctx.lang, m) for m in (3, 6, 9, 12))  # in the person's language
+        return [Reply(ctx.t("round_bad", word=arg[:30], choices=choices))]
     report = compile_round(ctx.repo, ctx.org.id, rc.fiscal_year, rnd, ctx.clock.now())
     from report.text import summary_text
 
@@ -181,7 +185,7 @@ def cmd_invite(ctx: Ctx) -> list[Reply]:
         return [Reply(ctx.t("invite_head_limit"))]
     invite = create_invite(ctx.repo, ctx.clock, ctx.org.id, role, unit_ids, created_by=ctx.officer.id)
     unit_names = ", ".join(ctx.unit_name(u) for u in unit_ids) or ctx.org.name
-    expires = thai_short_date(datetime.fromisoformat(invite.expires_at).date())
+    expires = short_date(ctx.lang, datetime.fromisoformat(invite.expires_at).date())
     text = ctx.t(
         "invite_made", role=ctx.t(f"role_{role}"), unit=unit_names, expires=expires, code=invite.code
     )

@@ -99,7 +99,7 @@ class ImportResult:
         ]
         lines = [f"มาตรการ ปีงบประมาณ {self.fiscal_year}: " + " · ".join(parts)]
         if self.units_created:
-            lines.append("หน่วยงานใหม่: " + ", ".join(self.units_created))
+            lines.append("ส่วนราชการใหม่: " + ", ".join(self.units_created))
         if self.removed_with_reports:
             lines.append(f"⚠️ มาตรการที่นำออก {self.removed_with_reports} รายการมีรายงานแล้ว (รายงานยังเก็บไว้)")
         return "\n".join(lines)

@@ -56,7 +56,7 @@ def _unit_line(rows: list[PlanRow]) -> str:
         for name in names:
             shown.setdefault(unit_key(name), unit_label(name, r.unit_parents.get(name, "")))
             by_unit[unit_key(name)] += 1
-    return "ตามหน่วยงาน — " + " · ".join(f"{shown[k]}: {n}" for k, n in by_unit.most_common())
+    return "ตามส่วนราชการ — " + " · ".join(f"{shown[k]}: {n}" for k, n in by_unit.most_common())
 
 
 def _section_lines(rows: list[PlanRow]) -> list[str]:
@@ -94,7 +94,7 @@ def preview_text(
             f"เหมือนเดิม {changes.unchanged} · นำออก {changes.removed}"
         )
         if changes.units_created:
-            lines.append("หน่วยงานใหม่: " + ", ".join(changes.units_created))
+            lines.append("ส่วนราชการใหม่: " + ", ".join(changes.units_created))
         if changes.removed_with_reports:
             lines.append(f"⚠️ นำออก {changes.removed_with_reports} รายการที่มีรายงานแล้ว (รายงานยังเก็บไว้)")
     if parsed.problems:

@@ -463,7 +463,7 @@ class TableReader:
                 )
             who = read_responsible(texts["responsible"])
             if not who.names and not who.all_units:
-                self.notes.append(f"{d.label}: ไม่มีผู้รับผิดชอบ — ยังไม่มีหน่วยงานใดต้องรายงานมาตรการนี้")
+                self.notes.append(f"{d.label}: ไม่มีผู้รับผิดชอบ — ยังไม่มีส่วนราชการใดต้องรายงานมาตรการนี้")
             if not d.indicator:
                 self.notes.append(f"{d.label}: ไม่พบตัวชี้วัดของมาตรการนี้")
             title = re.sub(r"^[-•*–]\s*", "", texts["title"])

@@ -23,7 +23,7 @@ from .report_list import short
 from .screens import goto, screen
 from .services import units_for_measure
 
-__all__ = ["edit_fields"]
+__all__ = ["edit_fields", "ask_cancel"]
 
 _LIMITS = {"summary": 600, "outcome": 400, "reason": 600, "suggestion": 400}
 
@@ -77,21 +77,30 @@ def act_save(ctx: Ctx, arg: str) -> list[Reply]:
     return after_save(ctx, saved)
 
 
-@action("x")
-def act_cancel(ctx: Ctx, arg: str) -> list[Reply]:
-    """ยกเลิก: a draft with something in it is only dropped after one more tap."""
+def ask_cancel(ctx: Ctx) -> list[Reply]:
+    """ยกเลิก or /cancel: a report draft with something in it is only dropped after one more yes."""
     st = ctx.state or {}
-    if st.get("flow") == "report" and st.get("step") == "confirm" and not draft_is_empty(st.get("draft", {})):
+    step = st.get("step")
+    if st.get("flow") == "report" and step != "cancel" and not draft_is_empty(st.get("draft") or {}):
+        st["back"] = step  # where « กลับ returns to
         return goto(ctx, "cancel")
     ctx.save(None)
     return [Reply(ctx.t("cancelled"))]
 
 
+@action("x")
+def act_cancel(ctx: Ctx, arg: str) -> list[Reply]:
+    """ยกเลิก on the recap (or on a plan import's preview)."""
+    return ask_cancel(ctx)
+
+
 @screen("cancel")
 def _cancel_screen(ctx: Ctx) -> Reply:
-    """Are you sure: the draft's evidence count, drop it or go back to the recap."""
-    count = len((ctx.state or {}).get("draft", {}).get("evidence", []))
-    rows = [[ctx.button(ctx.t("btn_cancel_yes"), "q"), ctx.button(ctx.t("btn_cancel_no"), "b")]]
+    """Are you sure: the draft's evidence count, drop it or go back to where the person was."""
+    st = ctx.state or {}
+    count = len(st.get("draft", {}).get("evidence", []))
+    back = "btn_cancel_no" if st.get("back", "confirm") == "confirm" else "btn_cancel_continue"
+    rows = [[ctx.button(ctx.t("btn_cancel_yes"), "q"), ctx.button(ctx.t(back), "b")]]
     return Reply(ctx.t("cancel_ask", count=count), rows)
 
 
@@ -106,12 +115,14 @@ def act_cancel_yes(ctx: Ctx, arg: str) -> list[Reply]:
 
 @action("b")
 def act_back_to_recap(ctx: Ctx, arg: str) -> list[Reply]:
-    """« กลับ: from the edit menu, a field or the cancel question back to the recap, nothing changed."""
+    """« กลับ: from the edit menu or a field to the recap, from the cancel question to where it was asked."""
     st = ctx.state or {}
     if not st.get("draft") or st.get("step") in (None, "list", "unit"):
         return [Reply(ctx.t("stale_button"))]
-    st.pop("edit", None)
-    return goto(ctx, "confirm")
+    back = st.pop("back", "confirm") if st.get("step") == "cancel" else "confirm"
+    if back == "confirm":
+        st.pop("edit", None)
+    return goto(ctx, back)
 
 
 def edit_fields(ctx: Ctx) -> list[str]:

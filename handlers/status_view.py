@@ -36,7 +36,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "none": "not reported {n}",
         "carried": "carried from an earlier round {n}",
         "carried_mark": " (earlier answer)",
-        "late": "⚠️ Still owed from {round}: {count} measure(s) (/report)",
+        "late": "⚠️ Still owed from the {round}: {count} measure(s) (/report)",
         "incomplete": "⚠ {no}. {title}: evidence incomplete ({missing})",
     },
 }
@@ -55,7 +55,7 @@ def counts_line(ctx: Ctx, statuses: list[MeasureStatus]) -> str:
     return " · ".join(parts)
 
 
-def officer_block(ctx: Ctx, rc: RoundContext, label: str, deadline: str) -> list[str]:
+def officer_block(ctx: Ctx, rc: RoundContext) -> list[str]:
     """The person's measures this round: how many their units reported, and which are still owed."""
     rnd = rc.round.months
     mine = my_statuses(ctx.officer, rc.measures, ctx.units, ctx.entries(rc.fiscal_year), rnd)
@@ -63,8 +63,8 @@ def officer_block(ctx: Ctx, rc: RoundContext, label: str, deadline: str) -> list
         return []
     pending = [s for s in mine if not s.reported]
     if not pending:
-        return [ctx.t("status_officer_none", round=label), *_incomplete(ctx, mine)]
-    lines = [ctx.t("status_officer", round=label, deadline=deadline, count=len(pending))]
+        return [ctx.t("status_officer_none"), *_incomplete(ctx, mine)]
+    lines = [ctx.t("status_officer", count=len(pending))]
     for s in pending:
         mark = _t(ctx, "carried_mark") if s.carried else ""
         lines.append(f"• {s.measure.no}. {shorten(s.measure.title.lstrip('- '), TITLE_MAX)}{mark}")
@@ -98,11 +98,11 @@ def head_statuses(ctx: Ctx, rc: RoundContext) -> tuple[list[MeasureStatus], set[
     return [s for s in statuses if people.sees_measure(scope, s.measure, ctx.units)], scope
 
 
-def head_block(ctx: Ctx, rc: RoundContext, label: str, deadline: str) -> list[str]:
+def head_block(ctx: Ctx, rc: RoundContext) -> list[str]:
     """Heads: reported k/n, the status counts, then each unit (in scope) still owing, with who reports for it."""
     seen, scope = head_statuses(ctx, rc)
     tot = totals(seen)
-    lines = [ctx.t("status_head", round=label, deadline=deadline, done=tot.reported, total=tot.total)]
+    lines = [ctx.t("status_head", done=tot.reported, total=tot.total)]
     if seen:
         lines.append(counts_line(ctx, seen))
     missing: dict[str, int] = {}

@@ -121,7 +121,7 @@ def head_digest(
         numbers = ", ".join(str(i.measure.no) for i in unit_items)
         lines.append(f"• {unit.name}{who}: {len(unit_items)} มาตรการ — ข้อ {numbers}")
     total_units = len(by_unit)
-    lines.append(f"รวม {total_units} หน่วยงาน {len(send.items)} รายการ")
+    lines.append(f"รวม {total_units} ส่วนราชการ {len(send.items)} รายการ")
     mine = [(p, r) for p, r in cut_off if set(p.unit_ids) & set(by_unit)]
     if mine:
         lines.append(f"⚠️ บอตติดต่อไม่ได้ {len(mine)} คน (โปรดแจ้งทางอื่น):")
@@ -137,7 +137,7 @@ def remind_now_reply(outcome: Fate | None, already_today: bool = False, outside_
     if already_today:
         return Reply("วันนี้ส่งการแจ้งเตือนไปแล้ว ส่งได้วันละครั้ง")
     if outcome is None or outcome.total == 0:
-        return Reply("ไม่มีผู้ที่ต้องแจ้งเตือน: ทุกหน่วยงานรายงานครบแล้ว")
+        return Reply("ไม่มีผู้ที่ต้องแจ้งเตือน: ทุกส่วนราชการรายงานครบแล้ว")
     text = f"ส่งการแจ้งเตือนถึงผู้ที่ยังไม่ได้รายงานแล้ว {outcome.sent} คน"
     if outcome.failed:
         text += f"\n{outcome.line()} (ดูรายชื่อและวิธีแก้ใน /status)"
@@ -158,7 +158,7 @@ class RoundReports(Protocol):
 
 def complete_notice(fiscal_year: int, round_no: int) -> str:
     """The first line heads read when every unit has reported."""
-    return f"✅ ทุกหน่วยงานรายงานผล{round_label(round_no, STYLE)} ปีงบประมาณ {fiscal_year} ครบแล้ว"
+    return f"✅ ทุกส่วนราชการรายงานผล{round_label(round_no, STYLE)} ปีงบประมาณ {fiscal_year} ครบแล้ว"
 
 
 class MessageBuilder:

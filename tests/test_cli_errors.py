@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import pty
+import select
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -68,6 +72,14 @@ def _cases(data: Path, tmp: Path) -> list[tuple[list[str], int, str]]:
         (["summary", "--data-dir", str(bad_json)], 3, "no backup found"),
         (["summary", *d, "--today", TODAY, "--format", "docx", "--out", "/proc/itabot-none/r.docx"], 1, ""),
         (["schedule", *d, "--fiscal-year", "abc"], 2, "invalid int"),
+        (["demo", "--data-dir", "/proc/self"], 1, "ปรับรูปแบบข้อมูลใน /proc/self ไม่ได้"),  # exists, unwritable
+        (["backup", "--data-dir", "/proc/self"], 1, "ตรวจสิทธิ์เขียน"),
+        # a full disk (/dev/full answers every write with ENOSPC)
+        (["backup", *d, "--out", "/dev/full"], 1, "ดิสก์เต็ม"),
+        (["summary", *d, "--today", TODAY, "--out", "/dev/full"], 1, "ดิสก์เต็ม"),
+        (["summary", *d, "--today", TODAY, "--format", "docx", "--out", "/dev/full"], 1, "ดิสก์เต็ม"),
+        (["summary", *d, "--today", TODAY, "--format", "xlsx", "--out", "/dev/full"], 1, "ดิสก์เต็ม"),
+        (["template", "--format", "csv", "--out", "/dev/full", *d], 1, "ดิสก์เต็ม"),
     ]
 
 
@@ -79,7 +91,7 @@ def test_bad_input_matrix_gives_one_line_and_exit_code(
     for argv, want, phrase in _cases(demo_dir, tmp_path):
         code, text = run(argv, capsys)
         outputs.append(text)
-        if code != want or phrase not in text or "Traceback" in text:
+        if code != want or phrase not in text or "Traceback" in text or "ไม่คาดคิด" in text:
             wrong.append(f"{argv}: exit {code} (want {want}) {text[-300:]!r}")
     assert len(outputs) >= 20
     assert not wrong, "\n".join(wrong)
@@ -106,3 +118,45 @@ def test_closed_pipe_and_end_of_input_end_quietly(demo_dir: Path) -> None:
     assert done.stdout.startswith("[")
     ended = _itabot("demo", "--data-dir", str(demo_dir), "--today", TODAY, stdin="/report\n3\n")
     assert ended.returncode == 0 and "Traceback" not in ended.stderr
+
+
+def test_a_full_disk_on_standard_output_is_one_line(demo_dir: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "plan", "--json", "--data-dir", str(demo_dir)],
+                              stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env, timeout=120)
+    assert done.returncode == 1 and "ดิสก์เต็ม" in done.stderr and "Traceback" not in done.stderr
+
+
+def _wait_for(fd: int, text: str, timeout: float = 120) -> str:
+    """What a pseudo-terminal shows until `text` appears."""
+    seen = ""
+    end = time.monotonic() + timeout
+    while text not in seen and time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 1)
+        if ready:
+            seen += os.read(fd, 4096).decode(errors="replace")
+    return seen
+
+
+@pytest.mark.parametrize("typed_at", ["terminal", "pipe"])
+def test_ctrl_c_while_the_demo_waits_for_input_ends_quietly(demo_dir: Path, typed_at: str) -> None:
+    main_fd, term_fd = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "demo", "--data-dir", str(demo_dir), "--today", TODAY],
+        stdin=term_fd if typed_at == "terminal" else subprocess.PIPE, stdout=term_fd, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env,
+    )
+    os.close(term_fd)
+    try:
+        assert "itabot —" in _wait_for(main_fd, "/quit")
+        time.sleep(0.5)  # at the prompt, reading
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        os.close(main_fd)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err.decode() and "KeyboardInterrupt" not in err.decode()

@@ -64,6 +64,8 @@ def test_cancel_and_recap_cancel_store_nothing() -> None:
     chat.press("ดำเนินการ")
     chat.say("ทำแล้ว")
     chat.say("/cancel")
+    assert "ยกเลิกคำตอบนี้หรือไม่" in chat.text  # a typed text is not thrown away on one word
+    chat.say("/cancel")
     assert "ยกเลิกแล้ว" in chat.text
     chat.say("/report")
     chat.press("2. เผยแพร่")

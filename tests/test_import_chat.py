@@ -18,7 +18,7 @@ def test_admin_previews_then_imports_a_docx() -> None:
     admin.send_file("มาตรการ 2569.docx", build_seed002_docx())
     assert "10" in admin.text and "นำเข้าแผนนี้" in admin.text
     assert "• 1 การปฏิบัติหน้าที่: 1" in admin.text  # indicators by name, not bare numbers
-    assert "งานพัสดุ (ใน กองคลัง): 2" in admin.text and "หน่วยงานใหม่: งานพัสดุ (ใน กองคลัง)" in admin.text
+    assert "งานพัสดุ (ใน กองคลัง): 2" in admin.text and "ส่วนราชการใหม่: งานพัสดุ (ใน กองคลัง)" in admin.text
     assert len(office.repo.list_measures("o1", 2569)) == 4  # nothing changed before the confirm
     assert [u.name for u in office.repo.list_units("o1")] == ["สำนักปลัด", "กองคลัง", "กองช่าง"]
     admin.press("นำเข้า")

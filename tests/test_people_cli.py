@@ -31,7 +31,7 @@ def test_invite_errors_are_clear(tmp_path: Path, capsys: pytest.CaptureFixture[s
     make_office(tmp_path)
     assert cli(["invite", "--data-dir", str(tmp_path), "--unit", "กองเรือ"]) == 2
     err = capsys.readouterr().err
-    assert "ไม่รู้จักหน่วยงาน \"กองเรือ\"" in err and "1. สำนักปลัด, 2. กองคลัง, 3. กองช่าง" in err
+    assert "ไม่รู้จักส่วนราชการ \"กองเรือ\"" in err and "1. สำนักปลัด, 2. กองคลัง, 3. กองช่าง" in err
     assert cli(["invite", "--data-dir", str(tmp_path), "--unit", "กองคลัง", "--role", "boss"]) == 2
     err = capsys.readouterr().err
     assert "ไม่รู้จักบทบาท \"boss\"" in err and "หัวหน้า (head)" in err and "ผู้ดูแล (admin)" in err

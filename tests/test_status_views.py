@@ -252,7 +252,7 @@ def test_planner_and_digest_owe_the_same() -> None:
     staff = o.repo.list_officers(ORG)
     org_text = head_digest(digests["ปลัด"], today, staff).text
     assert "• กองช่าง (แอดมิน): 1 มาตรการ — ข้อ 3" in org_text and "ยังไม่มีเจ้าหน้าที่" not in org_text
-    assert "รวม 3 หน่วยงาน 3 รายการ" in org_text
+    assert "รวม 3 ส่วนราชการ 3 รายการ" in org_text
     unit_text = head_digest(digests["ผอ.คลัง"], today, staff).text
     assert "• งานพัสดุ (พัสดุ): 1 มาตรการ — ข้อ 4" in unit_text and "กองช่าง" not in unit_text
 

@@ -14,6 +14,7 @@ from domain.fiscal import thai_date
 from domain.people import grant
 from domain.words import WordError, parse_role, parse_unit
 from handlers.services import create_invite, find_org, set_officer_active
+from handlers.texts import t
 from storage.factory import Store
 from storage.models import Unit
 
@@ -37,7 +38,7 @@ def _org_or_fail(repo: Store, name: str | None) -> str | None:
 
 
 def _invite_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--unit", action="append", default=[], help="ชื่อหรือลำดับของหน่วยงาน (ใส่ได้หลายครั้ง) / unit name or number")
+    p.add_argument("--unit", action="append", default=[], help="ชื่อหรือลำดับของส่วนราชการ (ใส่ได้หลายครั้ง) / unit name or number")
     p.add_argument("--role", default="officer", help="บทบาท: เจ้าหน้าที่ หัวหน้า หรือผู้ดูแล / role: officer, head or admin")
     p.add_argument("--name", default="", help="ชื่อผู้รับเชิญ / invitee's name")
     p.add_argument("--position", default="", help="ตำแหน่ง / position")
@@ -52,7 +53,7 @@ def _unit_ids(units: list[Unit], names: list[str]) -> list[str] | None:
         try:
             unit_ids.append(parse_unit(name, units).id)
         except WordError as exc:
-            print(word_problem("หน่วยงาน", exc), file=sys.stderr)
+            print(word_problem("ส่วนราชการ", exc), file=sys.stderr)
             return None
     return unit_ids
 
@@ -91,7 +92,9 @@ def _invite(args: argparse.Namespace) -> int:
         repo, make_clock(args.today), org_id, args.role, unit_ids, args.name, args.position, "cli", args.days
     )
     expires = thai_date(datetime.fromisoformat(invite.expires_at).date(), "arabic")
-    print(f"รหัสเชิญ ({args.role}, {', '.join(args.unit) or 'ทั้งหน่วยงาน'}) ใช้ได้ครั้งเดียว หมดอายุ {expires}")
+    names = {u.id: u.name for u in repo.list_units(org_id)}
+    where = ", ".join(names.get(u, u) for u in unit_ids) or "ทั้งหน่วยงาน"
+    print(f"รหัสเชิญ ({t('th', 'role_' + args.role)}, {where}) ใช้ได้ครั้งเดียว หมดอายุ {expires}")
     print(f"ให้ผู้รับพิมพ์ในแชต: /start {invite.code}")
     bot_name = _bot_username()
     if bot_name:
@@ -126,7 +129,7 @@ def _officers_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--activate", metavar="ID", help="เปิดใช้งานอีกครั้ง / switch this person back on")
     p.add_argument("--grant", metavar="ID", help="เพิ่มบทบาท (--role, --unit) / add a role to this person")
     p.add_argument("--role", default="officer", help="บทบาทที่เพิ่ม (เจ้าหน้าที่ หัวหน้า ผู้ดูแล) / role to add (with --grant)")
-    p.add_argument("--unit", action="append", default=[], help="หน่วยงานของบทบาทที่เพิ่ม / unit (with --grant)")
+    p.add_argument("--unit", action="append", default=[], help="ส่วนราชการของบทบาทที่เพิ่ม / unit (with --grant)")
     p.add_argument("--yes", action="store_true", help="ไม่ต้องถามยืนยัน / do not ask for confirmation")
 
 

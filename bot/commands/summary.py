@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -124,15 +125,33 @@ def _output(args: argparse.Namespace, report: RoundReport, store: EvidenceStore,
     ext, writer = WRITERS[args.format]
     out = Path(args.out) if args.out else data_dir / "exports" / report.org.id / f"{base_name(report)}{ext}"
     try:
-        writer(report, out, store, args.digits or options.digits, options)
-    except OSError as exc:
-        print(f"เขียนไฟล์ {out} ไม่ได้: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        problem = _write(writer, report, out, store, args.digits or options.digits, options)
     except RuntimeError as exc:  # LibreOffice could not convert
         print(f"สร้าง PDF ไม่สำเร็จ: {exc}", file=sys.stderr)
         return 1
+    if problem:
+        print(f"เขียนไฟล์ {out} ไม่ได้: {problem}", file=sys.stderr)
+        return 1
     print(out)
     return 0
+
+
+def _write(writer: Writer, report: RoundReport, out: Path, store: EvidenceStore, digits: str,
+           options: ReportOptions) -> str:
+    """Write the document; "" when done, else why not in Thai (a full disk, no permission …), once."""
+    from bot.cli import _OS_HINTS
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _unraisable: None  # a half-written zip fails again when freed: one line is enough
+    try:
+        try:
+            writer(report, out, store, digits, options)
+        except OSError as exc:
+            return _OS_HINTS.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+        return ""
+    finally:
+        gc.collect()
+        sys.unraisablehook = hook
 
 
 COMMAND = Command(
