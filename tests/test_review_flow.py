@@ -94,7 +94,10 @@ def test_round_complete_asks_the_approver_and_a_change_asks_again(office: Office
     palat = office.register("palat", "head", name="นายปลัด ใจดี")
     answer(finance, "2. เผยแพร่", "ประกาศแผนบนเว็บไซต์")
     answer(clerk, "3. มาตรการ", "ประชุมชี้แจง")  # the round is now complete
-    asked = [r for r in clerk.last if r.recipient == "test:palat"]
+    (notice,) = [r for r in clerk.last if r.recipient == "test:palat"]
+    assert "พร้อมให้พิจารณาอนุมัติ" in notice.text and not notice.files  # the officer is not kept waiting
+    assert clerk.press_data(notice.buttons[0][0].data)[0].text == TEXTS["th"]["approver_only"]
+    asked = palat.press_data(notice.buttons[0][0].data)  # the approver's tap makes the document
     assert len(asked) == 2 and asked[0].files and "ขออนุมัติ" in asked[1].text
     document = asked[0].files[0].path.read_bytes()
 
@@ -112,8 +115,8 @@ def test_round_complete_asks_the_approver_and_a_change_asks_again(office: Office
     assert "อนุมัติผ่านระบบ itabot เมื่อ ๑๐ กุมภาพันธ์ ๒๕๖๙ เวลา ๑๐.๐๐ น." in head_docx
 
     answer(clerk, "3. มาตรการ", "ประชุมชี้แจง และเผยแพร่")
-    again = [r for r in clerk.last if r.recipient == "test:palat"]
-    assert len(again) == 2 and "เปลี่ยนหลังจากอนุมัติ" in again[1].text
+    (again,) = [r for r in clerk.last if r.recipient == "test:palat"]
+    assert "เปลี่ยนหลังจากอนุมัติ" in again.text
     entries = office.repo.list_reports("o1", 2569)
     assert rv.approval_state(office.repo.list_approvals("o1", 2569, 6), rv.answers_digest(entries, 6)) == rv.OUTDATED
     assert "อนุมัติผ่านระบบ" not in _docx_text(palat)
