@@ -97,9 +97,12 @@ def request_approval(ctx: Ctx, fy: int, rnd: int, approver: Officer, again: bool
     if rendered is None:
         return None
     sha = hashlib.sha256(rendered.path.read_bytes()).hexdigest()
-    ctx.repo.set_setting(ctx.org.id, _key(fy, rnd), {
-        "sha256": sha, "digest": current_digest(ctx, fy, rnd), "file": rendered.name,
-        "at": ctx.clock.now().isoformat(timespec="seconds"), "by": ctx.officer.id,
+    digest = current_digest(ctx, fy, rnd)
+    prev = ctx.repo.get_setting(ctx.org.id, _key(fy, rnd))
+    same = isinstance(prev, dict) and prev.get("digest") == digest and prev.get("by")
+    ctx.repo.set_setting(ctx.org.id, _key(fy, rnd), {  # who asked stays the one who offered these answers
+        "sha256": sha, "digest": digest, "file": rendered.name,
+        "at": ctx.clock.now().isoformat(timespec="seconds"), "by": prev["by"] if same else ctx.officer.id,
     })
     lang = approver.lang
     text = (rt(lang, "approval_ask_again") if again else "") + rt(
