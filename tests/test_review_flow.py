@@ -68,6 +68,8 @@ def test_head_sends_back_officer_fixes_and_only_the_approver_approves(office: Of
     assert "รอแก้ไข 1" in head.text and "↩️ 2." in head.buttons()[0].label
     assert "รอแก้ไข 1 มาตรการ" in head.say("/status")[0].text
     assert "แนบคำสั่งที่ลงนามแล้ว" in finance.say("/status")[0].text
+    word, excel = _report_texts(head)
+    assert "ผลการตรวจ: ส่งกลับแก้ไข (รอแก้ไข)" in word and "ผลการตรวจ: ส่งกลับแก้ไข (รอแก้ไข)" in excel
 
     finance.press_data(told[0].buttons[0][0].data)  # "แก้ไขเลย" opens that very answer
     assert "ส่งกลับแก้ไข: แนบคำสั่งที่ลงนามแล้ว" in finance.text
@@ -83,6 +85,8 @@ def test_head_sends_back_officer_fixes_and_only_the_approver_approves(office: Of
     head.press("2. เผยแพร่")
     head.press("ยอมรับ")
     assert "✅ 2." in head.buttons()[0].label
+    word, excel = _report_texts(head)
+    assert "ผลการตรวจ: ยอมรับแล้ว" in word and "ผลการตรวจ: ยอมรับแล้ว" in excel and "ส่งกลับแก้ไข" not in word
 
     assert clerk.say("/approve")[0].text == TEXTS["th"]["approve_who"]  # an officer cannot ask for approval
     assert office.repo.list_approvals("o1", 2569) == []
@@ -131,3 +135,15 @@ def _docx_text(chat: Chat) -> str:
     docx = next(f for r in replies for f in r.files if f.name.endswith(".docx"))
     document = open_docx(io.BytesIO(docx.path.read_bytes()))
     return "\n".join(c.text for table in document.tables for row in table.rows for c in row.cells)
+
+
+def _report_texts(chat: Chat) -> tuple[str, str]:
+    """The measure tables' text of the Word report and the Excel sheet /summary sends."""
+    from openpyxl import load_workbook
+
+    files = {Path(f.name).suffix: f.path for r in chat.say("/summary") for f in r.files}
+    document = open_docx(io.BytesIO(files[".docx"].read_bytes()))
+    word = "\n".join(c.text for table in document.tables for row in table.rows for c in row.cells)
+    sheet = load_workbook(files[".xlsx"]).worksheets[0]
+    excel = "\n".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
+    return word, excel
