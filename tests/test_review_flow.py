@@ -147,3 +147,36 @@ def _report_texts(chat: Chat) -> tuple[str, str]:
     sheet = load_workbook(files[".xlsx"]).worksheets[0]
     excel = "\n".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
     return word, excel
+
+
+def test_heads_digest_counts_answers_waiting_for_a_fix(office: Office) -> None:
+    from datetime import datetime
+
+    from domain.fiscal import get_round
+    from scheduler.messages import MessageBuilder
+    from scheduler.planner import KIND_DIGEST_ORG, plan_round
+    from scheduler.policy import load_policy
+    from scheduler.workdays import WorkCalendar
+    from storage.clock import BANGKOK
+
+    finance = office.register("fin", "officer", "กองคลัง")
+    office.register("clerk", "officer", "สำนักปลัด")  # สำนักปลัด has not answered: the digest is due
+    palat = office.register("palat", "head", name="นายปลัด ใจดี")
+    answer(finance, "2. เผยแพร่", "ประกาศแผนบนเว็บไซต์")
+
+    def digest_text() -> str:
+        repo = office.repo
+        policy = load_policy(repo, "o1")
+        plan = plan_round("o1", policy, WorkCalendar.for_policy(policy), get_round(2569, 6),
+                          repo.list_measures("o1", 2569), repo.list_units("o1"), repo.list_officers("o1"),
+                          repo.list_reports("o1", 2569))
+        assert plan is not None
+        send = next(s for s in plan.sends if s.kind == KIND_DIGEST_ORG and s.officer.display_name == "นายปลัด ใจดี")
+        return MessageBuilder(repo, datetime(2026, 3, 25, 9, 0, tzinfo=BANGKOK)).build(send).text
+
+    assert "รอแก้ไข" not in digest_text()
+    palat.say("/review")
+    palat.press("2. เผยแพร่")
+    palat.press("ส่งกลับแก้ไข")
+    palat.say("แนบคำสั่งที่ลงนามแล้ว")
+    assert "↩️ รอแก้ไข 1 มาตรการ (/review)" in digest_text()
