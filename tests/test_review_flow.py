@@ -9,6 +9,7 @@ import pytest
 
 from domain import review as rv
 from handlers.review_texts import TEXTS
+from handlers.texts import t
 from report.options import ReportOptions, Signer, save_options
 from storage.models import Measure
 from tests.docx_read import open_docx
@@ -180,3 +181,23 @@ def test_heads_digest_counts_answers_waiting_for_a_fix(office: Office) -> None:
     palat.press("ส่งกลับแก้ไข")
     palat.say("แนบคำสั่งที่ลงนามแล้ว")
     assert "↩️ รอแก้ไข 1 มาตรการ (/review)" in digest_text()
+
+
+def test_forged_or_stale_review_buttons_change_nothing(office: Office) -> None:
+    finance = office.register("fin", "officer", "กองคลัง")
+    clerk = office.register("clerk", "officer", "สำนักปลัด")
+    head = office.register("head", "head", "กองคลัง")
+    answer(finance, "2. เผยแพร่", "ประกาศแผนบนเว็บไซต์")
+    answer(clerk, "3. มาตรการ", "ประชุมชี้แจง")
+    # an officer of สำนักปลัด forging "แก้ไขเลย" for กองคลัง's answer is refused
+    assert clerk.press_data("go:fix:2569:6:m2:u1")[0].text == t("th", "not_yours")
+    refusals = {t("th", "stale_button"), TEXTS["th"]["approver_only"]}
+    for data in ("go:fix:junk", "go:apv:2569:6:", "go:apv:x:y:z", "go:apr:2569:6:0000", "go:apd:2569", "go:apd:2569:6"):
+        for chat in (clerk, head):
+            assert chat.press_data(data)[0].text.split("\n\n")[0] in refusals, data  # the screen may follow
+    # a head of กองคลัง cannot open สำนักปลัด's answer through a forged list index
+    head.say("/review")
+    nonce = head.buttons()[0].data.split(":")[0]
+    assert head.press_data(f"{nonce}:ry:7")[0].text == TEXTS["th"]["not_yours"]
+    assert office.repo.list_reviews("o1", 2569) == [] and office.repo.list_approvals("o1", 2569) == []
+    assert len(office.repo.list_reports("o1", 2569)) == 2
