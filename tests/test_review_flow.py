@@ -201,3 +201,29 @@ def test_forged_or_stale_review_buttons_change_nothing(office: Office) -> None:
     assert head.press_data(f"{nonce}:ry:7")[0].text == TEXTS["th"]["not_yours"]
     assert office.repo.list_reviews("o1", 2569) == [] and office.repo.list_approvals("o1", 2569) == []
     assert len(office.repo.list_reports("o1", 2569)) == 2
+
+
+def test_approve_on_demand_and_the_approver_sends_it_back(office: Office) -> None:
+    finance = office.register("fin", "officer", "กองคลัง")
+    head = office.register("head", "head", "กองคลัง")
+    assert head.say("/approve")[0].text == TEXTS["th"]["no_approver"]  # nobody registered under that name yet
+    palat = office.register("palat", "head", name="นาย ปลัด ใจดี")  # spacing differs from the settings: same person
+    answer(finance, "2. เผยแพร่", "ประกาศแผนบนเว็บไซต์")  # the round is not complete: nobody is asked yet
+    assert not [r for r in finance.last if r.recipient == "test:palat"]
+
+    replies = head.say("/approve")
+    assert "ส่งรายงานรอบ 6 เดือน ให้ นาย ปลัด ใจดี พิจารณาอนุมัติแล้ว" in replies[0].text
+    assert "ยังไม่ได้อนุมัติ" in replies[0].text
+    doc, ask = [r for r in replies if r.recipient == "test:palat"]
+    assert doc.files and doc.files[0].name.endswith((".pdf", ".docx")) and "อนุมัติ" in ask.buttons[0][0].label
+
+    palat.press_data(ask.buttons[0][1].data)  # ส่งกลับ
+    assert palat.text == TEXTS["th"]["ask_send_back"]
+    palat.say("ขอให้กองช่างรายงานให้ครบก่อน")
+    assert "ส่งกลับรายงานรอบ 6 เดือน แล้ว" in palat.text
+    told = [r.text for r in palat.last if r.recipient == "test:head"]
+    assert told == ["↩️ นาย ปลัด ใจดี ส่งกลับรายงานรอบ 6 เดือน: ขอให้กองช่างรายงานให้ครบก่อน"]
+    (decision,) = office.repo.list_approvals("o1", 2569, 6)
+    assert (decision.decision, decision.comment) == ("returned", "ขอให้กองช่างรายงานให้ครบก่อน")
+    digest = rv.answers_digest(office.repo.list_reports("o1", 2569), 6)
+    assert rv.approval_state([decision], digest) == rv.NO_APPROVAL and rv.current_approval([decision], digest) is None
