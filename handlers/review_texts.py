@@ -60,6 +60,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "approval_state_outdated": "สถานะ: เคยอนุมัติ แต่ผลการรายงานเปลี่ยนภายหลัง (ต้องอนุมัติใหม่)",
         "approval_state_none": "สถานะ: ยังไม่ได้อนุมัติ",
         "approve_who": "เฉพาะหัวหน้า ผู้ดูแลระบบ หรือผู้อนุมัติที่ส่งขออนุมัติได้",
+        "status_approved": "📝 รายงาน{round} อนุมัติแล้ว ({when})",
+        "status_outdated": "⚠️ รายงาน{round} เคยอนุมัติ แต่ผลเปลี่ยนภายหลัง ต้องอนุมัติใหม่ (/approve)",
+        "status_sent_back": "↩️ ผู้อนุมัติส่งกลับรายงาน{round}: {comment}",
     },
     "en": {
         "list_header": "Review of the {round} answers, fiscal year {fy}\nAccepted {accepted}/{total} · to fix {returned}\nChoose a measure:",
@@ -116,6 +119,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "approval_state_outdated": "Status: approved once, but the answers changed since (approve again)",
         "approval_state_none": "Status: not approved",
         "approve_who": "Only heads, admins or the approver can ask for approval.",
+        "status_approved": "📝 The {round} report is approved ({when})",
+        "status_outdated": "⚠️ The {round} report was approved, but answers changed since: approve again (/approve)",
+        "status_sent_back": "↩️ The approver sent the {round} report back: {comment}",
     },
 }
 

@@ -118,6 +118,7 @@ def test_round_complete_asks_the_approver_and_a_change_asks_again(office: Office
     assert rv.approval_state([approval], rv.answers_digest(entries, 6)) == rv.APPROVED
     head_docx = _docx_text(palat)
     assert "อนุมัติผ่านระบบ itabot เมื่อ ๑๐ กุมภาพันธ์ ๒๕๖๙ เวลา ๑๐.๐๐ น." in head_docx
+    assert "📝 รายงานรอบ 6 เดือน อนุมัติแล้ว (10 ก.พ. 69 10:00)" in palat.say("/status")[0].text
 
     answer(clerk, "3. มาตรการ", "ประชุมชี้แจง และเผยแพร่")
     (again,) = [r for r in clerk.last if r.recipient == "test:palat"]
@@ -125,6 +126,7 @@ def test_round_complete_asks_the_approver_and_a_change_asks_again(office: Office
     entries = office.repo.list_reports("o1", 2569)
     assert rv.approval_state(office.repo.list_approvals("o1", 2569, 6), rv.answers_digest(entries, 6)) == rv.OUTDATED
     assert "อนุมัติผ่านระบบ" not in _docx_text(palat)
+    assert "ต้องอนุมัติใหม่ (/approve)" in palat.say("/status")[0].text
     palat.press_data(asked[1].buttons[0][0].data)  # the old document's button no longer approves
     assert "ไม่ใช่ฉบับล่าสุด" in palat.text
     assert len(office.repo.list_approvals("o1", 2569, 6)) == 1
@@ -225,5 +227,6 @@ def test_approve_on_demand_and_the_approver_sends_it_back(office: Office) -> Non
     assert told == ["↩️ นาย ปลัด ใจดี ส่งกลับรายงานรอบ 6 เดือน: ขอให้กองช่างรายงานให้ครบก่อน"]
     (decision,) = office.repo.list_approvals("o1", 2569, 6)
     assert (decision.decision, decision.comment) == ("returned", "ขอให้กองช่างรายงานให้ครบก่อน")
+    assert "↩️ ผู้อนุมัติส่งกลับรายงานรอบ 6 เดือน: ขอให้กองช่างรายงานให้ครบก่อน" in head.say("/status")[0].text
     digest = rv.answers_digest(office.repo.list_reports("o1", 2569), 6)
     assert rv.approval_state([decision], digest) == rv.NO_APPROVAL and rv.current_approval([decision], digest) is None
