@@ -91,6 +91,7 @@ def _answer_fingerprint(entry: ReportEntry) -> dict[str, object]:
     """The parts of an answer a reader of the report sees (evidence by content, not by upload)."""
     content: dict[str, object] = {name: getattr(entry, name) for name in _CONTENT}
     content["evidence"] = sorted((e.kind, e.url, e.sha256, e.note) for e in entry.evidence)
+    content["covered"] = sorted(k for k, ids in entry.covered.items() if ids)  # which components show evidence
     return content
 
 

@@ -44,6 +44,8 @@ def test_digest_changes_with_any_answer_and_only_with_the_answer() -> None:
     assert rv.answers_digest([*answers, fixed]) != base
     photo = entry(11, summary="ทำแล้ว 1", revision=2, evidence=[Evidence("e1", "photo", sha256="ff")])
     assert rv.answers_digest([*answers, photo]) != base
+    shown = dataclasses.replace(answers[0], id="r8", covered={"คำสั่ง": ["e1"]})  # a component now shown
+    assert rv.answers_digest([*answers[1:], shown]) != base
 
 
 def test_digest_of_a_round_counts_carried_answers_and_ignores_later_rounds() -> None:
