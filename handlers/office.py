@@ -18,6 +18,7 @@ from .context import Ctx, action, command
 from .report_flow import prompt_for
 from .report_list import start_report
 from .report_recap import ask_cancel
+from .review_flow import status_lines
 from .services import (
     create_invite,
     is_admin,
@@ -76,7 +77,9 @@ def cmd_status(ctx: Ctx) -> list[Reply]:
     if mine and overseen:  # both roles: the round once, then two blocks each under its own title
         mine = ["", ctx.t("status_mine"), *mine]
         overseen = ["", ctx.t("status_overseen"), *overseen]
-    parts = mine + overseen + (_failed_sends(ctx, rc.fiscal_year) if is_admin(ctx.officer) else [])
+    parts = mine + overseen + status_lines(ctx, rc)  # status_lines: answers sent back (/review)
+    if is_admin(ctx.officer):
+        parts += _failed_sends(ctx, rc.fiscal_year)
     if not parts:
         return [Reply(ctx.t("no_measures", round=label))]
     header = ctx.t("status_round", round=label, deadline=short_date(ctx.lang, rc.round.end))

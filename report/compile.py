@@ -13,6 +13,7 @@ from datetime import datetime
 
 from domain.fiscal import Round, get_round
 from domain.ownership import responsible_units
+from domain.review import answers_digest, current_approval, review_states
 from domain.status import (
     NONE,
     PARTIAL,
@@ -23,7 +24,7 @@ from domain.status import (
     totals,
 )
 from storage.link_checks import link_checks
-from storage.models import Measure, Organization, ReportEntry, Unit
+from storage.models import Approval, Measure, Organization, ReportEntry, Unit
 from storage.repository import Repository
 
 from .evidence_marks import evidence_marks, link_marks
@@ -32,6 +33,7 @@ __all__ = [
     "NOT_REPORTED",
     "PARTIAL",
     "MeasureRow",
+    "REVIEW_LABELS",
     "RoundReport",
     "UnitAnswer",
     "compile_round",
@@ -40,6 +42,11 @@ __all__ = [
 ]
 
 NOT_REPORTED = NONE
+REVIEW_LABELS = {  # domain.review states as the report prints them (not reviewed: nothing printed)
+    "accepted": "ผลการตรวจ: ยอมรับแล้ว",
+    "returned": "ผลการตรวจ: ส่งกลับแก้ไข (รอแก้ไข)",
+    "revised": "ผลการตรวจ: แก้ไขแล้ว รอตรวจอีกครั้ง",
+}
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,12 @@ class MeasureRow:
     """One measure of the round: its MeasureStatus (status, each unit's answer, what is carried)."""
 
     state: MeasureStatus
+    review: str = "none"  # domain.review state: accepted / returned / revised / none
+
+    @property
+    def review_label(self) -> str:
+        """"ผลการตรวจ: …" for the report ("" when nobody reviewed the answers yet)."""
+        return REVIEW_LABELS.get(self.review, "")
 
     @property
     def measure(self) -> Measure:
@@ -118,6 +131,8 @@ class RoundReport:
     unit_filter: Unit | None = None
     totals: RoundTotals = field(default_factory=lambda: totals([]))
     marks: dict[str, str] = field(default_factory=dict)  # evidence id → "⚠ …" (report/evidence_marks.py)
+    reviews: dict[str, str] = field(default_factory=dict)  # measure id → review state (domain.review)
+    approval: Approval | None = None  # the approval valid for these very answers (whole-office reports only)
 
     def count(self, status: str) -> int:
         """How many measures have this status (from the totals every view prints)."""
@@ -154,11 +169,15 @@ def compile_round(
     units = repo.list_units(org_id)
     unit_filter = next((u for u in units if u.id == unit_id), None) if unit_id else None
     only = [unit_filter.id] if unit_filter is not None else None
-    statuses = round_statuses(
-        repo.list_measures(org_id, fiscal_year), units, repo.list_reports(org_id, fiscal_year), round_no, only
-    )
-    rows = [MeasureRow(s) for s in statuses]
+    entries = repo.list_reports(org_id, fiscal_year)
+    statuses = round_statuses(repo.list_measures(org_id, fiscal_year), units, entries, round_no, only)
+    reviews = review_states(statuses, repo.list_reviews(org_id, fiscal_year, round_no))
+    rows = [MeasureRow(s, reviews.get(s.measure.id, "none")) for s in statuses]
     rnd = get_round(fiscal_year, round_no)
+    approval = None
+    if unit_filter is None:
+        digest = answers_digest(entries, round_no)
+        approval = current_approval(repo.list_approvals(org_id, fiscal_year, round_no), digest)
     years = repo.fiscal_years(org_id)
     marks = evidence_marks(
         [a.entry for row in rows for a in row.answers],
@@ -168,4 +187,4 @@ def compile_round(
     links = [ev.id for row in rows for a in row.answers for ev in a.entry.evidence if ev.kind == "url"]
     for ev_id, mark in link_marks(link_checks(repo, org_id, links)).items():
         marks[ev_id] = f"{marks[ev_id]} {mark}" if marks.get(ev_id) else mark
-    return RoundReport(org, fiscal_year, rnd, rows, units, now, unit_filter, totals(statuses), marks)
+    return RoundReport(org, fiscal_year, rnd, rows, units, now, unit_filter, totals(statuses), marks, reviews, approval)
