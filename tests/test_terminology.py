@@ -25,6 +25,7 @@ OFFICE_PHRASES = (
     "ชื่อหน่วยงาน", "ยังไม่มีหน่วยงานในโฟลเดอร์", "ยังไม่มีหน่วยงาน:", "สร้างหน่วยงาน", "ไม่พบหน่วยงาน", "มีหลายหน่วยงาน", "ระบุหน่วยงาน",
     "ข้อมูลหน่วยงาน", "รหัสหรือชื่อหน่วยงาน", "ทั้งหน่วยงาน", "หน่วยงานของฉัน",
     "หน่วยงาน (เมื่อมี", "หน่วยงาน (ชื่อหรือรหัส", "หน่วยงาน / organization",  # CLI help of --org
+    "หน่วยงาน / office", "หน่วยงาน / readable",  # store copy progress, doctor: offices counted
     "ภายในหน่วยงาน", "หน่วยงานภาครัฐ",  # the official titles of the measures and the report
 )
 # words people type or files carry ("ทุกหน่วยงาน" in a plan's cell), listed in a tuple: read, never said
