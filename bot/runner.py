@@ -23,7 +23,7 @@ from storage.atomic import check_writable
 from .config import Settings
 from .outbox import Outbox
 from .telegram import PLATFORM, TelegramAdapter
-from .web import WebServer
+from .web import WebServer, add_site_routes
 from .wiring import Services
 
 __all__ = ["PLATFORM_NAMES", "Component", "build_components", "run", "serve", "started_line", "telegram_adapter"]
@@ -113,6 +113,10 @@ async def serve(
         components = build_components(settings, services, outbox)
     web = WebServer(host, port)
     web.health_checks.append(services.dispatcher().problems)
+    if settings.public_base_url and services.data_dir is not None:  # the published site (`itabot publish`)
+        from report.site import SITE_DIR
+
+        add_site_routes(web, services.data_dir / SITE_DIR)
     for component in components:
         component.register_routes(web)
     signals = _install_signals(stop)

@@ -50,6 +50,7 @@ class Ctx:
     exports_dir: Path | None = None
     remind: Callable[[str, str], str] | None = None  # port: send this round's reminders now
     bounded: BoundedRunner = run_inline  # port: heavy or untrusted work (rendering, imports), bounded
+    site_url: str = ""  # where the published site is served (PUBLIC_BASE_URL/site); "" when not public
     _units: list[Unit] | None = field(default=None, repr=False)
     _memo: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
 

@@ -16,6 +16,7 @@ from storage.repository import Repository
 from . import (  # noqa: F401  (register commands, actions, steps, screens)
     import_flow,
     office,
+    publish_flow,
     report_cover,
     report_evidence,
     report_flow,
@@ -56,6 +57,8 @@ class Engine:
         self.remind: Callable[[str, str], str] | None = None
         # set by the composition root: runs rendering and imports in a bounded child process
         self.bounded: BoundedRunner = run_inline
+        # set by `itabot run` when PUBLIC_BASE_URL is set: where the published site is served (…/site)
+        self.site_url = ""
 
     def handle(self, event: Incoming) -> list[Reply]:
         """Answer one event; never raises, whatever the input."""
@@ -100,6 +103,7 @@ class Engine:
             self.exports_dir,
             self.remind,
             self.bounded,
+            site_url=self.site_url,
         )
         if event.kind == "command":
             replies = self._command(ctx)

@@ -1,0 +1,61 @@
+"""Issue 18, accessibility: the published round and OIT pages in headless Chromium at phone width, checked by axe-core.
+
+Needs the Debian package `chromium` and `npm` (axe-core@4 is installed into a cache folder on first use);
+screenshots go to the test's tmp_path (pytest keeps the last runs), never into the repository.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.web import WebServer, add_site_routes
+from report.fonts import fontconfig_env
+from report.site import PublishJob, publish
+from report.site_publish import prepare
+from tests.browser import Chromium, axe_source, blank
+from tests.publish_fixtures import approve, office
+from tests.report_fixtures import FY, NOW
+from tests.tools import require_tool
+
+PAGES = {  # screenshot name: path under the office's site
+    "round": "2569/r6/index.html",
+    "oit-o12": "oit/2569/o12.html",
+    "oit-o43": "oit/2569/o43.html",
+    "year": "2569/index.html",
+    "front": "",
+}
+AXE_RUN = ("axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map("
+           "v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)})))")
+
+
+async def test_round_and_oit_pages_render_on_a_phone_and_pass_axe(tmp_path: Path) -> None:
+    exe = require_tool("chromium", "chromium-browser", package="chromium")
+    axe = axe_source(require_tool("npm", package="npm"))
+    pub = office(tmp_path)
+    approve(pub)
+    job = prepare(pub.fx.repo, pub.fx.org.id, FY, 6, NOW, pub.site, pub.data / "evidence", pub.data / "exports")
+    assert isinstance(job, PublishJob), job
+    publish(job, pub.fx.store)
+    server = WebServer(port=0)
+    add_site_routes(server, pub.data / "site")
+    await server.start()
+    env = fontconfig_env(tmp_path / "fonts")  # Sarabun for Thai, as a phone would have a Thai font
+    try:
+        async with Chromium(exe, tmp_path / "profile", env) as browser:
+            for name, rel in PAGES.items():
+                await browser.open(f"{server.url}/site/{pub.fx.org.id}/{rel}")
+                shot = await browser.screenshot(tmp_path / f"{name}.png")
+                assert not blank(shot), f"{name}: the screenshot is blank"
+                state = await browser.evaluate(
+                    "({lang: document.documentElement.lang, styled: getComputedStyle(document.body).maxWidth,"
+                    " wide: document.documentElement.scrollWidth - window.innerWidth,"
+                    " images: [...document.images].every(i => i.complete && i.naturalWidth > 0),"
+                    " h1: document.querySelectorAll('h1').length})")
+                assert state == {"lang": "th", "styled": "896px", "wide": 0, "images": True, "h1": 1}, (name, state)
+                await browser.evaluate(axe)
+                violations = await browser.evaluate(AXE_RUN)
+                serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+                assert not serious, (name, serious)
+    finally:
+        await server.stop()
+    assert (tmp_path / "round.png").stat().st_size > 10_000
