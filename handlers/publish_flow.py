@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 
 from domain.events import OutFile, Reply
 from domain.fiscal import to_arabic_digits
 from domain.limits import WorkLimitExceeded
 from domain.words import WordError, parse_round
-from report.site import PublishResult, org_site, publish, publish_in_worker, site_zip, unpublish
+from report.site import PublishResult, org_site, publish, publish_in_worker, unpublish
 from report.site_publish import Refusal, approved_rounds, prepare
 
 from .context import Ctx, command
@@ -69,12 +70,13 @@ def cmd_publish(ctx: Ctx) -> list[Reply]:
     job = prepare(ctx.repo, ctx.org.id, fy, rnd, ctx.clock.now(), root, ctx.evidence.root, ctx.exports_dir)
     if isinstance(job, Refusal):
         return [Reply(ctx.t(f"publish_refused_{job.reason}", round=rnd, fy=fy))]
+    archive = ctx.exports_dir / ctx.org.id / f"site-{ctx.org.id}.zip"
+    job = replace(job, zip_path=archive)
     try:
         if ctx.evidence.root is None:  # in-memory evidence cannot cross to another process
             result = publish(job, ctx.evidence)
         else:
             result = ctx.bounded(publish_in_worker, job)
-        archive = site_zip(root, ctx.exports_dir / ctx.org.id / f"site-{ctx.org.id}.zip")
     except WorkLimitExceeded as exc:
         log.warning("publishing stopped at its %s limit for %s", exc.limit, ctx.org.id)
         return [Reply(ctx.t("work_limit", limit=ctx.t(f"limit_{exc.limit}")))]

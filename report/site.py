@@ -76,6 +76,7 @@ class PublishJob:
     document: Path | None = None  # the exact document approved (found by its hash); None: render one
     private: frozenset[str] = frozenset()
     published: datetime | None = None
+    zip_path: Path | None = None  # also write the whole site as a zip here (in the worker: it can be large)
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,8 @@ def publish(job: PublishJob, store: EvidenceStore) -> PublishResult:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         oit = rebuild(job.org_root)
+    if job.zip_path is not None:
+        site_zip(job.org_root, job.zip_path)
     here = f"{report.fiscal_year}/"
     return PublishResult(f"{round_dir(report.fiscal_year, report.round.months)}/index.html",
                          [p for p in oit if p.startswith(f"oit/{here}")], len(copies))

@@ -24,6 +24,7 @@ PAGES = {  # screenshot name: path under the office's site
     "year": "2569/index.html",
     "front": "",
 }
+IMAGES = {"round": 2, "oit-o12": 1}  # the two photos of round 6; o12's answer has one
 AXE_RUN = ("axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map("
            "v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)})))")
 
@@ -44,14 +45,18 @@ async def test_round_and_oit_pages_render_on_a_phone_and_pass_axe(tmp_path: Path
         async with Chromium(exe, tmp_path / "profile", env) as browser:
             for name, rel in PAGES.items():
                 await browser.open(f"{server.url}/site/{pub.fx.org.id}/{rel}")
+                loaded = await browser.evaluate(  # photos are lazy on phones: load them all, each must decode
+                    "Promise.all([...document.images].map(i => { i.loading = 'eager';"
+                    " return i.decode().then(() => i.naturalWidth > 0, () => false); }))")
+                assert all(loaded), (name, loaded)
                 shot = await browser.screenshot(tmp_path / f"{name}.png")
                 assert not blank(shot), f"{name}: the screenshot is blank"
                 state = await browser.evaluate(
                     "({lang: document.documentElement.lang, styled: getComputedStyle(document.body).maxWidth,"
                     " wide: document.documentElement.scrollWidth - window.innerWidth,"
-                    " images: [...document.images].every(i => i.complete && i.naturalWidth > 0),"
+                    " images: document.images.length,"
                     " h1: document.querySelectorAll('h1').length})")
-                assert state == {"lang": "th", "styled": "896px", "wide": 0, "images": True, "h1": 1}, (name, state)
+                assert state == {"lang": "th", "styled": "896px", "wide": 0, "images": IMAGES.get(name, 0), "h1": 1}, (name, state)
                 await browser.evaluate(axe)
                 violations = await browser.evaluate(AXE_RUN)
                 serious = [v for v in violations if v["impact"] in ("serious", "critical")]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import make_clock, resolve_data_dir
+from bot.config import load_settings, make_clock, resolve_data_dir
 from domain.fiscal import fiscal_year_of
 from domain.words import WordError, parse_round
 from report.site import PublishResult, org_site, publish, published_rounds, site_zip, unpublish
@@ -83,17 +82,11 @@ def _where(args: argparse.Namespace) -> _Target | int:
     return _Target(repo, org, fiscal_year, typed_round, root)
 
 
-def _public_url(org_id: str, rel: str) -> str:
-    """The address to paste into ITAS, when the bot's web server is public (PUBLIC_BASE_URL)."""
-    base = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
-    return f"{base}/site/{org_id}/{rel}" if base else ""
-
-
-def _report(org_id: str, root: Path, result: PublishResult, label: str, serve: bool) -> None:
+def _report(root: Path, result: PublishResult, label: str, public: str) -> None:
+    """Where the round went; the addresses to paste into ITAS when the bot serves the site (PUBLIC_BASE_URL)."""
     print(f"เผยแพร่{label}แล้ว: {root / result.round_page}")
     for rel in [result.round_page, *result.oit_pages]:
-        url = _public_url(org_id, rel) if serve else ""
-        print(f"  {url or root / rel}")
+        print(f"  {public}/{rel}" if public else f"  {root / rel}")
 
 
 def _run_publish(args: argparse.Namespace) -> int:
@@ -116,10 +109,12 @@ def _run_publish(args: argparse.Namespace) -> int:
             return 2
         jobs.append(job)
     store = EvidenceStore(data_dir / "evidence")
+    base = "" if args.out else load_settings().public_base_url.rstrip("/")  # as `itabot run` reads it (.env too)
+    public = f"{base}/site/{org.id}" if base else ""
     try:
         for job in jobs:
             result = publish(job, store)
-            _report(org.id, root, result, f" รอบ {job.report.round.months} เดือน", not args.out)
+            _report(root, result, f" รอบ {job.report.round.months} เดือน", public)
         if args.zip:
             print(f"ไฟล์ zip: {site_zip(root, Path(args.zip))}")
     except OSError as exc:
