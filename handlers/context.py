@@ -25,10 +25,15 @@ __all__ = [
     "COMMANDS",
     "ACTIONS",
     "STEPS",
+    "STATELESS",
+    "SAVE_HOOKS",
+    "SaveHook",
     "CommandSpec",
     "command",
     "action",
     "step",
+    "stateless",
+    "on_save",
     "MAX_TEXT",
 ]
 
@@ -51,6 +56,7 @@ class Ctx:
     remind: Callable[[str, str], str] | None = None  # port: send this round's reminders now
     bounded: BoundedRunner = run_inline  # port: heavy or untrusted work (rendering, imports), bounded
     site_url: str = ""  # where the published site is served (PUBLIC_BASE_URL/site); "" when not public
+    pushes: list[Reply] = field(default_factory=list)  # messages to other people, sent after the replies
     _units: list[Unit] | None = field(default=None, repr=False)
     _memo: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
 
@@ -135,6 +141,10 @@ class CommandSpec:
 COMMANDS: dict[str, CommandSpec] = {}
 ACTIONS: dict[str, ActionHandler] = {}
 STEPS: dict[str, Handler] = {}
+# buttons that work without a conversation ("go:fix:…" in a pushed message): prefix → handler of the rest
+STATELESS: dict[str, ActionHandler] = {}
+SaveHook = Callable[[Ctx, ReportEntry], list[Reply]]
+SAVE_HOOKS: list[SaveHook] = []  # told of every saved answer revision; what they return is pushed to others
 
 
 def command(*names: str, role: str = "officer", in_flow: bool = False) -> Callable[[Handler], Handler]:
@@ -168,3 +178,20 @@ def step(name: str) -> Callable[[Handler], Handler]:
         return fn
 
     return deco
+
+
+def stateless(prefix: str) -> Callable[[ActionHandler], ActionHandler]:
+    """Register a button that needs no conversation state (its data is "prefix:arguments")."""
+
+    def deco(fn: ActionHandler) -> ActionHandler:
+        STATELESS[prefix] = fn
+        return fn
+
+    return deco
+
+
+def on_save(fn: SaveHook) -> SaveHook:
+    """Register a hook run after each saved answer revision (review requests cleared, approval outdated)."""
+    if fn not in SAVE_HOOKS:
+        SAVE_HOOKS.append(fn)
+    return fn

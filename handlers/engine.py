@@ -23,8 +23,10 @@ from . import (  # noqa: F401  (register commands, actions, steps, screens)
     report_list,
     report_recap,
     report_steps,
+    review_approval,
+    review_flow,
 )
-from .context import ACTIONS, COMMANDS, STEPS, Ctx
+from .context import ACTIONS, COMMANDS, STATELESS, STEPS, Ctx
 from .matching import match_button
 from .report_flow import prompt_for, start_report
 from .screens import current_screen, noted
@@ -111,7 +113,7 @@ class Engine:
             replies = self._button(ctx)
         else:
             replies = self._input(ctx)
-        return self._keep_screen(ctx, replies)
+        return [*self._keep_screen(ctx, replies), *ctx.pushes]
 
     def _keep_screen(self, ctx: Ctx, replies: list[Reply]) -> list[Reply]:
         """A reply mid-report that lost the step's buttons (/help, a stale tap, an error) gets them back."""
@@ -192,6 +194,9 @@ class Engine:
         data = ctx.event.data if data is None else data
         if data == REPORT_BUTTON or data.startswith(REPORT_BUTTON + ":"):
             return start_report(ctx, round_ref=data[len(REPORT_BUTTON) + 1 :])
+        prefix, _, ref = data.partition(":")[2].partition(":")
+        if data.startswith("go:") and f"go:{prefix}" in STATELESS:
+            return STATELESS[f"go:{prefix}"](ctx, ref)
         nonce, _, rest = data.partition(":")
         act, _, arg = rest.partition(":")
         if not ctx.state or ctx.state.get("n") != nonce or act not in ACTIONS:

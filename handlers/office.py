@@ -18,6 +18,7 @@ from storage.models import Officer
 from .context import Ctx, action, command
 from .report_flow import prompt_for
 from .report_list import start_report
+from .review_flow import status_lines
 from .services import (
     create_invite,
     is_admin,
@@ -74,6 +75,7 @@ def cmd_status(ctx: Ctx) -> list[Reply]:
     parts = officer_block(ctx, rc, label, deadline) + late_lines(ctx, rc)
     if is_head(ctx.officer):
         parts.extend([""] * bool(parts) + head_block(ctx, rc, label, deadline))
+    parts.extend(status_lines(ctx, rc))  # answers sent back for a fix (/review)
     if is_admin(ctx.officer):
         parts.extend(_failed_sends(ctx, rc.fiscal_year))
     return [Reply("\n".join(parts) or ctx.t("no_measures", round=label))]

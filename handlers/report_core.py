@@ -8,7 +8,7 @@ from domain.events import Reply
 from domain.status import UnitAnswer, measure_status
 from storage.models import ROUNDS, STATUS_DONE, Evidence, Measure, ReportEntry, from_dict, new_id, to_dict
 
-from .context import Ctx
+from .context import SAVE_HOOKS, Ctx
 from .report_list import short
 from .screens import goto
 from .texts import round_name
@@ -138,4 +138,6 @@ def append_revision(ctx: Ctx, measure: Measure, unit_id: str, draft: dict[str, A
     )
     saved = ctx.repo.add_report(entry)
     ctx.forget()  # what is read next must see this answer
+    for hook in SAVE_HOOKS:
+        ctx.pushes.extend(hook(ctx, saved))
     return saved

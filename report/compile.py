@@ -13,6 +13,7 @@ from datetime import datetime
 
 from domain.fiscal import Round, get_round
 from domain.ownership import responsible_units
+from domain.review import answers_digest, current_approval, review_states
 from domain.status import (
     NONE,
     PARTIAL,
@@ -22,7 +23,7 @@ from domain.status import (
     round_statuses,
     totals,
 )
-from storage.models import Measure, Organization, ReportEntry, Unit
+from storage.models import Approval, Measure, Organization, ReportEntry, Unit
 from storage.repository import Repository
 
 from .evidence_marks import evidence_marks
@@ -117,6 +118,8 @@ class RoundReport:
     unit_filter: Unit | None = None
     totals: RoundTotals = field(default_factory=lambda: totals([]))
     marks: dict[str, str] = field(default_factory=dict)  # evidence id → "⚠ …" (report/evidence_marks.py)
+    reviews: dict[str, str] = field(default_factory=dict)  # measure id → review state (domain.review)
+    approval: Approval | None = None  # the approval valid for these very answers (whole-office reports only)
 
     def count(self, status: str) -> int:
         """How many measures have this status (from the totals every view prints)."""
@@ -153,15 +156,19 @@ def compile_round(
     units = repo.list_units(org_id)
     unit_filter = next((u for u in units if u.id == unit_id), None) if unit_id else None
     only = [unit_filter.id] if unit_filter is not None else None
-    statuses = round_statuses(
-        repo.list_measures(org_id, fiscal_year), units, repo.list_reports(org_id, fiscal_year), round_no, only
-    )
+    entries = repo.list_reports(org_id, fiscal_year)
+    statuses = round_statuses(repo.list_measures(org_id, fiscal_year), units, entries, round_no, only)
     rows = [MeasureRow(s) for s in statuses]
     rnd = get_round(fiscal_year, round_no)
+    reviews = review_states(statuses, repo.list_reviews(org_id, fiscal_year, round_no))
+    approval = None
+    if unit_filter is None:
+        digest = answers_digest(entries, round_no)
+        approval = current_approval(repo.list_approvals(org_id, fiscal_year, round_no), digest)
     years = repo.fiscal_years(org_id)
     marks = evidence_marks(
         [a.entry for row in rows for a in row.answers],
         [e for fy in years for e in repo.list_reports(org_id, fy)],
         {fy: repo.list_measures(org_id, fy) for fy in years},
     )
-    return RoundReport(org, fiscal_year, rnd, rows, units, now, unit_filter, totals(statuses), marks)
+    return RoundReport(org, fiscal_year, rnd, rows, units, now, unit_filter, totals(statuses), marks, reviews, approval)

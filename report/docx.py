@@ -11,7 +11,7 @@ from storage.evidence import EvidenceStore
 
 from .compile import RoundReport
 from .docx_annex import collect_photos, downscale_photo, render_annexes
-from .docx_parts import page_setup, signatures, title_block, totals
+from .docx_parts import approval_note, page_setup, signatures, title_block, totals
 from .docx_progress import Annex
 from .docx_table import OIT_HEADERS, PLAN_HEADERS, render_tables
 from .options import ReportOptions
@@ -31,7 +31,7 @@ def render_docx(report: RoundReport, path: Path, evidence: EvidenceStore, digits
     photos = collect_photos(report, evidence, annex, style)
     render_tables(doc, report.rows, annex, style)
     totals(doc, report, style)
-    signatures(doc, options.signers_for(report.org))
+    signatures(doc, options.signers_for(report.org), approval_note(report, style))
     render_annexes(doc, report, annex, photos, style)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))

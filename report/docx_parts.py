@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
@@ -23,13 +24,23 @@ from .layout import text_mm
 from .options import ReportOptions, Signer
 from .text import CARRIED_TOTAL, STATUS_LABELS, TITLE, clean, title_lines
 
-__all__ = ["HEADER_PT", "data_as_of", "page_setup", "percent", "signatures", "title_block", "totals"]
+__all__ = ["APPROVED_VIA", "HEADER_PT", "approval_note", "data_as_of", "page_setup", "percent", "signatures",
+           "title_block", "totals"]
 
 HEADER_PT = 12
 BODY_MM = 267.0
 SHORT_TITLE = "รายงานผลการดำเนินการตามมาตรการส่งเสริมคุณธรรมและความโปร่งใส (ITA)"
 TOTAL_ORDER = ("done", PARTIAL, "not_done", NOT_REPORTED)
 TOTAL_LABELS = {**STATUS_LABELS, PARTIAL: "ดำเนินการบางส่วน"}
+APPROVED_VIA = "อนุมัติผ่านระบบ itabot เมื่อ"
+
+
+def approval_note(report: RoundReport, style: str) -> str:
+    """"อนุมัติผ่านระบบ itabot เมื่อ ๒ เมษายน ๒๕๖๙ เวลา ๐๙.๐๐ น." while the approval holds for these answers."""
+    if report.approval is None:
+        return ""
+    at = datetime.fromisoformat(report.approval.at)
+    return f"{APPROVED_VIA} {thai_date(at.date(), style)} เวลา {dg(at.strftime('%H.%M'), style)} น."
 
 
 def percent(part: int, whole: int, style: str) -> str:
@@ -138,7 +149,7 @@ def _dots(width_mm: float, pt: float) -> str:
     return "." * max(int(width_mm / max(text_mm(".", pt), 0.1)), 10)
 
 
-def _signer_lines(s: Signer, width: float) -> list[str]:
+def _signer_lines(s: Signer, width: float, approved: str = "") -> list[str]:
     lines: list[str] = []
     if s.opinion:
         whose = clean(s.position) or s.role_label
@@ -147,14 +158,19 @@ def _signer_lines(s: Signer, width: float) -> list[str]:
     label_w = text_mm(f"ลงชื่อ  {s.role_label}", DOC_FONT_SIZE_PT)
     lines.append(f"ลงชื่อ {_dots(width - label_w - 16, DOC_FONT_SIZE_PT)} {s.role_label}")
     lines.append(f"({clean(s.name)})" if clean(s.name) else f"({_dots(width * 0.6, DOC_FONT_SIZE_PT)})")
+    if approved:
+        lines.append(approved)
     lines.append(f"ตำแหน่ง {clean(s.position) or _dots(width * 0.55, DOC_FONT_SIZE_PT)}")
     lines.append(f"วันที่ {_dots(width * 0.18, DOC_FONT_SIZE_PT)}/{_dots(width * 0.3, DOC_FONT_SIZE_PT)}/"
                  f"{_dots(width * 0.18, DOC_FONT_SIZE_PT)}")
     return lines
 
 
-def signatures(doc: DocxDocument, signers: tuple[Signer, ...]) -> None:
-    """Reporter, checker and approver side by side in one row that never splits (seed 004's path)."""
+def signatures(doc: DocxDocument, signers: tuple[Signer, ...], approved: str = "") -> None:
+    """Reporter, checker and approver side by side in one row that never splits (seed 004's path).
+
+    `approved` (approval_note) is printed under the approver's name (the last signer when none is the approver).
+    """
     if not signers:
         return
     spacer = keep(para(doc))
@@ -164,9 +180,11 @@ def signatures(doc: DocxDocument, signers: tuple[Signer, ...]) -> None:
     width = BODY_MM / len(signers)
     tr = table.rows[0]
     tr._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
-    for cell, signer in zip(tr.cells, signers, strict=True):
+    roles = [s.role for s in signers]
+    approver = roles.index("approver") if "approver" in roles else len(signers) - 1
+    for n, (cell, signer) in enumerate(zip(tr.cells, signers, strict=True)):
         cell.width = Mm(width)
         cell.vertical_alignment = WD_ALIGN_VERTICAL.BOTTOM  # the ลงชื่อ lines align across signers
-        for i, line in enumerate(_signer_lines(signer, width)):
+        for i, line in enumerate(_signer_lines(signer, width, approved if n == approver else "")):
             align = WD_ALIGN_PARAGRAPH.LEFT if line.startswith(("ความเห็น", ".")) else WD_ALIGN_PARAGRAPH.CENTER
             keep(para(cell, line, first=i == 0, align=align))

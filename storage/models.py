@@ -22,6 +22,12 @@ __all__ = [
     "Evidence",
     "ReportEntry",
     "SendRecord",
+    "Review",
+    "Approval",
+    "REVIEW_ACCEPTED",
+    "REVIEW_RETURNED",
+    "APPROVAL_APPROVED",
+    "APPROVAL_RETURNED",
     "new_id",
     "primary_role",
     "to_dict",
@@ -234,6 +240,46 @@ class SendRecord:
     sent_at: str = ""
     detail: str = ""
     reason: str = ""  # why it failed (domain.sends.REASON_*); empty when sent
+
+
+REVIEW_ACCEPTED = "accepted"
+REVIEW_RETURNED = "returned"
+APPROVAL_APPROVED = "approved"
+APPROVAL_RETURNED = "returned"
+
+
+@dataclass(frozen=True)
+class Review:
+    """One head's decision on one measure's answer in a round (append-only: the newest one counts)."""
+
+    org_id: str
+    fiscal_year: int
+    round_no: int
+    measure_id: str
+    unit_id: str | None  # None: the decision covers every responsible unit's answer
+    state: str  # "accepted" | "returned"
+    comment: str
+    reviewer_id: str
+    at: str  # ISO datetime with offset
+    answer_revision: int  # the revision of the answer reviewed (0: no answer yet)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The approver's decision on a round's document, with what was approved (append-only history)."""
+
+    org_id: str
+    fiscal_year: int
+    round_no: int
+    approver_id: str
+    approver_name: str
+    platform: str
+    account: str  # the chat user id the decision came from
+    at: str  # ISO datetime, Asia/Bangkok
+    document_sha256: str  # hash of the exact PDF/DOCX sent for approval
+    answers_digest: str  # domain.review.answers_digest of the round's answers when decided
+    decision: str = "approved"  # "approved" | "returned" (sent back: not an approval)
+    comment: str = ""
 
 
 T = TypeVar("T")

@@ -16,11 +16,13 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .factory import StoreUnavailable, redact_url
 from .models import (
+    Approval,
     Invite,
     Measure,
     Officer,
     Organization,
     ReportEntry,
+    Review,
     SendRecord,
     Unit,
     from_dict,
@@ -282,6 +284,40 @@ class PgRepository:
             "AND (%(measure)s::text IS NULL OR measure_id = %(measure)s) ORDER BY seq",
             {"org": org_id, "fy": int(fiscal_year), "round": round_no, "measure": measure_id},
         )
+
+    # ----- review decisions and approvals (append-only) ------------------------------------------
+    def add_review(self, review: Review) -> None:
+        """Keep one review decision (earlier ones stay: the history)."""
+        self._run(
+            "INSERT INTO reviews (org_id, fiscal_year, round, data) VALUES (%s, %s, %s, %s)",
+            (_key(review.org_id), int(review.fiscal_year), int(review.round_no), _doc(review)),
+        )
+
+    def list_reviews(self, org_id: str, fiscal_year: int, round_no: int | None = None) -> list[Review]:
+        """Review decisions of a year (or one round), oldest first."""
+        return self._records(Review, self._decisions("reviews"), self._year(org_id, fiscal_year, round_no))
+
+    def add_approval(self, approval: Approval) -> None:
+        """Keep one approval decision (earlier ones stay: the history)."""
+        self._run(
+            "INSERT INTO approvals (org_id, fiscal_year, round, data) VALUES (%s, %s, %s, %s)",
+            (_key(approval.org_id), int(approval.fiscal_year), int(approval.round_no), _doc(approval)),
+        )
+
+    def list_approvals(self, org_id: str, fiscal_year: int, round_no: int | None = None) -> list[Approval]:
+        """Approval decisions of a year (or one round), oldest first."""
+        return self._records(Approval, self._decisions("approvals"), self._year(org_id, fiscal_year, round_no))
+
+    @staticmethod
+    def _decisions(table: str) -> str:
+        return (
+            f"SELECT data FROM {table} WHERE org_id = %(org)s AND fiscal_year = %(fy)s "
+            "AND (%(round)s::integer IS NULL OR round = %(round)s) ORDER BY seq"
+        )
+
+    @staticmethod
+    def _year(org_id: str, fiscal_year: int, round_no: int | None) -> dict[str, Any]:
+        return {"org": org_id, "fy": int(fiscal_year), "round": round_no}
 
     # ----- conversation state -----------------------------------------------------------------
     def get_state(self, org_id: str, key: str) -> dict[str, Any] | None:

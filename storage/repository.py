@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from .models import Invite, Measure, Officer, Organization, ReportEntry, SendRecord, Unit
+from .models import Approval, Invite, Measure, Officer, Organization, ReportEntry, Review, SendRecord, Unit
 
 __all__ = ["Repository", "NotFound"]
 
@@ -54,6 +54,12 @@ class Repository(Protocol):
     def list_reports(
         self, org_id: str, fiscal_year: int, round_no: int | None = None, measure_id: str | None = None
     ) -> list[ReportEntry]: ...
+
+    # review decisions and approvals (append-only, oldest first)
+    def add_review(self, review: Review) -> None: ...
+    def list_reviews(self, org_id: str, fiscal_year: int, round_no: int | None = None) -> list[Review]: ...
+    def add_approval(self, approval: Approval) -> None: ...
+    def list_approvals(self, org_id: str, fiscal_year: int, round_no: int | None = None) -> list[Approval]: ...
 
     # conversation state
     def get_state(self, org_id: str, key: str) -> dict[str, Any] | None: ...

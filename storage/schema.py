@@ -7,7 +7,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from .models import Invite, Measure, Officer, Organization, ReportEntry, SendRecord, Unit
+from .models import Approval, Invite, Measure, Officer, Organization, ReportEntry, Review, SendRecord, Unit
 
 __all__ = ["validator_for"]
 
@@ -96,6 +96,8 @@ _TABLES: dict[str, dict[str, Check]] = {
         "measures": _record_check(Measure),
         "reports": _record_check(ReportEntry),
         "sends": _record_check(SendRecord),
+        "reviews": _record_check(Review),
+        "approvals": _record_check(Approval),
     },
 }
 

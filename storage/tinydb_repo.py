@@ -27,11 +27,13 @@ from .atomic import (
 )
 from .migrate import migrate_data_dir
 from .models import (
+    Approval,
     Invite,
     Measure,
     Officer,
     Organization,
     ReportEntry,
+    Review,
     SendRecord,
     Unit,
     from_dict,
@@ -390,6 +392,31 @@ class TinyRepository:
             self._reports_cache.move_to_end(rel)
             while len(self._reports_cache) > self._reports_cache_max:
                 self._reports_cache.popitem(last=False)
+
+    # ----- review decisions and approvals (append-only) ------------------------------------------
+    def _append(self, org_id: str, fiscal_year: int, table: str, doc: dict[str, Any]) -> None:
+        with self.write_lock():
+            self._table(self._fy_file(org_id, fiscal_year), table).insert(doc)
+
+    def _rows(self, org_id: str, fiscal_year: int, table: str, round_no: int | None) -> list[dict[str, Any]]:
+        rows = self._table(self._fy_file(org_id, fiscal_year), table).all()
+        return [r for r in rows if round_no is None or r.get("round_no") == round_no]
+
+    def add_review(self, review: Review) -> None:
+        """Keep one review decision (earlier ones stay: the history)."""
+        self._append(review.org_id, review.fiscal_year, "reviews", to_dict(review))
+
+    def list_reviews(self, org_id: str, fiscal_year: int, round_no: int | None = None) -> list[Review]:
+        """Review decisions of a year (or one round), oldest first."""
+        return [_load(Review, r) for r in self._rows(org_id, fiscal_year, "reviews", round_no)]
+
+    def add_approval(self, approval: Approval) -> None:
+        """Keep one approval decision (earlier ones stay: the history)."""
+        self._append(approval.org_id, approval.fiscal_year, "approvals", to_dict(approval))
+
+    def list_approvals(self, org_id: str, fiscal_year: int, round_no: int | None = None) -> list[Approval]:
+        """Approval decisions of a year (or one round), oldest first."""
+        return [_load(Approval, r) for r in self._rows(org_id, fiscal_year, "approvals", round_no)]
 
     # ----- conversation state -----------------------------------------------------------------
     def get_state(self, org_id: str, key: str) -> dict[str, Any] | None:

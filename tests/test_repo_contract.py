@@ -14,6 +14,7 @@ import pytest
 
 from storage.factory import Store
 from storage.models import (
+    Approval,
     Evidence,
     Identity,
     Invite,
@@ -21,6 +22,7 @@ from storage.models import (
     Officer,
     Organization,
     ReportEntry,
+    Review,
     SendRecord,
     Unit,
 )
@@ -263,6 +265,51 @@ def test_user_text_with_a_nul_character_is_saved(repo: Store) -> None:
     assert repo.list_reports("o1", 2569)[0].summary.replace("\x00", "") == "ประชุมแล้ว"
     state = repo.get_state("o1", "telegram:1")
     assert state is not None and state["draft"].replace("\x00", "") == "ร่าง"
+
+
+# ----- review decisions and approvals -----------------------------------------------------------------
+def review(n: int, **over: Any) -> Review:
+    """A review decision with every field set."""
+    fields: dict[str, Any] = dict(
+        org_id="o1", fiscal_year=2569, round_no=6, measure_id=f"m{n}", unit_id=f"u{n}", state="returned",
+        comment=f"ส่งกลับแก้ไข: แนบคำสั่งที่ลงนามแล้ว {n}", reviewer_id="h1", at=f"2026-04-0{n}T10:00:00+07:00",
+        answer_revision=n,
+    )
+    fields.update(over)
+    return Review(**fields)
+
+
+def test_reviews_are_kept_in_order_per_year_and_round(backend: Backend) -> None:
+    repo = backend.repo
+    assert repo.list_reviews("o1", 2569) == []
+    first, whole = review(1), review(2, unit_id=None, state="accepted", comment="")
+    repo.add_review(first)
+    repo.add_review(whole)
+    repo.add_review(review(3, round_no=9))
+    repo.add_review(review(4, fiscal_year=2570))
+    repo.add_review(review(1, org_id="o2"))
+    repo.add_review(first)  # a second decision, even an identical one, is history too
+    again = backend.reopen()
+    assert again.list_reviews("o1", 2569, 6) == [first, whole, first]
+    assert [r.measure_id for r in again.list_reviews("o1", 2569)] == ["m1", "m2", "m3", "m1"]
+    assert again.list_reviews("o1", 2569, 9) == [review(3, round_no=9)]
+    assert again.list_reviews("o1", 2570) == [review(4, fiscal_year=2570)]
+    assert again.list_reviews("o2", 2569) == [review(1, org_id="o2")]
+    assert again.list_reviews("o1", 2569, 12) == []
+
+
+def test_approvals_keep_their_history_every_field_included(backend: Backend) -> None:
+    repo = backend.repo
+    assert repo.list_approvals("o1", 2569) == []
+    approved = filled(Approval, 1, org_id="o1", fiscal_year=2569, round_no=6, decision="approved")
+    returned = filled(Approval, 2, org_id="o1", fiscal_year=2569, round_no=6, decision="returned")
+    other_round = filled(Approval, 3, org_id="o1", fiscal_year=2569, round_no=12)
+    for a in (approved, returned, other_round, filled(Approval, 4, org_id="o1", fiscal_year=2570, round_no=6)):
+        repo.add_approval(a)
+    again = backend.reopen()
+    assert again.list_approvals("o1", 2569, 6) == [approved, returned]
+    assert again.list_approvals("o1", 2569) == [approved, returned, other_round]
+    assert again.list_approvals("o1", 2569, 9) == [] and again.list_approvals("o9", 2569) == []
 
 
 # ----- conversation state, send log, settings ----------------------------------------------------------
