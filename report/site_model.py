@@ -19,6 +19,7 @@ from domain.fiscal import round_label, thai_date
 from storage.models import Evidence
 
 from .compile import MeasureRow, RoundReport, UnitAnswer
+from .docx_parts import APPROVED_VIA
 from .labels import carried_note, evidence_caption, evidence_labels
 from .options import ReportOptions
 from .text import (
@@ -33,6 +34,7 @@ from .text import (
 )
 
 __all__ = [
+    "APPROVER",
     "MASK",
     "FileCopy",
     "PubAnswer",
@@ -47,6 +49,7 @@ __all__ = [
 ]
 
 MASK = "[ซ่อนข้อมูลส่วนบุคคล]"
+APPROVER = "ผู้อนุมัติ"
 _DIGIT = "[0-9๐-๙]"
 _PHONE = re.compile(rf"(?<![0-9๐-๙])(?:\+?66[-\s.]?|[0๐]){_DIGIT}(?:[-\s.]?{_DIGIT}){{7,8}}(?![0-9๐-๙])")
 _LINE_ID = re.compile(r"(?<![0-9A-Za-z])[UCR][0-9a-f]{32}(?![0-9A-Za-z])")
@@ -72,11 +75,9 @@ def scrub(text: str, private: frozenset[str] = frozenset()) -> str:
 
 @dataclass(frozen=True)
 class PublicApproval:
-    """What the public may know of an approval: when, who signed (their signature name), the document's hash."""
+    """What the public may know of an approval: when, and the hash of the document approved (not who pressed)."""
 
     at: str  # ISO datetime
-    name: str
-    position: str = ""
     document_sha256: str = ""
 
 
@@ -147,8 +148,8 @@ class PubRound:
     measures: list[PubMeasure]
     approved_on: str
     approved_at: str
+    approval_note: str  # "อนุมัติผ่านระบบ itabot เมื่อ … เวลา … น.", as the signed document prints it
     signers: list[tuple[str, str, str]]  # (role label, name, position) as the report's signature prints them
-    approver: str
     document: str = ""  # file name in the round's folder
     document_sha256: str = ""
     published_on: str = ""
@@ -211,15 +212,14 @@ def _measure(row: MeasureRow, style: str, private: frozenset[str], available: se
     )
 
 
-def _signers(report: RoundReport, options: ReportOptions, approval: PublicApproval) -> tuple[list[tuple[str, str, str]], str]:
-    """The signature block's names (the approver as approved), and the approver's name for the approval line."""
-    signers = [(s.role_label, clean(s.name), clean(s.position)) for s in options.signers_for(report.org)
-               if clean(s.name) and s.role != "approver"]
-    approver = next((s for s in options.signers_for(report.org) if s.role == "approver" and clean(s.name)), None)
-    name = clean(approver.name) if approver else clean(approval.name)
-    position = clean(approver.position) if approver else clean(approval.position)
-    signers.append(("ผู้อนุมัติ", name, position))
-    return signers, name
+def _signers(report: RoundReport, options: ReportOptions) -> list[tuple[str, str, str]]:
+    """The signature block as the official report prints it: names only from the office's signature settings
+    (an approver who is not named there shows as the role, never as a chat display name)."""
+    out = [(s.role_label, clean(s.name), clean(s.position)) for s in options.signers_for(report.org)
+           if clean(s.name) and s.role != "approver"]
+    approver = next((s for s in options.signers_for(report.org) if s.role == "approver"), None)
+    out.append((APPROVER, clean(approver.name) if approver else "", clean(approver.position) if approver else ""))
+    return out
 
 
 def public_round(report: RoundReport, approval: PublicApproval, options: ReportOptions, available: set[str],
@@ -230,13 +230,13 @@ def public_round(report: RoundReport, approval: PublicApproval, options: ReportO
     measures = [_measure(r, style, private, available, copies) for r in report.rows]
     totals = [(s, STATUS_LABELS[s], report.count(s)) for s in STATUS_ORDER]
     approved = datetime.fromisoformat(approval.at)
-    signers, approver = _signers(report, options, approval)
     pub = PubRound(
         org_name=clean(report.org.name), org_place=org_place(report.org), fiscal_year=report.fiscal_year,
         round_no=report.round.months, round_label=round_label(report.round.months, style),
         period=period_text(report, style), title=title_lines(report, style), digits=style, totals=totals,
         measures=measures, approved_on=thai_date(approved.date(), style), approved_at=approval.at,
-        signers=signers, approver=approver, document_sha256=approval.document_sha256,
+        approval_note=f"{APPROVED_VIA} {thai_date(approved.date(), style)} เวลา {dg(approved.strftime('%H.%M'), style)} น.",
+        signers=_signers(report, options), document_sha256=approval.document_sha256,
         published_on=thai_date(published.date(), style),
     )
     return pub, list(copies.values())

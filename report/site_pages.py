@@ -10,7 +10,7 @@ from __future__ import annotations
 from domain.fiscal import digits as dg
 
 from .site_html import Markup, Node, el, join, page
-from .site_model import PubAnswer, PubEvidence, PubMeasure, PubRound
+from .site_model import APPROVER, PubAnswer, PubEvidence, PubMeasure, PubRound
 from .text import TITLE
 
 __all__ = [
@@ -113,13 +113,16 @@ def _totals(pub: PubRound) -> Markup:
 
 
 def _signature(pub: PubRound) -> Markup:
+    """Each signer as the report prints them; under the approver, the approval made in itabot."""
     blocks = []
     for role, name, position in pub.signers:
-        lines: list[Node] = [el("p", None, f"ลงชื่อ {name} {role}"), el("p", None, f"({name})")]
+        lines: list[Node] = [el("p", None, f"ลงชื่อ {name} {role}" if name else role)]
+        if name:
+            lines.append(el("p", None, f"({name})"))
         if position:
             lines.append(el("p", None, position))
-        if role == "ผู้อนุมัติ":
-            lines.append(el("p", None, el("strong", None, f"อนุมัติผ่านระบบ itabot เมื่อ {pub.approved_on}")))
+        if role == APPROVER:
+            lines.append(el("p", None, el("strong", None, pub.approval_note)))
         blocks.append(el("div", {"class": "sign"}, lines))
     return join(*blocks)
 

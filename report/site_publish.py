@@ -90,6 +90,6 @@ def prepare(repo: Repository, org_id: str, fiscal_year: int, round_no: int, now:
         return Refusal(found or NOT_APPROVED, fiscal_year, round_no)
     report = compile_round(repo, org_id, fiscal_year, round_no, now)
     options = load_options(repo, org_id)
-    public = PublicApproval(found.at, found.approver_name, "", found.document_sha256)
+    public = PublicApproval(found.at, found.document_sha256)
     document = find_document(exports_dir / org_id if exports_dir else None, found.document_sha256)
     return PublishJob(report, public, options, org_root, evidence_root, document, private_tokens(repo, org_id), now)

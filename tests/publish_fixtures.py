@@ -78,7 +78,7 @@ def approve(pub: Published, round_no: int = 6) -> str:
     sha = hashlib.sha256(doc.read_bytes()).hexdigest()
     fx.repo.add_approval(Approval(
         org_id=fx.org.id, fiscal_year=FY, round_no=round_no, approver_id=OFFICER_ID,
-        approver_name="นายสมชาย ตั้งใจ", platform="telegram", account=CHAT_ID, at=now_iso(NOW),
+        approver_name="สมหญิง รักงาน", platform="telegram", account=CHAT_ID, at=now_iso(NOW),
         document_sha256=sha, answers_digest=answers_digest(fx.repo.list_reports(fx.org.id, FY), round_no),
     ))
     return sha

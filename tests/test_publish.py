@@ -15,6 +15,7 @@ from PIL import Image
 
 from bot.cli import main
 from report.compile import compile_round
+from report.options import Signer, load_options, save_options, with_signer
 from tests.publish_fixtures import (
     PRIVATE_FILES,
     Published,
@@ -77,6 +78,9 @@ def test_a_change_after_approval_is_refused_until_approved_again(pub: Published,
 
 def test_publish_writes_the_index_the_round_page_the_oit_pages_the_approved_document_and_a_zip(
         pub: Published, capsys, tmp_path: Path) -> None:
+    options = with_signer(load_options(pub.fx.repo, pub.fx.org.id), pub.fx.org,
+                          Signer("approver", "นายปลัด ลงนามจริง", "ปลัดองค์การบริหารส่วนตำบล"))
+    save_options(pub.fx.repo, pub.fx.org.id, options)  # the approver as the report's signature names them
     sha = approve(pub)
     code, out, err = _cli(capsys, pub, "publish", "--zip", str(tmp_path / "site.zip"))
     assert code == 0, err
@@ -91,7 +95,7 @@ def test_publish_writes_the_index_the_round_page_the_oit_pages_the_approved_docu
         assert row.measure.title in page
     assert "ดำเนินการบางส่วน (๑/๓ ส่วนราชการ)" in page  # measure 1: one of three units (domain.status)
     assert "องค์การบริหารส่วนตำบลคำเนียม" in page and "อนุมัติผ่านระบบ itabot เมื่อ ๒๐ มีนาคม ๒๕๖๙" in page
-    assert "นายสมชาย ตั้งใจ" in page  # the name as the report's signature prints it
+    assert "นายสมชาย ตั้งใจ" in page and "(นายปลัด ลงนามจริง)" in page  # names as the report's signature prints them
     documents = list((site / "2569/r6").glob("report-*"))
     assert [hashlib.sha256(d.read_bytes()).hexdigest() for d in documents] == [sha]  # the very document approved
     oit = (site / "oit/2569/o12.html").read_text("utf-8")
