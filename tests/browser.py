@@ -133,3 +133,13 @@ class Chromium:
         shot = await self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
         path.write_bytes(base64.b64decode(shot["data"]))
         return path
+
+    async def print_pdf(self, path: Path) -> dict[str, Any]:
+        """Print the page as the browser would (print CSS), save the PDF; what the print layout hides."""
+        await self.send("Emulation.setEmulatedMedia", media="print")
+        hidden = await self.evaluate("({nav: getComputedStyle(document.querySelector('nav')).display,"
+                                     " skip: getComputedStyle(document.querySelector('.skip')).display})")
+        pdf = await self.send("Page.printToPDF", paperWidth=8.27, paperHeight=11.69, printBackground=False)
+        path.write_bytes(base64.b64decode(pdf["data"]))
+        await self.send("Emulation.setEmulatedMedia", media="")
+        return dict(hidden)

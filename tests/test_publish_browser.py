@@ -61,6 +61,11 @@ async def test_round_and_oit_pages_render_on_a_phone_and_pass_axe(tmp_path: Path
                 violations = await browser.evaluate(AXE_RUN)
                 serious = [v for v in violations if v["impact"] in ("serious", "critical")]
                 assert not serious, (name, serious)
+            await browser.open(f"{server.url}/site/{pub.fx.org.id}/{PAGES['round']}")
+            hidden = await browser.print_pdf(tmp_path / "round-print.pdf")
+            assert hidden == {"nav": "none", "skip": "none"}  # print CSS: no navigation on paper
+            printed = (tmp_path / "round-print.pdf").read_bytes()
+            assert printed.startswith(b"%PDF") and printed.count(b"/Type /Page") - printed.count(b"/Type /Pages") >= 2
     finally:
         await server.stop()
     assert (tmp_path / "round.png").stat().st_size > 10_000
