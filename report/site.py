@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import io
 import json
 import os
@@ -43,6 +44,7 @@ from .text import has_file
 __all__ = [
     "PHOTO_MAX_PX",
     "SITE_DIR",
+    "find_document",
     "org_site",
     "PublishJob",
     "PublishResult",
@@ -73,7 +75,7 @@ class PublishJob:
     options: ReportOptions
     org_root: Path
     evidence_root: Path | None
-    document: Path | None = None  # the exact document approved (found by its hash); None: render one
+    documents: Path | None = None  # where the approved document may be (the office's exports), found by its hash
     private: frozenset[str] = frozenset()
     published: datetime | None = None
     zip_path: Path | None = None  # also write the whole site as a zip here (in the worker: it can be large)
@@ -153,15 +155,36 @@ def _copy_files(work: Path, copies: list[FileCopy], photos: dict[str, bytes], st
             target.write_bytes(store.read(copy.sha256) or b"")
 
 
+def find_document(folder: Path | None, sha256: str) -> Path | None:
+    """The exact document the approver saw, when it is still among the office's exports (matched by its hash).
+
+    Files made for approval are tried first, newest first, so the usual case reads one file.
+    """
+    if folder is None or not sha256 or not folder.is_dir():
+        return None
+    found = [p for p in folder.rglob("*") if p.suffix.lower() in (".pdf", ".docx") and p.is_file()]
+    found.sort(key=lambda p: ("approval" not in p.name, -p.stat().st_mtime))
+    for path in found:
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() == sha256:
+            return path
+    return None
+
+
 def _document(job: PublishJob, work: Path, store: EvidenceStore) -> str:
-    """The approved document itself when it was found, else the round rendered now (PDF when LibreOffice is there)."""
+    """The approved document itself when it is found, else the round rendered now (PDF when LibreOffice is there;
+    its signature block carries the same approval, as the answers are the ones approved)."""
     from .docx import render_docx
     from .render import pdf_available, to_pdf
 
     base = f"report-{job.report.fiscal_year}-r{job.report.round.months}"
-    if job.document is not None and job.document.is_file():
-        name = base + (job.document.suffix.lower() if job.document.suffix.lower() in (".pdf", ".docx") else ".pdf")
-        shutil.copyfile(job.document, work / name)
+    approved = find_document(job.documents, job.approval.document_sha256)
+    if approved is not None:
+        name = base + approved.suffix.lower()
+        shutil.copyfile(approved, work / name)
         return name
     docx = render_docx(job.report, work / f"{base}.docx", store, job.options.digits, job.options)
     if pdf_available():

@@ -7,7 +7,6 @@ returns a picklable PublishJob, or the reason it refuses (nothing is written the
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,8 +21,7 @@ from .options import load_options
 from .site import PublishJob
 from .site_model import PublicApproval
 
-__all__ = ["NO_PLAN", "NOT_APPROVED", "OUTDATED", "Refusal", "approved_rounds", "find_document", "prepare",
-           "private_tokens"]
+__all__ = ["NO_PLAN", "NOT_APPROVED", "OUTDATED", "Refusal", "approved_rounds", "prepare", "private_tokens"]
 
 NO_PLAN = "no_plan"
 NOT_APPROVED = "not_approved"
@@ -47,22 +45,6 @@ def private_tokens(repo: Repository, org_id: str) -> frozenset[str]:
         for ident in person.identities:
             tokens.update(t for t in (ident.user_id, ident.chat_id) if t)
     return frozenset(t for t in tokens if len(t) >= 5)
-
-
-def find_document(folder: Path | None, sha256: str) -> Path | None:
-    """The exact document the approver saw, when it is still among the office's exports (matched by hash)."""
-    if folder is None or not sha256 or not folder.is_dir():
-        return None
-    for path in sorted(folder.rglob("*")):
-        if path.suffix.lower() not in (".pdf", ".docx") or not path.is_file():
-            continue
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        if digest.hexdigest() == sha256:
-            return path
-    return None
 
 
 def _current(repo: Repository, org_id: str, fiscal_year: int, round_no: int) -> Approval | None | str:
@@ -91,5 +73,5 @@ def prepare(repo: Repository, org_id: str, fiscal_year: int, round_no: int, now:
     report = compile_round(repo, org_id, fiscal_year, round_no, now)
     options = load_options(repo, org_id)
     public = PublicApproval(found.at, found.document_sha256)
-    document = find_document(exports_dir / org_id if exports_dir else None, found.document_sha256)
-    return PublishJob(report, public, options, org_root, evidence_root, document, private_tokens(repo, org_id), now)
+    documents = exports_dir / org_id if exports_dir else None  # the worker looks for the approved file there
+    return PublishJob(report, public, options, org_root, evidence_root, documents, private_tokens(repo, org_id), now)
