@@ -24,6 +24,7 @@ __all__ = ["cmd_publish", "cmd_unpublish"]
 
 log = logging.getLogger(__name__)
 ZIP_MIME = "application/zip"
+CHAT_FILE_MAX = 45 * 1024 * 1024  # Telegram bots upload at most 50 MB
 
 
 def _target(ctx: Ctx) -> tuple[int | None, int, list[Reply]]:
@@ -84,6 +85,8 @@ def cmd_publish(ctx: Ctx) -> list[Reply]:
         log.exception("publishing failed for %s", ctx.org.id)
         return [Reply(ctx.t("publish_failed"))]
     text = ctx.t("publish_done", round=rnd, fy=fy) + "\n" + _links(ctx, result)
+    if archive.stat().st_size > CHAT_FILE_MAX:  # chat apps refuse it: the office takes it from the server
+        return [Reply(text + "\n" + ctx.t("publish_zip_too_big", path=str(archive)))]
     return [Reply(text, files=[OutFile(archive, archive.name, ZIP_MIME, "document")])]
 
 

@@ -187,6 +187,7 @@ _TH: dict[str, str] = {
     "unpublish_usage": "ระบุรอบที่จะนำออกจากเว็บไซต์ เช่น /unpublish 6",
     "unpublish_nothing": "รอบ {round} เดือน ปีงบประมาณ {fy} ไม่ได้เผยแพร่อยู่ ไม่มีอะไรเปลี่ยน",
     "unpublish_done": "นำรายงานรอบ {round} เดือน ปีงบประมาณ {fy} ออกจากเว็บไซต์แล้ว",
+    "publish_zip_too_big": "ไฟล์ zip ใหญ่เกินกว่าจะส่งทางแชต ผู้ดูแลเครื่องนำได้จาก {path} หรือใช้คำสั่ง itabot publish --zip",
 }
 
 _EN: dict[str, str] = {
@@ -357,6 +358,7 @@ _EN: dict[str, str] = {
     "unpublish_usage": "Say which round to take down, e.g. /unpublish 6",
     "unpublish_nothing": "The {round}-month round of fiscal year {fy} is not published; nothing changed.",
     "unpublish_done": "The {round}-month round of fiscal year {fy} is off the website.",
+    "publish_zip_too_big": "The zip is too large for chat; the server's admin can take it from {path} or run itabot publish --zip.",
 }
 
 TEXTS: dict[str, dict[str, str]] = {"th": _TH, "en": _EN}

@@ -117,3 +117,13 @@ async def test_the_site_is_served_under_site_and_nothing_else_is(tmp_path: Path)
                 assert resp.status == 405
     finally:
         await server.stop()
+
+
+def test_a_site_too_large_for_chat_is_not_attached_but_its_place_is_named(office: Office, monkeypatch) -> None:
+    from handlers import publish_flow
+
+    monkeypatch.setattr(publish_flow, "CHAT_FILE_MAX", 100)  # any real zip is larger than 100 bytes
+    admin = office.register("admin1", "admin")
+    _approve(office)
+    reply = admin.say("/publish 6")[0]
+    assert not reply.files and "ใหญ่เกินกว่าจะส่งทางแชต" in reply.text and "site-o1.zip" in reply.text
