@@ -170,7 +170,8 @@ def year_index(org_name: str, org_place: str, fy: int, rounds: list[PubRound], c
     for pub in rounds:
         done = next((n for c, _l, n in pub.totals if c == "done"), 0)
         total = sum(n for _c, _l, n in pub.totals)
-        doc = el("a", {"href": f"r{pub.round_no}/{pub.document}"}, "ดาวน์โหลด") if pub.document else "-"
+        kind = "PDF" if pub.document.endswith(".pdf") else "Word"
+        doc = el("a", {"href": f"r{pub.round_no}/{pub.document}"}, f"ดาวน์โหลด ({kind})") if pub.document else "-"
         rows.append(el("tr", None, el("th", {"scope": "row"}, el("a", {"href": f"r{pub.round_no}/index.html"}, pub.round_label)),
                        el("td", None, pub.period), el("td", None, pub.approved_on),
                        el("td", None, f"{dg(str(done), style)}/{dg(str(total), style)}"), el("td", None, doc)))

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.cli import main
 from bot.web import WebServer, add_site_routes
 from report.fonts import fontconfig_env
-from report.site import PublishJob, publish
-from report.site_publish import prepare
 from tests.browser import Chromium, axe_source, blank
 from tests.publish_fixtures import approve, office
-from tests.report_fixtures import FY, NOW
 from tests.tools import require_tool
 
 PAGES = {  # screenshot name: path under the office's site
@@ -34,9 +32,7 @@ async def test_round_and_oit_pages_render_on_a_phone_and_pass_axe(tmp_path: Path
     axe = axe_source(require_tool("npm", package="npm"))
     pub = office(tmp_path)
     approve(pub)
-    job = prepare(pub.fx.repo, pub.fx.org.id, FY, 6, NOW, pub.site, pub.data / "evidence", pub.data / "exports")
-    assert isinstance(job, PublishJob), job
-    publish(job, pub.fx.store)
+    assert main(["publish", "--data-dir", str(pub.data), "--today", "2026-04-20"]) == 0  # `itabot publish`
     server = WebServer(port=0)
     add_site_routes(server, pub.data / "site")
     await server.start()
