@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
+import signal
+import sys
 from datetime import datetime
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from bot.cli import main
 from bot.web import WebServer, add_site_routes
 from domain.review import answers_digest
+from handlers import publish_flow
 from storage.clock import BANGKOK
 from storage.models import Approval, ReportEntry, new_id, now_iso
 from tests.factory import Office, make_office
+from tests.publish_fixtures import approve
+from tests.publish_fixtures import office as published_office
+from tests.test_run_platforms import clean_env
+from tests.test_telegram_run import free_port
 
 THAI = re.compile(r"[\u0e00-\u0e7f]")
 
@@ -120,10 +129,37 @@ async def test_the_site_is_served_under_site_and_nothing_else_is(tmp_path: Path)
 
 
 def test_a_site_too_large_for_chat_is_not_attached_but_its_place_is_named(office: Office, monkeypatch) -> None:
-    from handlers import publish_flow
-
     monkeypatch.setattr(publish_flow, "CHAT_FILE_MAX", 100)  # any real zip is larger than 100 bytes
     admin = office.register("admin1", "admin")
     _approve(office)
     reply = admin.say("/publish 6")[0]
     assert not reply.files and "ใหญ่เกินกว่าจะส่งทางแชต" in reply.text and "site-o1.zip" in reply.text
+
+
+async def test_itabot_run_serves_what_itabot_publish_wrote_under_public_base_url(tmp_path: Path) -> None:
+    pub = published_office(tmp_path)
+    approve(pub)
+    assert main(["publish", "--data-dir", str(pub.data), "--today", "2026-04-20"]) == 0
+    port = free_port()
+    env = {**clean_env(), "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", "--no-chat", "--data-dir", str(pub.data), "--port", str(port),
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/site/org1/oit/2569/o12.html") as resp:
+                        status, body = resp.status, await resp.text()
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("itabot run never answered")
+        assert status == 200 and "o12 (ข้อ ๐๑๒)" in body
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), timeout=20) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
