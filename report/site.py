@@ -269,30 +269,33 @@ def _oit_codes(rounds: list[PubRound]) -> list[tuple[str, str]]:
 
 
 def rebuild(org_root: Path) -> list[str]:
-    """Rewrite the front page, the year indexes and the OIT pages from the published rounds; drop stale ones."""
+    """Rewrite the front page, the year indexes and the OIT pages from the published rounds; then drop stale ones
+    (written first, removed after, so a reader never meets a missing page that still exists)."""
     years = published_rounds(org_root)
     written: list[str] = []
-    for stale in list(org_root.glob("oit/*/*.html")):
-        stale.unlink()
+    if years:
+        newest = years[max(years)][-1]
+        style = newest.digits
+        for fy, rounds in years.items():
+            codes = _oit_codes(rounds)
+            _write(org_root / str(fy) / "index.html",
+                   year_index(newest.org_name, newest.org_place, fy, rounds, codes, style))
+            for code, _title in codes:
+                rel = f"oit/{fy}/{code}.html"
+                _write(org_root / rel, oit_page(code, fy, rounds, style))
+                written.append(rel)
+        _write(org_root / "site.css", CSS)
+        last = max((p for rs in years.values() for p in rs), key=lambda p: p.published_at)
+        _write(org_root / "index.html", org_index(newest.org_name, newest.org_place, list(years), style,
+                                                  last.published_on))
+    for stale in org_root.glob("oit/*/*.html"):
+        if stale.relative_to(org_root).as_posix() not in written:
+            stale.unlink()
     for fy_dir in [p for p in org_root.glob("[0-9][0-9][0-9][0-9]") if p.is_dir() and int(p.name) not in years]:
         shutil.rmtree(fy_dir, ignore_errors=True)
-    if not years:
-        return written
-    newest = years[max(years)][-1]
-    style = newest.digits
-    for fy, rounds in years.items():
-        codes = _oit_codes(rounds)
-        _write(org_root / str(fy) / "index.html", year_index(newest.org_name, newest.org_place, fy, rounds, codes, style))
-        for code, _title in codes:
-            rel = f"oit/{fy}/{code}.html"
-            _write(org_root / rel, oit_page(code, fy, rounds, style))
-            written.append(rel)
     for empty in org_root.glob("oit/*"):
         if empty.is_dir() and not any(empty.iterdir()):
             empty.rmdir()
-    _write(org_root / "site.css", CSS)
-    latest = max((p.published_on for rs in years.values() for p in rs), default="")
-    _write(org_root / "index.html", org_index(newest.org_name, newest.org_place, list(years), style, latest))
     return written
 
 

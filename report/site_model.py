@@ -153,6 +153,7 @@ class PubRound:
     document: str = ""  # file name in the round's folder
     document_sha256: str = ""
     published_on: str = ""
+    published_at: str = ""  # ISO datetime: which publication is the latest
 
 
 def _ext(ev: Evidence) -> str:
@@ -237,7 +238,7 @@ def public_round(report: RoundReport, approval: PublicApproval, options: ReportO
         measures=measures, approved_on=thai_date(approved.date(), style), approved_at=approval.at,
         approval_note=f"{APPROVED_VIA} {thai_date(approved.date(), style)} เวลา {dg(approved.strftime('%H.%M'), style)} น.",
         signers=_signers(report, options), document_sha256=approval.document_sha256,
-        published_on=thai_date(published.date(), style),
+        published_on=thai_date(published.date(), style), published_at=published.isoformat(timespec="seconds"),
     )
     return pub, list(copies.values())
 
