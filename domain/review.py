@@ -6,6 +6,10 @@ decision counts, and a later change to the answers it was about makes it stale:
   "revised" (แก้ไขแล้ว, waiting for a new look); "accepted" likewise lapses to "revised" on a new revision;
 - a round's approval is valid only for the answers it was given on: the digest of the round's answers
   (answers_digest) is kept with it, and any change to an answer makes the approval "outdated".
+
+How callers ask (every view the same way):
+    digest = answers_digest(repo.list_reports(org_id, fy), round_no)   # the year's entries, carried ones count
+    approval = current_approval(repo.list_approvals(org_id, fy, round_no), digest)   # one round's decisions
 """
 
 from __future__ import annotations

@@ -27,12 +27,14 @@ from .review_texts import rt
 from .services import is_head, round_context
 from .texts import round_name
 
-__all__ = ["APPROVE_PREFIX", "SEND_BACK_PREFIX", "approver_of", "approval_when", "request_approval"]
+__all__ = ["APPROVE_PREFIX", "OPEN_PREFIX", "SEND_BACK_PREFIX", "approver_of", "approval_when", "notify_approver",
+           "request_approval"]
 
 log = logging.getLogger(__name__)
 
 APPROVE_PREFIX = "go:apv"  # stateless: "go:apv:<fy>:<round>:<first 16 hex of the document's SHA-256>"
 SEND_BACK_PREFIX = "go:apr"
+OPEN_PREFIX = "go:apd"  # stateless: "go:apd:<fy>:<round>" renders the document for the approver, who tapped
 _PREFIXES = ("นางสาว", "นาง", "นาย", "ว่าที่ร้อยตรี", "ว่าที่ ร.ต.")
 
 
@@ -95,9 +97,12 @@ def request_approval(ctx: Ctx, fy: int, rnd: int, approver: Officer, again: bool
     if rendered is None:
         return None
     sha = hashlib.sha256(rendered.path.read_bytes()).hexdigest()
-    ctx.repo.set_setting(ctx.org.id, _key(fy, rnd), {
-        "sha256": sha, "digest": current_digest(ctx, fy, rnd), "file": rendered.name,
-        "at": ctx.clock.now().isoformat(timespec="seconds"), "by": ctx.officer.id,
+    digest = current_digest(ctx, fy, rnd)
+    prev = ctx.repo.get_setting(ctx.org.id, _key(fy, rnd))
+    same = isinstance(prev, dict) and prev.get("digest") == digest and prev.get("by")
+    ctx.repo.set_setting(ctx.org.id, _key(fy, rnd), {  # who asked stays the one who offered these answers
+        "sha256": sha, "digest": digest, "file": rendered.name,
+        "at": ctx.clock.now().isoformat(timespec="seconds"), "by": prev["by"] if same else ctx.officer.id,
     })
     lang = approver.lang
     text = (rt(lang, "approval_ask_again") if again else "") + rt(
@@ -136,10 +141,10 @@ def cmd_approve(ctx: Ctx) -> list[Reply]:
     except WordError as exc:
         return [Reply(ctx.t("round_bad", word=arg[:30], choices=", ".join(exc.choices)))]
     approver = approver_of(ctx)
+    if not is_head(ctx.officer) and (approver is None or ctx.officer.id != approver.id):
+        return [Reply(rt(ctx.lang, "approve_who"))]
     if approver is None:
         return [Reply(rt(ctx.lang, "no_approver"))]
-    if not is_head(ctx.officer) and ctx.officer.id != approver.id:
-        return [Reply(rt(ctx.lang, "approve_who"))]
     status = _state_line(ctx, rc.fiscal_year, rnd)
     sent = request_approval(ctx, rc.fiscal_year, rnd, approver)
     if sent is None:
@@ -230,14 +235,49 @@ def step_send_back(ctx: Ctx) -> list[Reply]:
     return [Reply(rt(ctx.lang, "sent_back", round=round_name(ctx.lang, rnd)))]
 
 
+def notify_approver(ctx: Ctx, fy: int, rnd: int, approver: Officer, again: bool) -> list[Reply]:
+    """Tell the approver the round is ready (or changed since the approval), with a button that makes the document.
+
+    Rendering waits for the approver's tap, so the officer whose save completed the round is not kept waiting.
+    """
+    ctx.repo.set_setting(ctx.org.id, _key(fy, rnd), {
+        "sha256": "", "digest": current_digest(ctx, fy, rnd), "file": "",
+        "at": ctx.clock.now().isoformat(timespec="seconds"), "by": ctx.officer.id,
+    })
+    lang = approver.lang
+    text = (rt(lang, "approval_ask_again") if again else "") + rt(lang, "approval_ready", round=round_name(lang, rnd), fy=fy)
+    button = [[Button(rt(lang, "btn_open_document"), f"{OPEN_PREFIX}:{fy}:{rnd}")]]
+    here = (ctx.event.platform, str(ctx.event.user_id))
+    return [Reply(text, button, recipient="" if (i.platform, i.user_id) == here else f"{i.platform}:{i.user_id}")
+            for i in approver.identities if i.active]
+
+
+@stateless(OPEN_PREFIX)
+def act_open_document(ctx: Ctx, ref: str) -> list[Reply]:
+    """The approver's tap: the round's document now, with อนุมัติ / ส่งกลับ."""
+    parts = ref.split(":")
+    if len(parts) != 2 or not parts[0].isdigit() or not parts[1].isdigit():
+        return [Reply(ctx.t("stale_button"))]
+    approver = approver_of(ctx)
+    if approver is None or approver.id != ctx.officer.id:
+        return [Reply(rt(ctx.lang, "approver_only"))]
+    fy, rnd = int(parts[0]), int(parts[1])
+    state = rv.approval_state(ctx.repo.list_approvals(ctx.org.id, fy, rnd), current_digest(ctx, fy, rnd))
+    sent = request_approval(ctx, fy, rnd, approver, again=state == rv.OUTDATED)
+    if sent is None:
+        return [Reply(rt(ctx.lang, "no_documents"))]
+    ctx.pushes.extend(sent)
+    return []
+
+
 @on_save
 def ask_approver(ctx: Ctx, entry: ReportEntry) -> list[Reply]:
-    """After a save: ask for approval when the round just became complete, or again when an approval is outdated."""
+    """After a save: tell the approver when the round just became complete, or again when an approval is outdated."""
     fy, rnd = entry.fiscal_year, entry.round
     digest = current_digest(ctx, fy, rnd)
     req = ctx.repo.get_setting(ctx.org.id, _key(fy, rnd))
     if isinstance(req, dict) and req.get("digest") == digest:
-        return []  # the approver already has a document of exactly these answers
+        return []  # the approver already has (or is offered) a document of exactly these answers
     state = rv.approval_state(ctx.repo.list_approvals(ctx.org.id, fy, rnd), digest)
     if state == rv.APPROVED:
         return []
@@ -248,4 +288,4 @@ def ask_approver(ctx: Ctx, entry: ReportEntry) -> list[Reply]:
     approver = approver_of(ctx)
     if approver is None:
         return []
-    return request_approval(ctx, fy, rnd, approver, again=state == rv.OUTDATED) or []
+    return notify_approver(ctx, fy, rnd, approver, again=state == rv.OUTDATED)

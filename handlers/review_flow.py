@@ -311,5 +311,19 @@ def status_lines(ctx: Ctx, rc: RoundContext) -> list[str]:
         scope = people.head_scope(ctx.officer, ctx.units)
         seen = [s for s in round_statuses(rc.measures, ctx.units, ctx.entries(fy), rnd)
                 if people.sees_measure(scope, s.measure, ctx.units)]
-        lines += returned_count(ctx, fy, rnd, seen)
+        lines += returned_count(ctx, fy, rnd, seen) + _approval_line(ctx, fy, rnd)
     return lines
+
+
+def _approval_line(ctx: Ctx, fy: int, rnd: int) -> list[str]:
+    """Heads: the round's approval as domain.review judges it now (nothing before any decision)."""
+    approvals = ctx.repo.list_approvals(ctx.org.id, fy, rnd)
+    last = rv.last_decision(approvals)
+    if last is None:
+        return []
+    label = round_name(ctx.lang, rnd)
+    if last.decision != rv.APPROVED:
+        return [_rt(ctx, "status_sent_back", round=label, comment=short(last.comment, 120) or "-")]
+    if rv.approval_state(approvals, rv.answers_digest(ctx.entries(fy), rnd)) == rv.APPROVED:
+        return [_rt(ctx, "status_approved", round=label, when=_when(last.at))]
+    return [_rt(ctx, "status_outdated", round=label)]

@@ -44,6 +44,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "approval_sent": "ส่งรายงาน{round} ให้ {name} พิจารณาอนุมัติแล้ว",
         "approval_ask": "📝 ขออนุมัติรายงานผลการดำเนินการตามมาตรการ{round} ปีงบประมาณ {fy}\nไฟล์: {file}\nกด อนุมัติ หรือ ส่งกลับ",
         "approval_ask_again": "⚠️ ผลการรายงานเปลี่ยนหลังจากอนุมัติแล้ว โปรดพิจารณาอีกครั้ง\n",
+        "approval_ready": "📝 รายงานผลการดำเนินการตามมาตรการ{round} ปีงบประมาณ {fy} พร้อมให้พิจารณาอนุมัติ\nกดปุ่มเพื่อเปิดเอกสาร",
+        "btn_open_document": "📄 เปิดเอกสารเพื่ออนุมัติ",
         "btn_approve": "✅ อนุมัติ",
         "btn_send_back": "↩️ ส่งกลับ",
         "approved": "✅ อนุมัติรายงาน{round} แล้ว เมื่อ {when}",
@@ -58,6 +60,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "approval_state_outdated": "สถานะ: เคยอนุมัติ แต่ผลการรายงานเปลี่ยนภายหลัง (ต้องอนุมัติใหม่)",
         "approval_state_none": "สถานะ: ยังไม่ได้อนุมัติ",
         "approve_who": "เฉพาะหัวหน้า ผู้ดูแลระบบ หรือผู้อนุมัติที่ส่งขออนุมัติได้",
+        "status_approved": "📝 รายงาน{round} อนุมัติแล้ว ({when})",
+        "status_outdated": "⚠️ รายงาน{round} เคยอนุมัติ แต่ผลเปลี่ยนภายหลัง ต้องอนุมัติใหม่ (/approve)",
+        "status_sent_back": "↩️ ผู้อนุมัติส่งกลับรายงาน{round}: {comment}",
     },
     "en": {
         "list_header": "Review of the {round} answers, fiscal year {fy}\nAccepted {accepted}/{total} · to fix {returned}\nChoose a measure:",
@@ -98,6 +103,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "approval_sent": "The {round} report was sent to {name} for approval.",
         "approval_ask": "📝 Please approve the progress report ({round}), fiscal year {fy}\nFile: {file}\nPress Approve or Send back",
         "approval_ask_again": "⚠️ The answers changed after your approval. Please look again.\n",
+        "approval_ready": "📝 The progress report ({round}), fiscal year {fy}, is ready for your approval\nPress the button to open the document",
+        "btn_open_document": "📄 Open the document",
         "btn_approve": "✅ Approve",
         "btn_send_back": "↩️ Send back",
         "approved": "✅ The {round} report is approved ({when})",
@@ -112,6 +119,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "approval_state_outdated": "Status: approved once, but the answers changed since (approve again)",
         "approval_state_none": "Status: not approved",
         "approve_who": "Only heads, admins or the approver can ask for approval.",
+        "status_approved": "📝 The {round} report is approved ({when})",
+        "status_outdated": "⚠️ The {round} report was approved, but answers changed since: approve again (/approve)",
+        "status_sent_back": "↩️ The approver sent the {round} report back: {comment}",
     },
 }
 

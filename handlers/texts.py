@@ -37,7 +37,7 @@ _TH: dict[str, str] = {
         "/cancel – ยกเลิกสิ่งที่กำลังทำ\n"
         "/lang en – English"
     ),
-    "help_head": "\n/summary – สรุปผลรอบนี้ พร้อมไฟล์รายงาน\n/remind – เตือนผู้ที่ยังไม่ได้รายงาน\n/invite – สร้างรหัสเชิญ\n/officers – รายชื่อเจ้าหน้าที่",
+    "help_head": "\n/summary – สรุปผลรอบนี้ พร้อมไฟล์รายงาน\n/review – ตรวจผลการรายงาน ยอมรับหรือส่งกลับแก้ไข\n/approve – ส่งรายงานให้ผู้อนุมัติ\n/remind – เตือนผู้ที่ยังไม่ได้รายงาน\n/invite – สร้างรหัสเชิญ\n/officers – รายชื่อเจ้าหน้าที่",
     "unknown_command": "ไม่รู้จักคำสั่ง /{cmd} พิมพ์ /help เพื่อดูคำสั่งที่ใช้ได้",
     "unknown_command_flow": "ไม่รู้จักคำสั่ง /{cmd}\n{prompt}",
     "busy_flow": "คุณกำลังรายงานมาตรการค้างอยู่ ทำต่อให้เสร็จ หรือพิมพ์ /cancel เพื่อยกเลิกก่อน\n{prompt}",
@@ -208,7 +208,7 @@ _EN: dict[str, str] = {
     "role_head": "head",
     "role_admin": "admin",
     "help": "Commands\n/report – report this round\n/status – what is still pending\n/cancel – cancel what you are doing\n/lang th – ภาษาไทย",
-    "help_head": "\n/summary – round summary with documents\n/remind – remind who has not reported\n/invite – create an invite\n/officers – people",
+    "help_head": "\n/summary – round summary with documents\n/review – check answers, accept or send back\n/approve – send the report for approval\n/remind – remind who has not reported\n/invite – create an invite\n/officers – people",
     "unknown_command": "Unknown command /{cmd}. Type /help for the commands.",
     "unknown_command_flow": "Unknown command /{cmd}\n{prompt}",
     "busy_flow": "You are in the middle of a report. Finish it, or type /cancel first.\n{prompt}",

@@ -32,6 +32,7 @@ __all__ = [
     "NOT_REPORTED",
     "PARTIAL",
     "MeasureRow",
+    "REVIEW_LABELS",
     "RoundReport",
     "UnitAnswer",
     "compile_round",
@@ -40,6 +41,11 @@ __all__ = [
 ]
 
 NOT_REPORTED = NONE
+REVIEW_LABELS = {  # domain.review states as the report prints them (not reviewed: nothing printed)
+    "accepted": "ผลการตรวจ: ยอมรับแล้ว",
+    "returned": "ผลการตรวจ: ส่งกลับแก้ไข (รอแก้ไข)",
+    "revised": "ผลการตรวจ: แก้ไขแล้ว รอตรวจอีกครั้ง",
+}
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,12 @@ class MeasureRow:
     """One measure of the round: its MeasureStatus (status, each unit's answer, what is carried)."""
 
     state: MeasureStatus
+    review: str = "none"  # domain.review state: accepted / returned / revised / none
+
+    @property
+    def review_label(self) -> str:
+        """"ผลการตรวจ: …" for the report ("" when nobody reviewed the answers yet)."""
+        return REVIEW_LABELS.get(self.review, "")
 
     @property
     def measure(self) -> Measure:
@@ -158,9 +170,9 @@ def compile_round(
     only = [unit_filter.id] if unit_filter is not None else None
     entries = repo.list_reports(org_id, fiscal_year)
     statuses = round_statuses(repo.list_measures(org_id, fiscal_year), units, entries, round_no, only)
-    rows = [MeasureRow(s) for s in statuses]
-    rnd = get_round(fiscal_year, round_no)
     reviews = review_states(statuses, repo.list_reviews(org_id, fiscal_year, round_no))
+    rows = [MeasureRow(s, reviews.get(s.measure.id, "none")) for s in statuses]
+    rnd = get_round(fiscal_year, round_no)
     approval = None
     if unit_filter is None:
         digest = answers_digest(entries, round_no)

@@ -118,4 +118,6 @@ def progress_items(row: MeasureRow, annex: Annex, style: str, label: str = "") -
         items += answer_items(row, ans, annex, style, full=False, ref=ref)
     if row.answers and row.pending_units:
         items.append(Item("ยังไม่ได้รายงาน: " + ", ".join(clean(u.name) for u in row.pending_units)))
+    if row.review_label:
+        items.append(Item(row.review_label, bold=row.review == "returned"))
     return items

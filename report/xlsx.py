@@ -140,6 +140,8 @@ def _answer_text(row: MeasureRow, style: str) -> str:
         if missing:
             lines.append("หลักฐานไม่ครบ: " + ", ".join("✗ " + digits_text(clean(m), style) for m in missing))
         parts.append("\n".join(lines))
+    if row.review_label:
+        parts.append(row.review_label)
     return "\n\n".join(parts)
 
 

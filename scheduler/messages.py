@@ -9,9 +9,11 @@ from typing import Protocol
 
 from domain.events import Button, OutFile, Reply
 from domain.fiscal import round_label, thai_date
-from domain.people import reporters
+from domain.people import head_scope, reporters, sees_measure
+from domain.review import count_returned
 from domain.sends import Fate, unreachable, unreachable_line
-from storage.models import Officer
+from domain.status import MeasureStatus, round_statuses
+from storage.models import Officer, Unit
 from storage.repository import Repository
 
 from .planner import KIND_COMPLETE, KIND_DIGEST_ORG, KIND_DIGEST_UNIT, KIND_OPEN, PendingItem, PlannedSend
@@ -83,7 +85,8 @@ def officer_reminder(send: PlannedSend, today: date) -> Reply:
 
 
 def head_digest(
-    send: PlannedSend, today: date, officers: list[Officer], cut_off: Sequence[tuple[Officer, str]] = ()
+    send: PlannedSend, today: date, officers: list[Officer], cut_off: Sequence[tuple[Officer, str]] = (),
+    returned: int = 0,
 ) -> Reply:
     """Heads: per unit, who answers for it, which measures it has not reported and who the bot cannot reach."""
     slot = send.slot
@@ -102,6 +105,8 @@ def head_digest(
         lines.append(f"• {unit.name}{who}: {len(unit_items)} มาตรการ — ข้อ {numbers}")
     total_units = len(by_unit)
     lines.append(f"รวม {total_units} หน่วยงาน {len(send.items)} รายการ")
+    if returned:  # answers a head sent back that still wait for the unit's fix (/review)
+        lines.append(f"↩️ รอแก้ไข {returned} มาตรการ (/review)")
     mine = [(p, r) for p, r in cut_off if set(p.unit_ids) & set(by_unit)]
     if mine:
         lines.append(f"⚠️ บอตติดต่อไม่ได้ {len(mine)} คน (โปรดแจ้งทางอื่น):")
@@ -149,6 +154,7 @@ class MessageBuilder:
         self._reports = reports
         self._people: dict[str, tuple[list[Officer], list[tuple[Officer, str]]]] = {}
         self._compiled: dict[tuple[str, int, int], Reply] = {}
+        self._rounds: dict[tuple[str, int, int], tuple[list[Unit], list[MeasureStatus]]] = {}
         self._table: dict[str, Callable[[PlannedSend], Reply]] = {
             KIND_DIGEST_UNIT: self._digest,
             KIND_DIGEST_ORG: self._digest,
@@ -169,7 +175,21 @@ class MessageBuilder:
             officers = self._repo.list_officers(org_id)
             self._people[org_id] = (officers, unreachable(self._repo.list_sends(org_id, fy), officers))
         officers, cut_off = self._people[org_id]
-        return head_digest(send, self._now.date(), officers, cut_off)
+        return head_digest(send, self._now.date(), officers, cut_off, self._returned(send))
+
+    def _returned(self, send: PlannedSend) -> int:
+        """How many of the head's measures wait for a fix after a send-back (domain.review)."""
+        fy, rnd = send.slot.fiscal_year, send.slot.round
+        key = (send.org_id, fy, rnd)
+        if key not in self._rounds:
+            units = self._repo.list_units(send.org_id)
+            statuses = round_statuses(self._repo.list_measures(send.org_id, fy), units,
+                                      self._repo.list_reports(send.org_id, fy), rnd)
+            self._rounds[key] = (units, statuses)
+        units, statuses = self._rounds[key]
+        scope = head_scope(send.officer, units)
+        seen = [s for s in statuses if sees_measure(scope, s.measure, units)]
+        return count_returned(seen, self._repo.list_reviews(send.org_id, fy, rnd))
 
     def _complete(self, send: PlannedSend) -> Reply:
         key = (send.org_id, send.slot.fiscal_year, send.slot.round)
