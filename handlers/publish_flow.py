@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
+from pathlib import Path
 
 from domain.events import OutFile, Reply
 from domain.fiscal import to_arabic_digits
@@ -42,6 +43,12 @@ def _target(ctx: Ctx) -> tuple[int | None, int, list[Reply]]:
         return None, fy, [Reply(ctx.t("round_bad", word=arg[:30], choices=", ".join(exc.choices)))]
 
 
+def _zip_path(ctx: Ctx) -> Path:
+    """Where /publish leaves the site's zip (sent in chat, or taken from the server when too large)."""
+    assert ctx.exports_dir is not None
+    return ctx.exports_dir / ctx.org.id / f"site-{ctx.org.id}.zip"
+
+
 def _links(ctx: Ctx, result: PublishResult) -> str:
     """The page addresses to paste into ITAS, when the bot's web server is public."""
     if not ctx.site_url:
@@ -71,7 +78,7 @@ def cmd_publish(ctx: Ctx) -> list[Reply]:
     job = prepare(ctx.repo, ctx.org.id, fy, rnd, ctx.clock.now(), root, ctx.evidence.root, ctx.exports_dir)
     if isinstance(job, Refusal):
         return [Reply(ctx.t(f"publish_refused_{job.reason}", round=rnd, fy=fy))]
-    archive = ctx.exports_dir / ctx.org.id / f"site-{ctx.org.id}.zip"
+    archive = _zip_path(ctx)
     job = replace(job, zip_path=archive)
     try:
         if ctx.evidence.root is None:  # in-memory evidence cannot cross to another process
@@ -81,7 +88,7 @@ def cmd_publish(ctx: Ctx) -> list[Reply]:
     except WorkLimitExceeded as exc:
         log.warning("publishing stopped at its %s limit for %s", exc.limit, ctx.org.id)
         return [Reply(ctx.t("work_limit", limit=ctx.t(f"limit_{exc.limit}")))]
-    except OSError:
+    except Exception:  # a full disk, a broken file: the site as it was stays, the admin is told
         log.exception("publishing failed for %s", ctx.org.id)
         return [Reply(ctx.t("publish_failed"))]
     text = ctx.t("publish_done", round=rnd, fy=fy) + "\n" + _links(ctx, result)
@@ -101,6 +108,7 @@ def cmd_unpublish(ctx: Ctx) -> list[Reply]:
     if rnd is None:
         return [Reply(ctx.t("unpublish_usage"))]
     removed = unpublish(org_site(ctx.exports_dir.parent, ctx.org.id), fy, rnd)
+    _zip_path(ctx).unlink(missing_ok=True)  # the last zip still holds the round: it goes with it
     if not removed:
         return [Reply(ctx.t("unpublish_nothing", round=rnd, fy=fy))]
     return [Reply(ctx.t("unpublish_done", round=rnd, fy=fy))]

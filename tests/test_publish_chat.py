@@ -65,6 +65,7 @@ def test_admins_publish_an_approved_round_and_get_the_addresses_and_the_zip(offi
     assert [f.name for f in reply.files] == ["site-o1.zip"] and os.path.getsize(reply.files[0].path) > 1000
     assert "เผยแพร่แผนการใช้จ่ายงบประมาณ" in (site / "2569/r6/index.html").read_text("utf-8")
     assert "นำรายงานรอบ 6 เดือน" in admin.say("/unpublish 6")[0].text and not site.exists()
+    assert not Path(reply.files[0].path).exists()  # the zip that still held the round is gone too
     assert "ไม่ได้เผยแพร่อยู่" in admin.say("/unpublish 6")[0].text
 
 
