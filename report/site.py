@@ -23,6 +23,7 @@ import json
 import os
 import secrets
 import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -93,8 +94,8 @@ class PublishResult:
 @contextlib.contextmanager
 def _locked(org_root: Path) -> Iterator[None]:
     """One writer per office site at a time (the CLI and the bot may publish together)."""
-    org_root.parent.mkdir(parents=True, exist_ok=True)
-    lock = org_root.parent / f".{org_root.name}.lock"
+    key = hashlib.sha256(str(org_root.resolve()).encode("utf-8")).hexdigest()[:24]
+    lock = Path(tempfile.gettempdir()) / f"itabot-site-{key}.lock"  # not in the site nor beside it (--out)
     with open(lock, "a+b") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:

@@ -213,3 +213,17 @@ def test_a_web_page_sent_as_evidence_is_published_only_as_a_download(pub: Publis
     assert _cli(capsys, pub, "publish", "--round", "6")[0] == 0
     files = sorted(p.name for p in (pub.site / "2569/r6/files").iterdir())
     assert f"{page.sha256[:16]}.bin" in files and not [f for f in files if f.endswith((".html", ".htm", ".svg"))]
+
+
+def test_publish_into_a_folder_of_ones_choice_and_typing_mistakes_are_refused(pub: Published, capsys,
+                                                                             tmp_path: Path) -> None:
+    approve(pub)
+    out = tmp_path / "www" / "ita"
+    code, printed, _ = _cli(capsys, pub, "publish", "--round", "๖", "--out", str(out))
+    assert code == 0 and str(out / "oit/2569/o12.html") in printed
+    assert sorted(p.name for p in out.parent.iterdir()) == ["ita"] and not (pub.data / "site").exists()
+    code, _, err = _cli(capsys, pub, "publish", "--fiscal-year", "69")
+    assert code == 2 and "เช่น 2569" in err
+    code, _, err = _cli(capsys, pub, "publish", "--round", "7")
+    assert code == 2 and "ไม่รู้จักรอบ" in err
+    assert _cli(capsys, pub, "unpublish", "--all", "--out", str(out))[0] == 0 and not out.exists()

@@ -76,7 +76,7 @@ def _where(args: argparse.Namespace) -> _Target | int:
         return 2
     fiscal_year = args.fiscal_year or fiscal_year_of(make_clock(args.today).today())
     if fiscal_year < 2400:
-        print(f"ปีงบประมาณต้องเป็น พ.ศ. เช่น {fiscal_year + 543}", file=sys.stderr)
+        print(f"ปีงบประมาณต้องเป็น พ.ศ. เช่น {fiscal_year_of(make_clock(args.today).today())}", file=sys.stderr)
         return 2
     root = Path(args.out) if args.out else org_site(resolve_data_dir(args.data_dir), org.id)
     return _Target(repo, org, fiscal_year, typed_round, root)
