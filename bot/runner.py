@@ -24,7 +24,7 @@ from .config import Settings
 from .metrics import observe_services
 from .outbox import Outbox
 from .telegram import PLATFORM, TelegramAdapter
-from .web import WebServer
+from .web import WebServer, add_site_routes
 from .wiring import Services
 
 __all__ = ["PLATFORM_NAMES", "Component", "build_components", "run", "serve", "started_line", "telegram_adapter"]
@@ -120,6 +120,10 @@ async def serve(
     web = WebServer(host, port)
     web.health_checks.append(services.dispatcher().problems)
     metrics.register_routes(web)  # GET /metrics: this worker's updates, replies, latency, reminders, depths
+    if settings.public_base_url and services.data_dir is not None:  # the published site (`itabot publish`)
+        from report.site import SITE_DIR
+
+        add_site_routes(web, services.data_dir / SITE_DIR)
     for component in components:
         component.register_routes(web)
     signals = _install_signals(stop)

@@ -21,9 +21,11 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import re
 import resource
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -36,8 +38,11 @@ __all__ = [
     "Handler",
     "HealthCheck",
     "TELEGRAM_SECRET_HEADER",
+    "SITE_ROUTE",
     "WebServer",
+    "add_site_routes",
     "raise_fd_limit",
+    "site_handler",
     "telegram_webhook_handler",
 ]
 
@@ -237,3 +242,62 @@ def telegram_webhook_handler(secret: str, on_update: Callable[[dict[str, Any]], 
         return web.Response(status=200, text="ok")
 
     return handle
+
+
+# ----- the published site (report/site.py writes it; `itabot publish` and /publish fill it) -----------------
+SITE_ROUTE = "/site/{org}/{path:.*}"
+_SITE_ORG = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_SITE_PART = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
+_SITE_TYPES = {
+    ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".json": "application/json",
+    ".jpg": "image/jpeg", ".png": "image/png", ".gif": "image/gif", ".webp": "image/webp", ".pdf": "application/pdf",
+    ".txt": "text/plain; charset=utf-8", ".csv": "text/csv; charset=utf-8",
+}
+_SITE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; "
+                               "form-action 'none'; frame-ancestors 'self'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "public, max-age=300",
+}
+
+
+def site_handler(root: Path) -> Handler:
+    """GET /site/<org>/<path>: a published page or file; a folder serves its index.html; nothing else is reachable."""
+    base = root.resolve()
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        org, rel = request.match_info.get("org", ""), request.match_info.get("path", "")
+        parts = [p for p in rel.split("/") if p]
+        if not _SITE_ORG.fullmatch(org) or not all(_SITE_PART.fullmatch(p) for p in parts):
+            return web.Response(status=404, text="ไม่พบหน้านี้ / not found")
+        path = base / org / Path(*parts) if parts else base / org
+        if path.is_dir():
+            if rel and not rel.endswith("/"):
+                raise web.HTTPFound(f"{request.path}/")
+            path = path / "index.html"
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return web.Response(status=404, text="ไม่พบหน้านี้ / not found")
+        if not real.is_file() or not real.is_relative_to(base / org):
+            return web.Response(status=404, text="ไม่พบหน้านี้ / not found")
+        mime = _SITE_TYPES.get(real.suffix.lower())
+        headers = dict(_SITE_HEADERS)
+        headers["Content-Type"] = mime or "application/octet-stream"
+        if mime is None:  # Word, Excel and anything unknown: downloaded, never rendered by the browser
+            headers["Content-Disposition"] = f'attachment; filename="{real.name}"'
+        return web.FileResponse(real, headers=headers)
+
+    return handle
+
+
+def add_site_routes(server: WebServer, root: Path) -> None:
+    """Mount the published site: /site/<org>/ and everything under it (GET only)."""
+    handler = site_handler(root)
+
+    async def bare(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(f"{request.path}/")
+
+    server.add_route("GET", "/site/{org}", bare)
+    server.add_route("GET", SITE_ROUTE, handler)

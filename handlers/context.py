@@ -56,6 +56,7 @@ class Ctx:
     remind: Callable[[str, str], str] | None = None  # port: send this round's reminders now
     bounded: BoundedRunner = run_inline  # port: heavy or untrusted work (rendering, imports), bounded
     saved: Callable[[ReportEntry], None] | None = None  # port: an answer was saved (its links get checked)
+    site_url: str = ""  # where the published site is served (PUBLIC_BASE_URL/site); "" when not public
     pushes: list[Reply] = field(default_factory=list)  # messages to other people, sent after the replies
     _units: list[Unit] | None = field(default=None, repr=False)
     _memo: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)

@@ -17,6 +17,7 @@ from storage.repository import Repository
 from . import (  # noqa: F401  (register commands, actions, steps, screens)
     import_flow,
     office,
+    publish_flow,
     report_cover,
     report_evidence,
     report_flow,
@@ -62,6 +63,8 @@ class Engine:
         self.bounded: BoundedRunner = run_inline
         # set by the composition root when links are checked in the background: told of every saved answer
         self.saved: Callable[[ReportEntry], None] | None = None
+        # set by `itabot run` when PUBLIC_BASE_URL is set: where the published site is served (…/site)
+        self.site_url = ""
 
     def handle(self, event: Incoming) -> list[Reply]:
         """Answer one event; never raises, whatever the input."""
@@ -107,6 +110,7 @@ class Engine:
             self.remind,
             self.bounded,
             saved=self.saved,
+            site_url=self.site_url,
         )
         if event.kind == "command":
             replies = self._command(ctx)

@@ -191,6 +191,21 @@ _TH: dict[str, str] = {
     "require_show": "มาตรการ {no}. {title}\nองค์ประกอบ: {items}",
     "require_none": "ยังไม่กำหนด",
     "help_require": "\n/require – กำหนดองค์ประกอบที่หลักฐานของมาตรการต้องแสดง",
+    # publishing the approved round (issue 18: /publish, /unpublish)
+    "publish_unavailable": "การเผยแพร่ใช้ได้เมื่อบอตเก็บข้อมูลในโฟลเดอร์ (itabot run) เท่านั้น",
+    "publish_none_approved": "ปีงบประมาณ {fy} ยังไม่มีรอบที่อนุมัติแล้ว จึงยังเผยแพร่ไม่ได้",
+    "publish_refused_not_approved": "เผยแพร่ไม่ได้: รอบ {round} เดือน ปีงบประมาณ {fy} ยังไม่ได้รับอนุมัติ (เผยแพร่ได้เฉพาะรายงานที่อนุมัติแล้ว)",
+    "publish_refused_outdated": "เผยแพร่ไม่ได้: คำตอบรอบ {round} เดือน ปีงบประมาณ {fy} เปลี่ยนหลังอนุมัติ ต้องให้ผู้อนุมัติอนุมัติฉบับใหม่ก่อน",
+    "publish_refused_no_plan": "ยังไม่มีแผนมาตรการของปีงบประมาณ {fy} จึงเผยแพร่รอบ {round} เดือนไม่ได้",
+    "publish_failed": "เผยแพร่ไม่สำเร็จ หน้าเว็บที่เผยแพร่ไว้เดิมยังอยู่ครบ ลองใหม่อีกครั้งหรือแจ้งผู้ดูแลระบบ",
+    "publish_done": "เผยแพร่รายงานรอบ {round} เดือน ปีงบประมาณ {fy} แล้ว ✅\nแนบไฟล์ zip ของเว็บไซต์ไว้สำหรับอัปโหลดขึ้นเว็บไซต์หน่วยงาน",
+    "publish_round_page": "หน้ารายงาน: {url}",
+    "publish_oit_page": "หน้า OIT (ใช้กรอกในแบบ ITAS): {url}",
+    "publish_no_url": "ยังไม่ได้ตั้งค่า PUBLIC_BASE_URL จึงยังไม่มีที่อยู่เว็บของบอต ใช้ไฟล์ zip อัปโหลดขึ้นเว็บไซต์หน่วยงานแทน",
+    "unpublish_usage": "ระบุรอบที่จะนำออกจากเว็บไซต์ เช่น /unpublish 6",
+    "unpublish_nothing": "รอบ {round} เดือน ปีงบประมาณ {fy} ไม่ได้เผยแพร่อยู่ ไม่มีอะไรเปลี่ยน",
+    "unpublish_done": "นำรายงานรอบ {round} เดือน ปีงบประมาณ {fy} ออกจากเว็บไซต์แล้ว",
+    "publish_zip_too_big": "ไฟล์ zip ใหญ่เกินกว่าจะส่งทางแชต ผู้ดูแลเครื่องนำได้จาก {path} หรือใช้คำสั่ง itabot publish --zip",
 }
 
 _EN: dict[str, str] = {
@@ -365,6 +380,21 @@ _EN: dict[str, str] = {
     "require_show": "Measure {no}. {title}\nRequirements: {items}",
     "require_none": "none set",
     "help_require": "\n/require – set what a measure's evidence must show",
+    # publishing the approved round (issue 18: /publish, /unpublish)
+    "publish_unavailable": "Publishing works only when the bot keeps its data in a folder (itabot run).",
+    "publish_none_approved": "No round of fiscal year {fy} is approved yet, so nothing can be published.",
+    "publish_refused_not_approved": "Not published: the {round}-month round of fiscal year {fy} is not approved (only approved reports are published).",
+    "publish_refused_outdated": "Not published: answers of the {round}-month round of fiscal year {fy} changed after approval; the approver must approve the new version first.",
+    "publish_refused_no_plan": "There is no plan for fiscal year {fy}, so the {round}-month round cannot be published.",
+    "publish_failed": "Publishing failed; the pages published before are untouched. Try again or tell your admin.",
+    "publish_done": "The {round}-month round of fiscal year {fy} is published ✅\nThe site's zip is attached for uploading to the office's website.",
+    "publish_round_page": "Report page: {url}",
+    "publish_oit_page": "OIT page (for the ITAS form): {url}",
+    "publish_no_url": "PUBLIC_BASE_URL is not set, so the bot has no public address; upload the zip to the office's website instead.",
+    "unpublish_usage": "Say which round to take down, e.g. /unpublish 6",
+    "unpublish_nothing": "The {round}-month round of fiscal year {fy} is not published; nothing changed.",
+    "unpublish_done": "The {round}-month round of fiscal year {fy} is off the website.",
+    "publish_zip_too_big": "The zip is too large for chat; the server's admin can take it from {path} or run itabot publish --zip.",
 }
 
 TEXTS: dict[str, dict[str, str]] = {"th": _TH, "en": _EN}

@@ -115,7 +115,7 @@ class TinyRepository:
         found = []
         for path in sorted(self.data_dir.rglob("*.json")):
             rel = path.relative_to(self.data_dir)
-            if rel.parts and rel.parts[0] in ("evidence", "exports", "backups"):
+            if rel.parts and rel.parts[0] in ("evidence", "exports", "backups", "site"):  # site: report/site.py
                 continue
             found.append(str(rel))
         return found

@@ -65,6 +65,8 @@ def _run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     check_writable(data_dir)  # one clear line before migrations or the inbox trip over a read-only directory
     services = build_services(data_dir, clock, max_file_bytes=settings.max_file_mb * 1024 * 1024)
+    if settings.public_base_url:  # /publish replies with the addresses the web server serves (bot/web.py)
+        services.engine.site_url = settings.public_base_url.rstrip("/") + "/site"
     if moment is not None:
         logging.getLogger("itabot").info("rehearsal: the clock starts at %s Bangkok time", f"{moment:%Y-%m-%d %H:%M}")
     return run(settings, services, host, port)
