@@ -10,7 +10,7 @@ from domain.fiscal import to_arabic_digits
 from domain.indicators import INDICATORS, IndicatorRef, read_indicator
 from storage.models import ROUNDS
 
-from .column_roles import guess_role
+from .column_roles import ColumnGuess, guess_role, understand_columns
 from .units import read_responsible
 
 _ROLE_NAMES = {"responsible": "ผู้รับผิดชอบ", "period": "ระยะเวลาดำเนินการ", "monitoring": "การกำกับติดตาม"}
@@ -68,6 +68,8 @@ class ParsedPlan:
     sections: list[str] = field(default_factory=list)
     encoding: str = ""  # a CSV that was not UTF-8: the code page it was read in, for the preview
     section_choices: dict[str, str] = field(default_factory=dict)  # the admin's: unit key → division, "" none
+    columns: list[ColumnGuess] = field(default_factory=list)  # how each table's columns were read, for the preview
+    shapes: dict[int, str] = field(default_factory=dict)  # table number → its shape (normalised header row)
 
 
 # A measure table is a few hundred rows; Word cannot make a table wider than 63 columns.
@@ -303,6 +305,25 @@ class TableReader:
         self._after_header = False
         self._header_id = 0
         self._unknown_headers: dict[tuple[int, str], str] = {}
+        self.table_no = 0
+        self.fixed = False  # the admin's mapping: header rows are not looked for
+        self._header_cells: list[str] = []
+        self.header_log: dict[int, tuple[int, list[str]]] = {}  # header id → (table, header cells)
+        self.header_columns: dict[int, dict[int, str]] = {}  # header id → column → field
+        self.samples: dict[int, dict[int, list[str]]] = {}  # header id → column → first cells
+
+    def force(self, columns: dict[int, str], header: list[str]) -> None:
+        """Read what follows with the admin's column mapping (0-based column → field), whatever its header."""
+        self.columns, self.fixed, self.seen_header = dict(columns), True, True
+        self.headers = {f: " ".join(header[i].split()) for i, f in columns.items() if i < len(header)}
+        self._header_id += 1
+        self._log_header(header)
+
+    def _log_header(self, cells: list[str]) -> None:
+        self._header_cells = list(cells)
+        self.header_log[self._header_id] = (self.table_no, list(cells))
+        self.header_columns[self._header_id] = dict(self.columns or {})
+        self.samples.setdefault(self._header_id, {})
 
     def heading(self, text: str) -> None:
         """A document heading between tables ("ตัวชี้วัดที่ ๑ การปฏิบัติหน้าที่") names the indicator of what follows."""
@@ -312,9 +333,10 @@ class TableReader:
             if ref is not None and not ref.oit_code:
                 self._heading = ref
 
-    def start_table(self, continues: bool) -> None:
+    def start_table(self, continues: bool, number: int = 0) -> None:
         """A new table: it keeps the header only when it continues the previous one across a page."""
-        if not continues:
+        self.table_no = number or self.table_no + 1
+        if not continues and not self.fixed:
             self.columns, self._current, self._group_indicator = None, None, None
         self._fresh = True
 
@@ -322,21 +344,50 @@ class TableReader:
         column = self.headers.get(field_name, field_name)
         self.errors.append(f"{label} คอลัมน์ «{column}»: {what}")
 
+    def _use_header(self, header: dict[int, str], cells: list[str]) -> None:
+        """A header row: its columns' fields; columns it does not name are judged later by their cells."""
+        self.columns, self.seen_header, self._fresh = header, True, True
+        self.headers = {f: re.sub(r"\s+", " ", cells[i]).strip() for i, f in header.items()}
+        self._header_id += 1
+        for i, text in enumerate(cells):
+            if text.strip() and i not in header:
+                self.columns[i] = f"?{i}"
+                self._unknown_headers[(self._header_id, f"?{i}")] = re.sub(r"\s+", " ", text).strip()
+        self._log_header(cells)
+        self._after_header = True
+
+    def _second_header_row(self, row: GridRow) -> bool:
+        """A header's second row ("การดำเนินการ" above "ขั้นตอน | ผู้รับผิดชอบ | ระยะเวลา"): read both as one."""
+        top = self._header_cells
+        merged = [
+            (s if header_field(s) not in (None, "ignore") else f"{t} {s}".strip()) if s.strip() else t
+            for t, s in zip(top + [""] * (len(row.cells) - len(top)), row.cells, strict=False)
+        ]
+        header = map_header(merged)
+        if header is None or set(header.values()) <= set((self.columns or {}).values()):
+            return False
+        self._header_id -= 1  # the same header, now complete
+        for key in [k for k in self._unknown_headers if k[0] == self._header_id]:
+            del self._unknown_headers[key]
+        self._use_header(header, merged)
+        return True
+
     def feed(self, row: GridRow) -> None:
         """Read one row."""
-        header = map_header(row.cells, strong=self.columns is not None)
+        header = None if self.fixed else map_header(row.cells, strong=self.columns is not None)
         if header is not None:
-            self.columns, self.seen_header, self._fresh = header, True, True
-            self.headers = {f: re.sub(r"\s+", " ", row.cells[i]).strip() for i, f in header.items()}
-            self._header_id += 1
-            for i, text in enumerate(row.cells):  # judged later by their cells (column_roles)
-                if text.strip() and i not in header:
-                    self.columns[i] = f"?{i}"
-                    self._unknown_headers[(self._header_id, f"?{i}")] = re.sub(r"\s+", " ", text).strip()
-            self._after_header = True
+            self._use_header(header, row.cells)
             return
         if self.columns is None or not any(c.strip() for c in row.cells):
             return
+        if self.fixed and [c.strip() for c in row.cells] == [c.strip() for c in self._header_cells]:
+            return  # the header repeated on the next page
+        if self._after_header and not self.fixed and _is_subheader(row, self.columns) and self._second_header_row(row):
+            return
+        samples = self.samples.setdefault(self._header_id, {})
+        for col, text in enumerate(row.cells):
+            if col not in row.inherited and text.strip() and len(samples.setdefault(col, [])) < 30:
+                samples[col].append(text)
         values: dict[str, str] = {}
         own: dict[str, str] = {}
         for col, name in self.columns.items():
@@ -346,7 +397,7 @@ class TableReader:
             values[name] = text
             if col not in row.inherited:
                 own[name] = text
-        if self._after_header and _is_subheader(row, self.columns):
+        if self._after_header and not self.fixed and _is_subheader(row, self.columns):
             return
         known = {k: v for k, v in own.items() if v and not k.startswith("?")}
         before = self._current
@@ -443,6 +494,7 @@ class TableReader:
             if role is None:
                 continue
             self.notes.append(f"คอลัมน์ «{header}» อ่านเป็น «{_ROLE_NAMES[role]}» จากข้อความในคอลัมน์")
+            self.header_columns.setdefault(header_id, {})[int(key[1:])] = role
             for d in drafts:
                 d.texts[role] = d.texts.get(role) or d.unknown.get(key, "")
                 d.headers[role] = header
@@ -504,4 +556,6 @@ class TableReader:
         if not rows:
             raise PlanImportError("พบหัวตารางแต่ไม่มีมาตรการในตาราง")
         skipped = [f"{e} — ข้ามแถวนี้" for e in self.errors]
-        return ParsedPlan(rows=rows, problems=skipped + self.notes, source=source, sections=self.sections)
+        columns, shapes = understand_columns(self.header_log, self.header_columns, self.samples)
+        return ParsedPlan(rows=rows, problems=skipped + self.notes, source=source, sections=self.sections,
+                          columns=columns, shapes=shapes)
