@@ -39,9 +39,9 @@ class ColumnChoice:
 class MappingNeeded(PlanImportError):
     """No table was understood surely: the tables found, so the admin can say which column is what."""
 
-    def __init__(self, message: str, tables: list[RawTable]) -> None:
-        super().__init__(message)
-        self.tables = tables
+    def __init__(self, message: str, tables: list[RawTable] | None = None) -> None:
+        super().__init__(message)  # args stay (message,): the bounded worker pickles it back, __dict__ too
+        self.tables = tables or []
 
 
 Block = tuple[str, "str | RawTable"]
@@ -176,11 +176,18 @@ def read_blocks(
     """The plan a document holds; MappingNeeded (with its tables) when no way of reading it is sure."""
     tables = _tables(blocks)
     if choice is not None:
-        if not any(t.number == choice.table for t in tables):
+        chosen = next((t for t in tables if t.number == choice.table), None)
+        if chosen is None:
             raise PlanImportError(f"ไม่มีตารางที่ {choice.table}: เอกสารนี้มี {len(tables)} ตาราง")
         if "title" not in choice.columns.values():
             raise PlanImportError("ต้องบอกว่าคอลัมน์ใดเป็นชื่อมาตรการ เช่น title=3")
-        return _finish(_walk(blocks, filename, {choice.table: _fields(choice.columns)}), filename, [])
+        if max(choice.columns) >= chosen.width:
+            raise PlanImportError(f"ตารางที่ {choice.table} มี {chosen.width} คอลัมน์ ไม่มีคอลัมน์ที่ {max(choice.columns) + 1}")
+        shape = table_shape(chosen)
+        same = [t.number for t in tables if t is chosen or (not shape.startswith("#") and table_shape(t) == shape)]
+        parsed = _finish(_walk(blocks, filename, dict.fromkeys(same, _fields(choice.columns))), filename, [])
+        parsed.mapping = {"shape": shape, "columns": {str(c): r for c, r in choice.columns.items()}}
+        return parsed
     known = mappings or {}
     remembered = {t.number: _fields(known[table_shape(t)]) for t in tables if table_shape(t) in known}
     if remembered:

@@ -70,6 +70,7 @@ class ParsedPlan:
     section_choices: dict[str, str] = field(default_factory=dict)  # the admin's: unit key → division, "" none
     columns: list[ColumnGuess] = field(default_factory=list)  # how each table's columns were read, for the preview
     shapes: dict[int, str] = field(default_factory=dict)  # table number → its shape (normalised header row)
+    mapping: dict[str, Any] = field(default_factory=dict)  # the admin's column mapping used: {"shape", "columns"}
 
 
 # A measure table is a few hundred rows; Word cannot make a table wider than 63 columns.

@@ -6,6 +6,8 @@ from datetime import date
 
 from domain.fiscal import thai_short_date
 
+from .import_texts import IMPORT_EN, IMPORT_TH
+
 __all__ = ["t", "LANGS", "TEXTS", "round_name", "short_date"]
 
 LANGS = ("th", "en")
@@ -331,6 +333,8 @@ _EN: dict[str, str] = {
     "round_name": "{months}-month round",
 }
 
+_TH.update(IMPORT_TH)  # the plan import's sentences live beside its code
+_EN.update(IMPORT_EN)
 TEXTS: dict[str, dict[str, str]] = {"th": _TH, "en": _EN}
 
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
