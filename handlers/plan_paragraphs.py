@@ -60,11 +60,12 @@ def _labelled(text: str) -> tuple[str, list[tuple[str, str]]]:
 
 def _items(paragraphs: list[str]) -> tuple[list[_Item], bool]:
     """The numbered items and whether they are named "มาตรการที่ N" (then plain numbers are steps)."""
-    lines = [to_arabic_digits(clean_text(p)).strip() for p in paragraphs]
+    texts = [clean_text(p).strip() for p in paragraphs]
+    lines = [to_arabic_digits(t) for t in texts]  # for matching; what is kept keeps the writer's digits
     named = any(_MEASURE.match(x) for x in lines)
     items: list[_Item] = []
     indicator = ""
-    for where, line in enumerate(lines, start=1):
+    for where, (line, text) in enumerate(zip(lines, texts, strict=True), start=1):
         if not line:
             continue
         if _INDICATOR.match(line) and len(line) <= 80:
@@ -73,14 +74,14 @@ def _items(paragraphs: list[str]) -> tuple[list[_Item], bool]:
             continue
         head = _MEASURE.match(line) if named else _NUMBERED.match(line)
         if head and (named or not items or int(head.group(1)) in (1, items[-1].no + 1)):
-            lead, parts = _labelled(head.group(2))
+            lead, parts = _labelled(text[head.start(2) :])
             items.append(_Item(int(head.group(1)), lead, indicator, where))
             for name, text in parts:
                 items[-1].add(name, text)
             continue
         if not items:
             continue
-        lead, parts = _labelled(line)
+        lead, parts = _labelled(text)
         if not items[-1].title:
             items[-1].title = lead
         else:

@@ -349,7 +349,10 @@ class TableReader:
         """A header row: its columns' fields; columns it does not name are judged later by their cells."""
         self.columns, self.seen_header, self._fresh = header, True, True
         self.headers = {f: re.sub(r"\s+", " ", cells[i]).strip() for i, f in header.items()}
-        self._header_id += 1
+        if not self._after_header or not self._header_id:  # a header row right under one completes it
+            self._header_id += 1
+        for key in [k for k in self._unknown_headers if k[0] == self._header_id]:
+            del self._unknown_headers[key]
         for i, text in enumerate(cells):
             if text.strip() and i not in header:
                 self.columns[i] = f"?{i}"
@@ -367,10 +370,7 @@ class TableReader:
         header = map_header(merged)
         if header is None or set(header.values()) <= set((self.columns or {}).values()):
             return False
-        self._header_id -= 1  # the same header, now complete
-        for key in [k for k in self._unknown_headers if k[0] == self._header_id]:
-            del self._unknown_headers[key]
-        self._use_header(header, merged)
+        self._use_header(header, merged)  # the same header, now complete
         return True
 
     def feed(self, row: GridRow) -> None:

@@ -8,6 +8,7 @@ from functools import lru_cache
 __all__ = ["join_wrapped", "repair_thai"]
 
 _THAI = "\u0e01-\u0e5b"
+_LETTER = "\u0e01-\u0e4e"  # Thai letters and marks, not Thai digits: a wrap beside a number keeps its space
 _MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"  # vowels above/below and tone marks: never start a word
 _SARA_AM = re.compile("\u0e4d\u0e32|\u0e33\u0e32|\u0e33\u0e4d")  # nikhahit + sara aa, or ำ drawn as ำ + า
 _SPACE_BEFORE_MARK = re.compile(rf"(?<=[{_THAI}])[ \u00a0]+(?=[{_MARKS}])")
@@ -65,7 +66,7 @@ def join_wrapped(lines: list[str]) -> str:
             out = line
         elif _LIST_START.match(line):
             out += "\n" + line
-        elif re.match(rf"[{_THAI}]", line) and re.search(rf"[{_THAI}]$", out):
+        elif re.match(rf"[{_LETTER}]", line) and re.search(rf"[{_LETTER}]$", out):
             out += line  # Thai has no spaces between words: a wrap inside a phrase adds none
         else:
             out += " " + line
