@@ -16,7 +16,7 @@ __all__ = ["MAX_PDF_INFLATED", "MAX_PDF_PAGES", "check_pdf_streams", "parse_pdf_
 MAX_PDF_PAGES = 300  # a plan is a few dozen pages; a longer PDF is a whole report book
 MAX_PDF_INFLATED = 200 * 1024 * 1024  # all compressed streams together, unpacked (as for .docx/.xlsx)
 _STREAM = re.compile(rb"(?<!end)stream\r?\n")
-_TOLERANCE = {"x_tolerance": 3, "y_tolerance": 3}
+_TOLERANCE: dict[str, Any] = {"x_tolerance": 3, "y_tolerance": 3}
 # Thai vowels above/below, tone marks, and the nikhahit a font draws for sara am: they follow their consonant
 _MARKS = frozenset("\u0e31\u0e33\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e")
 SCANNED = (
