@@ -208,7 +208,7 @@ def typed_mapping(ctx: Ctx) -> list[Reply]:
     try:
         columns = parse_columns(ctx.event.text or "")
     except PlanImportError as exc:
-        return [Reply(ctx.t("import_failed", error=str(exc)))]
+        return [Reply(ctx.t("import_failed", error=str(exc)))] + _column_screen(ctx)
     return _mapped(ctx, {str(c): r for c, r in columns.items()})
 
 
