@@ -120,7 +120,8 @@ class _Walker:
         rows = table.rows
         if columns is not None:
             self.reader.start_table(continues=False, number=table.number)
-            self.reader.force(columns, table.first_cells() if _header_like(table.first_cells()) else [])
+            header = table.first_cells() if _header_like(table.first_cells()) else [""] * table.width
+            self.reader.force(columns, header)
             rows = rows[1:] if _header_like(table.first_cells()) else rows
         else:
             self.reader.start_table(continues=True, number=table.number)

@@ -144,3 +144,29 @@ def test_pdf_from_a_path_through_the_cli(pdfs: dict[str, bytes], tmp_path: Path,
     repo = TinyRepository(data)
     measures = repo.list_measures(repo.list_orgs()[0].id, 2569)
     assert [m.indicator_no for m in measures] == ["1", "2"]
+
+
+def test_a_table_without_any_header_is_read_by_what_its_cells_hold() -> None:
+    import docx
+
+    from tests.test_docx_import import _add_table
+
+    doc = docx.Document()
+    doc.add_paragraph("แผนปฏิบัติการ")
+    _add_table(doc, [
+        ["1", "จัดทำแผนการจัดซื้อจัดจ้างประจำปีและประกาศให้ทราบ", "กองคลัง", "ตุลาคม ๒๕๖๘", "รอบ ๖ เดือน"],
+        ["2", "ประชาสัมพันธ์ช่องทางร้องเรียนการทุจริต", "สำนักปลัด", "ตลอดปีงบประมาณ", "รอบ ๖ และ ๑๒ เดือน"],
+    ], 5)  # fmt: skip
+    import io
+
+    out = io.BytesIO()
+    doc.save(out)
+    parsed = parse_plan_bytes(out.getvalue(), "แผน.docx")
+    assert [(r.no, r.title, r.unit_names, r.rounds) for r in parsed.rows] == [
+        (1, "จัดทำแผนการจัดซื้อจัดจ้างประจำปีและประกาศให้ทราบ", ["กองคลัง"], [6]),
+        (2, "ประชาสัมพันธ์ช่องทางร้องเรียนการทุจริต", ["สำนักปลัด"], [6, 12]),
+    ]
+    text = preview_text(parsed, 2569)
+    assert "อ่านคอลัมน์จากข้อความในตาราง" in text
+    assert "คอลัมน์ 3 (ไม่มีหัวคอลัมน์) → ผู้รับผิดชอบ (85%)" in text
+    assert "คอลัมน์ 5 (ไม่มีหัวคอลัมน์) → รอบรายงาน (85%)" in text
