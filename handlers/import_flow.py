@@ -202,6 +202,9 @@ def typed_mapping(ctx: Ctx) -> list[Reply]:
     from .plan_import import PlanImportError
     from .plan_mapping import parse_columns
 
+    if ctx.event.kind == "file":  # another file instead: start over with it
+        ctx.save(None)
+        return offer_import(ctx)
     st = _guard(ctx)
     if st is None or "columns" not in st:
         return [Reply(ctx.t("choose_button"))]

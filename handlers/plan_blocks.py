@@ -3,6 +3,7 @@ by columns' content, or from numbered paragraphs; when nothing is sure, the tabl
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .column_roles import FIELD_OF_ROLE, ROLE_NAMES, assign_roles, shape_of
@@ -11,6 +12,7 @@ from .plan_table import GridRow, ParsedPlan, PlanImportError, TableReader, map_h
 
 __all__ = ["ColumnChoice", "MappingNeeded", "RawTable", "read_blocks", "table_shape"]
 
+_PAGE_NUMBER = re.compile(r"^(?:หน้า(?:ที่)?\s*)?[-–(\s]*[0-9๐-๙]{1,3}[-–)\s]*(?:/\s*[0-9๐-๙]{1,3})?$")
 SURE = 0.6  # a column read by its content alone needs this confidence to be used without asking
 
 
@@ -86,6 +88,8 @@ class _Walker:
 
     def paragraph(self, text: str) -> None:
         """Text between tables ends a continuation; it may name the indicator of what follows."""
+        if _PAGE_NUMBER.match(text.strip()):  # "- ๒ -" between two parts of a table is a page's number
+            return
         self.text_between = self.text_between or bool(text.strip())
         self.reader.heading(text)
 

@@ -66,6 +66,7 @@ def build_headerless_continuation_docx() -> bytes:
     header = ["ลำดับ", "มาตรการ/กิจกรรม", "ผู้รับผิดชอบ", "ระยะเวลาดำเนินการ"]
     _add_table(doc, [header, list(CONTINUED[0]), list(CONTINUED[1])], 4)
     doc.add_page_break()
+    doc.add_paragraph("- ๒ -")  # the page's number, as offices type it
     _add_table(doc, [list(CONTINUED[2]), list(CONTINUED[3])], 4)
     return _save(doc)
 

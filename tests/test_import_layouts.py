@@ -103,12 +103,12 @@ def test_per_indicator_preview_reads_the_guideline_as_the_measure() -> None:
     assert "คอลัมน์ 4 «ตัวชี้วัดผลผลิต» → ตัวชี้วัดผลผลิต" in text
 
 
-PDF_LAYOUTS = ("seed002", "per_indicator", "two_row", "numbered")
+PDF_LAYOUTS = ("seed002", "per_indicator", "two_row", "numbered", "continued")
 
 
 @pytest.fixture(scope="module")
 def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    """The PDFs LibreOffice makes of four layouts (one soffice run for all)."""
+    """The PDFs LibreOffice makes of five layouts (one soffice run for all)."""
     require_tool("soffice", "libreoffice", package="libreoffice-writer-nogui")
     files = {name: LAYOUTS[name][0]() for name in PDF_LAYOUTS}
     return to_pdfs(files, tmp_path_factory.mktemp("pdf"))
