@@ -50,12 +50,13 @@ def _preview(ctx: Ctx, parsed: Any) -> list[Reply]:
     st = ctx.state or {}
     fy = int(st["fy"])
     changes = apply_plan(ctx.repo, ctx.org.id, fy, parsed, dry_run=True)
-    if parsed.columns:
+    mappable = parsed.columns and st.get("name", "").lower().endswith((".docx", ".pdf"))
+    if mappable:
         first = parsed.columns[0].table
         st["fix"] = {"table": first, "columns": [[c.header, ""] for c in parsed.columns if c.table == first]}
     ctx.new_nonce()
     row = [ctx.button(ctx.t("btn_import"), "i"), ctx.button(ctx.t("btn_cancel"), "x")]
-    rows = [row, [ctx.button(ctx.t("btn_fix_columns"), "mf")]] if parsed.columns else [row]
+    rows = [row, [ctx.button(ctx.t("btn_fix_columns"), "mf")]] if mappable else [row]
     ctx.save(st)
     text = preview_text(parsed, fy, changes) + "\n\n" + ctx.t("import_preview_confirm", fy=fy)
     return [Reply(text, rows)]

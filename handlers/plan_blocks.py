@@ -134,6 +134,10 @@ class _Walker:
         self.in_fixed, self.last_width = True, table.width
 
 
+def _numbered(tables: list[RawTable], number: int) -> RawTable:
+    return next(t for t in tables if t.number == number)
+
+
 def _walk(blocks: list[Block], filename: str, fixed: dict[int, dict[int, str]] | None) -> _Walker:
     walker = _Walker(fixed)
     for kind, item in blocks:
@@ -195,12 +199,15 @@ def read_blocks(
         return parsed
     known = mappings or {}
     remembered = {t.number: _fields(known[table_shape(t)]) for t in tables if table_shape(t) in known}
-    if remembered:
-        note = "ใช้การอ่านคอลัมน์ที่เลือกไว้ครั้งก่อนกับตารางแบบเดียวกัน"
-        return _finish(_walk(blocks, filename, remembered), filename, [note])
+    note = "ใช้การอ่านคอลัมน์ที่เลือกไว้ครั้งก่อนกับตารางแบบเดียวกัน"
+    by_header = {n: c for n, c in remembered.items() if not table_shape(_numbered(tables, n)).startswith("#")}
+    if by_header:  # a header the office mapped before: its choice wins over the importer's reading
+        return _finish(_walk(blocks, filename, by_header), filename, [note])
     walker = _walk(blocks, filename, None)
     if walker.reader.seen_header:
         return walker.reader.result(filename)
+    if remembered:  # a table without header, mapped before by its width: only when no header is understood
+        return _finish(_walk(blocks, filename, remembered), filename, [note])
     by_content = _by_content(tables)
     if by_content:
         note = "ไม่พบหัวตารางที่รู้จัก: อ่านคอลัมน์จากข้อความในตาราง ตรวจการอ่านคอลัมน์ด้านล่าง"

@@ -162,6 +162,10 @@ def parse_plan_bytes(
     """
     kind = _kind(data, filename)
     check_container(data, kind)
+    if choice is not None and kind in ("csv", "xlsx"):
+        raise PlanImportError(
+            "การเลือกคอลัมน์ใช้กับไฟล์ Word หรือ PDF: ในไฟล์ CSV/Excel ให้ตั้งหัวคอลัมน์ตามแบบฟอร์ม (itabot template)"
+        )
     if kind == "csv":
         return parse_csv_bytes(data, filename)
     if kind == "xlsx":

@@ -175,3 +175,12 @@ def test_chat_admin_corrects_an_understood_table() -> None:
     assert "คอลัมน์ 1/6" in admin.text
     admin.say("title=1,responsible=6")
     assert "1. บุคลากรปฏิบัติงานตามขั้นตอนและระยะเวลาที่กำหนด — สำนักปลัด" in admin.text
+
+
+def test_columns_are_for_word_and_pdf_only(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from handlers.samples import sample_csv_bytes
+
+    plan = tmp_path / "plan.csv"
+    plan.write_bytes(sample_csv_bytes(2569))
+    code, _, err = run(capsys, tmp_path / "data", "import", str(plan), "--org", "x", "--table", "1", "--columns", "title=3")
+    assert code == 1 and "ใช้กับไฟล์ Word หรือ PDF" in err
