@@ -58,12 +58,13 @@ def _placed_marks(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """
     out: list[dict[str, Any]] = []
     base: dict[str, Any] | None = None
+    marks = 0  # marks on the current consonant so far: they keep their stream order
     for ch in chars:
         if ch.get("text") in _MARKS and base is not None:
-            step = 0.001 * (len(out) - out.index(base)) if out and out[-1] is not base else 0.001
-            out.append({**ch, "x0": base["x0"] + step, "x1": base["x1"], "upright": base.get("upright", True)})
+            marks += 1
+            out.append({**ch, "x0": base["x0"] + 0.001 * marks, "x1": base["x1"], "upright": base.get("upright", True)})
         else:
-            base = dict(ch)
+            base, marks = dict(ch), 0
             out.append(base)
     return out
 
