@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .column_roles import FIELD_OF_ROLE, ROLE_NAMES, assign_roles, shape_of
+from .column_roles import FIELD_OF_ROLE, assign_roles, shape_of
 from .plan_paragraphs import numbered_plan
-from .plan_table import GridRow, ParsedPlan, PlanImportError, TableReader, map_header, parse_no
+from .plan_table import GridRow, ParsedPlan, PlanImportError, TableReader, parse_no
 
 __all__ = ["ColumnChoice", "MappingNeeded", "RawTable", "read_blocks", "table_shape"]
 
@@ -225,13 +225,3 @@ def read_blocks(
         "ไม่พบตารางมาตรการในเอกสาร: ต้องมีตารางที่หัวคอลัมน์มี «มาตรการ/กิจกรรม» "
         "และ «ผู้รับผิดชอบ» หรือ «ระยะเวลาดำเนินการ» หรือรายการมาตรการที่มีเลขข้อ"
     )
-
-
-def role_names() -> str:
-    """The roles an admin may name in a mapping (English key = Thai name), for help texts."""
-    return ", ".join(f"{k}={v}" for k, v in ROLE_NAMES.items())
-
-
-def first_header(table: RawTable) -> dict[int, str] | None:
-    """The columns a table's own first row names, if any (for a preset in the mapping step)."""
-    return map_header(table.first_cells())

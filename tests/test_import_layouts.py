@@ -170,3 +170,16 @@ def test_a_table_without_any_header_is_read_by_what_its_cells_hold() -> None:
     assert "อ่านคอลัมน์จากข้อความในตาราง" in text
     assert "คอลัมน์ 3 (ไม่มีหัวคอลัมน์) → ผู้รับผิดชอบ (85%)" in text
     assert "คอลัมน์ 5 (ไม่มีหัวคอลัมน์) → รอบรายงาน (85%)" in text
+
+
+def test_an_admin_sends_the_pdf_in_chat(pdfs: dict[str, bytes]) -> None:
+    from tests.factory import make_office
+
+    office = make_office()
+    admin = office.register("ad", "admin")
+    admin.send_file("แนวทาง 2569.pdf", pdfs["per_indicator"], mime="application/pdf")
+    assert "พบมาตรการ 2 รายการ" in admin.text and "→ ชื่อมาตรการ" in admin.text
+    admin.press("นำเข้า")
+    assert "นำเข้าแผนแล้ว" in admin.text
+    titles = [_flat(m.title) for m in office.repo.list_measures("o1", 2569)]
+    assert _flat(PER_INDICATOR[0][0]) in titles and _flat(PER_INDICATOR[1][0]) in titles
