@@ -7,10 +7,11 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-from .plan_import import GridRow, ParsedPlan, PlanImportError, TableReader, check_container, clean_text
+from .plan_blocks import Block, ColumnChoice, RawTable, read_blocks
+from .plan_import import GridRow, ParsedPlan, PlanImportError, check_container, clean_text
 from .plan_table import MAX_TABLE_COLUMNS, MAX_TABLE_ROWS
 
-__all__ = ["parse_docx_bytes"]
+__all__ = ["docx_blocks", "parse_docx_bytes"]
 _CORRUPT = "ไฟล์ Word เสียหรือเปิดไม่ได้: ลองเปิดใน Word แล้วบันทึกเป็น .docx ใหม่"
 
 
@@ -105,65 +106,46 @@ def _nested_tables(tbl: Any) -> Iterator[Any]:
                     yield item
 
 
-class _DocReader:
-    """Walks the document's tables, deciding which continue the measure table before them."""
-
-    def __init__(self, document: Any) -> None:
-        self.document = document
-        self.reader = TableReader(strict=False)
-        self.number = 0
-        self.rows = 0
-        self.last_width = 0
-        self.text_between = True
-
-    def paragraph(self, text: str) -> None:
-        """Text between two tables means the second one does not continue the first; it may name an indicator."""
-        self.text_between = self.text_between or bool(text.strip())
-        self.reader.heading(text)
-
-    def table(self, tbl: Any) -> None:
-        """Feed one table; look inside it when it is only a layout table."""
-        self.number += 1
-        width = _grid_width(tbl)
-        continues = self.reader.columns is not None and not self.text_between and width == self.last_width
-        self.reader.start_table(continues=continues)
-        before = self.reader.seen_header
-        self.reader.seen_header = False
-        for row in _table_rows(tbl, self.document, self.number):
-            self.rows += 1
-            if self.rows > MAX_TABLE_ROWS:
-                raise PlanImportError(
-                    f"ตารางในเอกสารมีมากกว่า {MAX_TABLE_ROWS:,} แถว: ส่งเฉพาะส่วนที่เป็นตารางมาตรการ"
-                )
-            self.reader.feed(row)
-        found_header = self.reader.seen_header
-        self.reader.seen_header = before or found_header
-        self.text_between = False
-        if self.reader.columns is not None:
-            self.last_width = width
-        elif not found_header and not continues:
-            for inner in _nested_tables(tbl):
-                self.table(inner)
+def _raw_table(tbl: Any, document: Any, counter: list[int]) -> RawTable:
+    """A <w:tbl> with its rows laid out and the tables nested in its cells, numbered in reading order."""
+    counter[0] += 1
+    number = counter[0]
+    rows = []
+    for row in _table_rows(tbl, document, number):
+        counter[1] += 1
+        if counter[1] > MAX_TABLE_ROWS:
+            raise PlanImportError(f"ตารางในเอกสารมีมากกว่า {MAX_TABLE_ROWS:,} แถว: ส่งเฉพาะส่วนที่เป็นตารางมาตรการ")
+        rows.append(row)
+    table = RawTable(number=number, rows=rows, width=_grid_width(tbl))
+    table.children = [_raw_table(inner, document, counter) for inner in _nested_tables(tbl)]
+    return table
 
 
-def parse_docx_bytes(data: bytes, filename: str = "plan.docx") -> ParsedPlan:
-    """Every measure table of the document, continued across pages; other tables are ignored."""
+def docx_blocks(document: Any) -> list[Block]:
+    """The body's paragraphs and tables in reading order."""
+    counter = [0, 0]  # tables, rows
+    blocks: list[Block] = []
+    for kind, item in _blocks(document.element.body):
+        blocks.append(("p", item) if kind == "p" else ("tbl", _raw_table(item, document, counter)))
+    return blocks
+
+
+def parse_docx_bytes(
+    data: bytes,
+    filename: str = "plan.docx",
+    mappings: dict[str, dict[int, str]] | None = None,
+    choice: ColumnChoice | None = None,
+) -> ParsedPlan:
+    """Every measure table of the document, continued across pages; other tables are ignored.
+
+    mappings: the office's remembered column mappings by table shape; choice: the admin's mapping now.
+    """
     check_container(data, "docx")
     document = _open(data)
-    walker = _DocReader(document)
     try:
-        for kind, item in _blocks(document.element.body):
-            if kind == "p":
-                walker.paragraph(item)
-            else:
-                walker.table(item)
+        blocks = docx_blocks(document)
+        return read_blocks(blocks, filename, mappings, choice)
     except PlanImportError:
         raise
     except Exception as exc:  # an odd structure must not stop the bot: say so instead
         raise PlanImportError("อ่านตารางในเอกสารไม่ได้: ลองเปิดใน Word แล้วบันทึกเป็น .docx ใหม่") from exc
-    if not walker.reader.seen_header:
-        raise PlanImportError(
-            "ไม่พบตารางมาตรการในเอกสาร: ต้องมีตารางที่หัวคอลัมน์มี «มาตรการ/กิจกรรม» "
-            "และ «ผู้รับผิดชอบ» หรือ «ระยะเวลาดำเนินการ»"
-        )
-    return walker.reader.result(filename)

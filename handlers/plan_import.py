@@ -14,6 +14,7 @@ from storage.clock import Clock
 from storage.models import Measure, Organization, Unit, new_id, now_iso, to_dict
 from storage.repository import Repository
 
+from .plan_blocks import ColumnChoice, MappingNeeded
 from .plan_preview import preview_text
 from .plan_table import (
     GridRow,
@@ -33,6 +34,8 @@ from .units import clean_unit_name, match_unit, unit_key, unit_label
 __all__ = [
     "MAX_IMPORT_BYTES",
     "MAX_UNZIPPED_BYTES",
+    "ColumnChoice",
+    "MappingNeeded",
     "GridRow",
     "ImportResult",
     "ParsedPlan",
@@ -110,11 +113,13 @@ def _kind(data: bytes, filename: str) -> str:
     suffix = PurePath(filename or "").suffix.lower().lstrip(".")
     if suffix in ("csv", "txt", "tsv"):
         return "csv"
-    if suffix in ("xlsx", "xlsm", "docx", "doc", "xls"):
+    if suffix in ("xlsx", "xlsm", "docx", "doc", "xls", "pdf"):
         return suffix.replace("xlsm", "xlsx")
+    if data.lstrip()[:5] == b"%PDF-":
+        return "pdf"
     if data.startswith(b"PK"):
         return "docx" if b"word/" in data[:65536] else "xlsx"
-    raise PlanImportError("รองรับเฉพาะไฟล์ .docx, .xlsx และ .csv")
+    raise PlanImportError("รองรับเฉพาะไฟล์ .docx, .pdf, .xlsx และ .csv")
 
 
 def check_container(data: bytes, kind: str) -> None:
@@ -144,17 +149,34 @@ def check_container(data: bytes, kind: str) -> None:
             raise PlanImportError(f"ไฟล์ {name} ใหญ่เกินไปเมื่อแตกไฟล์: ส่งเฉพาะตารางมาตรการ")
 
 
-def parse_plan_bytes(data: bytes, filename: str) -> ParsedPlan:
-    """Read a plan from a .csv, .xlsx or .docx file; PlanImportError (Thai) when it cannot be used."""
+def parse_plan_bytes(
+    data: bytes,
+    filename: str,
+    mappings: dict[str, dict[int, str]] | None = None,
+    choice: ColumnChoice | None = None,
+) -> ParsedPlan:
+    """Read a plan from a .csv, .xlsx, .docx or .pdf file; PlanImportError (Thai) when it cannot be used.
+
+    mappings: the office's remembered column mappings (table shape → 0-based column → role);
+    choice: the admin's mapping for this file. MappingNeeded when a document needs one.
+    """
     kind = _kind(data, filename)
     check_container(data, kind)
+    if choice is not None and kind in ("csv", "xlsx"):
+        raise PlanImportError(
+            "การเลือกคอลัมน์ใช้กับไฟล์ Word หรือ PDF: ในไฟล์ CSV/Excel ให้ตั้งหัวคอลัมน์ตามแบบฟอร์ม (itabot template)"
+        )
     if kind == "csv":
         return parse_csv_bytes(data, filename)
     if kind == "xlsx":
         return parse_xlsx_bytes(data, filename)
+    if kind == "pdf":
+        from .pdf_import import parse_pdf_bytes
+
+        return parse_pdf_bytes(data, filename, mappings, choice)
     from .docx_import import parse_docx_bytes
 
-    return parse_docx_bytes(data, filename)
+    return parse_docx_bytes(data, filename, mappings, choice)
 
 
 # ----- sections -------------------------------------------------------------------------------

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 from domain.indicators import IndicatorRef, indicator_ref
 from storage.models import ROUNDS
 
+from .column_roles import ROLE_NAMES, ColumnGuess
 from .plan_table import ParsedPlan, PlanRow
 from .units import ALL_UNITS_LABEL, unit_key, unit_label
 
 if TYPE_CHECKING:
     from .plan_import import ImportResult
 
-__all__ = ["preview_text"]
+__all__ = ["column_lines", "measure_lines", "preview_text"]
 
 
 def _short(text: str, width: int = 40) -> str:
@@ -68,6 +69,38 @@ def _section_lines(rows: list[PlanRow]) -> list[str]:
     return [f"งานในกอง: {listed} — งานเป็นผู้รายงาน หัวหน้ากองเห็นผล"]
 
 
+def column_lines(columns: list[ColumnGuess], tables: int = 3) -> list[str]:
+    """Which column was read as what, and how sure: "คอลัมน์ 3 «แนวทาง» → ชื่อมาตรการ (92%)"."""
+    lines: list[str] = []
+    shown = list(dict.fromkeys(c.table for c in columns))[:tables]
+    for table in shown:
+        lines.append(f"การอ่านคอลัมน์ ตารางที่ {table}:")
+        for c in (c for c in columns if c.table == table):
+            head = f"«{_short(c.header, 30)}»" if c.header else "(ไม่มีหัวคอลัมน์)"
+            lines.append(f"  คอลัมน์ {c.index} {head} → {ROLE_NAMES.get(c.role, c.role)} ({round(c.confidence * 100)}%)")
+    more = len(dict.fromkeys(c.table for c in columns)) - len(shown)
+    if more > 0:
+        lines.append(f"  …และตารางแบบอื่นอีก {more} แบบ")
+    return lines
+
+
+def _who(row: PlanRow) -> str:
+    if row.all_units:
+        return ALL_UNITS_LABEL
+    return ", ".join(unit_label(n, row.unit_parents.get(n, "")) for n in row.unit_names) or "ไม่มีผู้รับผิดชอบ"
+
+
+def measure_lines(rows: list[PlanRow], limit: int) -> list[str]:
+    """The measures themselves, each with its units and rounds, as they will be stored."""
+    lines = []
+    for r in rows[:limit]:
+        rounds = "ทุกรอบ" if list(r.rounds) == list(ROUNDS) else "รอบ " + ", ".join(str(n) for n in r.rounds) + " เดือน"
+        lines.append(f"  {r.no}. {_short(r.title, 60)} — {_short(_who(r), 40)} · {rounds}")
+    if len(rows) > limit:
+        lines.append(f"  …และอีก {len(rows) - limit} รายการ")
+    return lines
+
+
 def preview_text(
     parsed: ParsedPlan, fiscal_year: int, changes: ImportResult | None = None, limit: int = 15
 ) -> str:
@@ -76,7 +109,9 @@ def preview_text(
     lines = [f"📄 {parsed.source or 'แผน'} → ปีงบประมาณ {fiscal_year}", f"พบมาตรการ {len(rows)} รายการ"]
     if parsed.encoding:
         lines.append(f"อ่านไฟล์เป็นรหัส {parsed.encoding}: ตรวจว่าตัวอักษรด้านล่างถูกต้อง")
-    lines.extend(f"  {r.no}. {_short(r.title, 60)}" for r in rows[:2])
+    lines.extend(column_lines(parsed.columns))
+    lines.append("มาตรการที่อ่านได้ (ผู้รับผิดชอบ · รอบรายงาน)")
+    lines.extend(measure_lines(rows, limit))
     lines.append("ตามตัวชี้วัด")
     lines.extend(_indicator_lines(rows))
     lines.append(_unit_line(rows))

@@ -1,4 +1,4 @@
-"""Cell parsing and the table reader shared by the CSV, XLSX and DOCX importers (keeps plan_import small)."""
+"""The table reader shared by the CSV, XLSX, DOCX and PDF importers: headers, continuations, merged cells."""
 
 from __future__ import annotations
 
@@ -6,11 +6,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.fiscal import to_arabic_digits
-from domain.indicators import INDICATORS, IndicatorRef, read_indicator
+from domain.indicators import IndicatorRef, read_indicator
 from storage.models import ROUNDS
 
-from .column_roles import guess_role
+from .column_roles import ColumnGuess, guess_role, understand_columns
+from .plan_cells import (  # re-exported: importers use plan_table
+    MAX_HEADER_CHARS,
+    clean_text,
+    compact,
+    header_field,
+    infer_indicator,
+    map_header,
+    parse_indicator,
+    parse_no,
+    parse_rounds,
+)
 from .units import read_responsible
 
 _ROLE_NAMES = {"responsible": "ผู้รับผิดชอบ", "period": "ระยะเวลาดำเนินการ", "monitoring": "การกำกับติดตาม"}
@@ -68,6 +78,9 @@ class ParsedPlan:
     sections: list[str] = field(default_factory=list)
     encoding: str = ""  # a CSV that was not UTF-8: the code page it was read in, for the preview
     section_choices: dict[str, str] = field(default_factory=dict)  # the admin's: unit key → division, "" none
+    columns: list[ColumnGuess] = field(default_factory=list)  # how each table's columns were read, for the preview
+    shapes: dict[int, str] = field(default_factory=dict)  # table number → its shape (normalised header row)
+    mapping: dict[str, Any] = field(default_factory=dict)  # the admin's column mapping used: {"shape", "columns"}
 
 
 # A measure table is a few hundred rows; Word cannot make a table wider than 63 columns.
@@ -75,165 +88,6 @@ MAX_TABLE_ROWS = 5000
 MAX_TABLE_COLUMNS = 63
 
 
-# ----- cells ----------------------------------------------------------------------------------
-_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff"), None)
-
-
-def clean_text(value: Any) -> str:
-    """A cell as text: no HTML fragments or invisible marks, single spaces, no blank lines."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = _TAG.sub(" ", str(value)).translate(_INVISIBLE).replace("\xa0", " ").replace("\r", "\n")
-    lines = (re.sub(r"[ \t\f\v]+", " ", line).strip() for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
-
-
-def _compact(text: str) -> str:
-    return re.sub(r"\s+", "", to_arabic_digits(text)).lower()
-
-
-def parse_indicator(text: str) -> str | None:
-    """ "1. การปฏิบัติ หน้าที่" → "1", "o12"/"๐๑๒" → "o12", "๙.๔" → "9.4"; None when it names no indicator."""
-    ref = read_indicator(clean_text(text))
-    return ref.key if ref else None
-
-
-def infer_indicator(*texts: str) -> str:
-    """The indicator a measure's own text cites ("จากผลการประเมิน ITA ตัวชี้วัดที่ ๙.๔ …"), or ""."""
-    for text in texts:
-        found = re.search(r"ตัวชี้วัด(?:ย่อย)?ที่(\d{1,2})(?:\.(\d)(?!\d))?", _compact(text))
-        if found and 1 <= int(found.group(1)) <= 10:
-            sub = f"{found.group(1)}.{found.group(2)}"
-            return sub if found.group(2) and sub in INDICATORS else found.group(1)
-    return ""
-
-
-def parse_no(text: str) -> int | None:
-    """ "๑", "1.", "(1)", "ข้อ 3", "๐๑๒" → the number; None when the cell holds none."""
-    found = re.match(r"^(?:ข้อ|ลำดับ(?:ที่)?|no\.?)?\(?o?(\d{1,4})[.)]?$", _compact(clean_text(text)))
-    return int(found.group(1)) if found else None
-
-
-def _numbers(group: str) -> list[int]:
-    return [int(n) for n in re.findall(r"\d+", group)]
-
-
-def parse_rounds(text: str) -> tuple[list[int] | None, str]:
-    """A การกำกับติดตาม cell → (rounds, note); empty means all four, None means a round that does not exist."""
-    t = to_arabic_digits(clean_text(text)).lower()
-    if not t:
-        return list(ROUNDS), ""
-    if re.search(r"ทุกรอบ|ทุกไตรมาส|\bevery\b|\ball\b", t):
-        return list(ROUNDS), ""
-    found: set[int] = set()
-    bad: set[str] = set()
-    for m in re.finditer(r"ไตรมาส(?:ที่)?\s*(\d)(?:\s*-\s*(\d))?((?:\s*(?:,|และ|/)\s*\d)*)", t):
-        first, last = int(m.group(1)), int(m.group(2) or m.group(1))
-        quarters = list(range(first, last + 1)) + _numbers(m.group(3))
-        for q in quarters:
-            (found.add(q * 3) if 1 <= q <= 4 else bad.add(f"ไตรมาส {q}"))
-    for m in re.finditer(r"รอบ(ที่)?\s*((?:\d+\s*(?:,|และ|/|หรือ|\s)\s*)*\d+)\s*(เดือน)?", t):
-        for n in _numbers(m.group(2)):
-            if m.group(1) and not m.group(3) and 1 <= n <= 4:
-                found.add(n * 3)
-            elif n in ROUNDS:
-                found.add(n)
-            else:
-                bad.add(f"รอบ {n}")
-    found.update(int(n) for n in re.findall(r"(\d+)\s*เดือน", t) if int(n) in ROUNDS)
-    if re.fullmatch(r"[\d\s,/และ]+", t):
-        for n in _numbers(t):
-            (found.add(n) if n in ROUNDS else bad.add(str(n)))
-    if bad:
-        return None, f"ไม่มี {', '.join(sorted(bad))} (ใช้ได้เฉพาะรอบ 3, 6, 9, 12 เดือน)"
-    if not found:
-        return list(ROUNDS), "ไม่ระบุรอบ จึงติดตามทุกรอบ (3, 6, 9, 12 เดือน)"
-    return sorted(found), ""
-
-
-# ----- headers --------------------------------------------------------------------------------
-_IGNORE = (
-    "สรุปผล",
-    "ผลลัพธ์",
-    "ความก้าวหน้า",
-    "ผลการดำเนินการ",
-    "คะแนน",
-    "หมายเหตุ",
-    "หลักฐาน",
-    "งบประมาณ",
-    "ความสำเร็จ",
-    "ผลผลิต",  # ตัวชี้วัดผลผลิต: the measure's own output target, not an ITA indicator
-    "เป้าหมาย",
-    "ผู้กำกับ",  # who supervises: a person, not the monitored rounds
-    "กำกับดูแล",
-)
-_HEADER_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
-    # (field, Thai fragments the header contains, English names it equals)
-    ("ignore", _IGNORE, ("result", "results", "progress", "score", "budget", "note", "notes", "target")),
-    ("analysis", ("วิเคราะห์", "จุดอ่อน", "ข้อบกพร่อง", "ข้อควรพัฒนา", "ข้อควรปรับปรุง"), ("analysis", "weakness")),
-    ("topic", ("ประเด็น", "ข้อคำถาม"), ("topic", "question", "issue")),
-    ("monitoring", ("กำกับ", "ติดตาม"), ("rounds", "round", "monitoring")),
-    ("responsible", ("รับผิดชอบ",), ("responsible", "unit", "units", "owner")),
-    ("period", ("ระยะเวลา",), ("period", "timeline", "duration")),
-    ("steps", ("ขั้นตอน", "วิธีดำเนินการ", "วิธีการ", "วิธีปฏิบัติ"), ("steps", "method", "how")),
-    ("components", ("องค์ประกอบ",), ("components",)),
-    ("indicator", ("ตัวชี้วัด",), ("indicator", "kpi")),
-    ("title", ("มาตรการ", "กิจกรรม", "โครงการ"), ("measure", "title", "activity", "ข้อมูล", "รายการ")),
-    ("title2", ("แนวทาง",), ("action", "guideline")),
-    ("no", (), ("ลำดับ", "ลำดับที่", "ข้อ", "ที่", "no", "no.", "#", "item")),
-)
-_MAX_HEADER_CHARS = 60
-
-
-def header_field(text: str) -> str | None:
-    """Which plan field a header cell names, "ignore" for progress/score columns, None if unknown."""
-    compact = _compact(text).strip(":*")
-    if not compact or len(compact) > _MAX_HEADER_CHARS:
-        return None
-    for name, fragments, exact in _HEADER_RULES:
-        if compact in exact or any(f in compact for f in fragments):
-            return name
-    return None
-
-
-def map_header(cells: list[str], strong: bool = False) -> dict[int, str] | None:
-    """Column → field when the row is a measure-table header (a title column and one more), else None.
-
-    strong: inside a table, only a row that is clearly a header (a repeated one) counts, not a data row.
-    Otherwise a third of the cells known is enough: the other columns are judged by their cells later.
-    """
-    filled = [(i, c) for i, c in enumerate(cells) if c.strip()]
-    if len(filled) < (3 if strong else 2):
-        return None
-    mapping: dict[int, str] = {}
-    for i, text in filled:
-        name = header_field(text)
-        if name is None:
-            continue
-        if name != "ignore" and name in mapping.values():
-            name = "ignore"
-        mapping[i] = name
-    if (4 * len(mapping) < 3 * len(filled)) if strong else (3 * len(mapping) < len(filled)):
-        return None
-    if "title2" in mapping.values():
-        col = next(i for i, n in mapping.items() if n == "title2")
-        mapping[col] = "steps" if "title" in mapping.values() and "steps" not in mapping.values() else "title"
-        if list(mapping.values()).count("title") > 1:
-            mapping[col] = "ignore"
-    fields = set(mapping.values())
-    if "title" not in fields or not fields & {
-        "no",
-        "indicator",
-        "steps",
-        "responsible",
-        "period",
-        "components",
-    }:
-        return None
-    return mapping
 
 
 # ----- the table reader shared by CSV, XLSX and DOCX -----------------------------------------
@@ -303,18 +157,38 @@ class TableReader:
         self._after_header = False
         self._header_id = 0
         self._unknown_headers: dict[tuple[int, str], str] = {}
+        self.table_no = 0
+        self.fixed = False  # the admin's mapping: header rows are not looked for
+        self._header_cells: list[str] = []
+        self.header_log: dict[int, tuple[int, list[str]]] = {}  # header id → (table, header cells)
+        self.header_columns: dict[int, dict[int, str]] = {}  # header id → column → field
+        self.samples: dict[int, dict[int, list[str]]] = {}  # header id → column → first cells
+
+    def force(self, columns: dict[int, str], header: list[str]) -> None:
+        """Read what follows with the admin's column mapping (0-based column → field), whatever its header."""
+        self.columns, self.fixed, self.seen_header = dict(columns), True, True
+        self.headers = {f: " ".join(header[i].split()) for i, f in columns.items() if i < len(header)}
+        self._header_id += 1
+        self._log_header(header)
+
+    def _log_header(self, cells: list[str]) -> None:
+        self._header_cells = list(cells)
+        self.header_log[self._header_id] = (self.table_no, list(cells))
+        self.header_columns[self._header_id] = dict(self.columns or {})
+        self.samples.setdefault(self._header_id, {})
 
     def heading(self, text: str) -> None:
         """A document heading between tables ("ตัวชี้วัดที่ ๑ การปฏิบัติหน้าที่") names the indicator of what follows."""
-        compact = _compact(text)
-        if compact.startswith("ตัวชี้วัด") and len(compact) <= _MAX_HEADER_CHARS:
+        key = compact(text)
+        if key.startswith("ตัวชี้วัด") and len(key) <= MAX_HEADER_CHARS:
             ref = read_indicator(text)
             if ref is not None and not ref.oit_code:
                 self._heading = ref
 
-    def start_table(self, continues: bool) -> None:
+    def start_table(self, continues: bool, number: int = 0) -> None:
         """A new table: it keeps the header only when it continues the previous one across a page."""
-        if not continues:
+        self.table_no = number or self.table_no + 1
+        if not continues and not self.fixed:
             self.columns, self._current, self._group_indicator = None, None, None
         self._fresh = True
 
@@ -322,21 +196,50 @@ class TableReader:
         column = self.headers.get(field_name, field_name)
         self.errors.append(f"{label} คอลัมน์ «{column}»: {what}")
 
+    def _use_header(self, header: dict[int, str], cells: list[str]) -> None:
+        """A header row: its columns' fields; columns it does not name are judged later by their cells."""
+        self.columns, self.seen_header, self._fresh = header, True, True
+        self.headers = {f: re.sub(r"\s+", " ", cells[i]).strip() for i, f in header.items()}
+        if not self._after_header or not self._header_id:  # a header row right under one completes it
+            self._header_id += 1
+        for key in [k for k in self._unknown_headers if k[0] == self._header_id]:
+            del self._unknown_headers[key]
+        for i, text in enumerate(cells):
+            if text.strip() and i not in header:
+                self.columns[i] = f"?{i}"
+                self._unknown_headers[(self._header_id, f"?{i}")] = re.sub(r"\s+", " ", text).strip()
+        self._log_header(cells)
+        self._after_header = True
+
+    def _second_header_row(self, row: GridRow) -> bool:
+        """A header's second row ("การดำเนินการ" above "ขั้นตอน | ผู้รับผิดชอบ | ระยะเวลา"): read both as one."""
+        top = self._header_cells
+        merged = [
+            (s if header_field(s) not in (None, "ignore") else f"{t} {s}".strip()) if s.strip() else t
+            for t, s in zip(top + [""] * (len(row.cells) - len(top)), row.cells, strict=False)
+        ]
+        header = map_header(merged)
+        if header is None or set(header.values()) <= set((self.columns or {}).values()):
+            return False
+        self._use_header(header, merged)  # the same header, now complete
+        return True
+
     def feed(self, row: GridRow) -> None:
         """Read one row."""
-        header = map_header(row.cells, strong=self.columns is not None)
+        header = None if self.fixed else map_header(row.cells, strong=self.columns is not None)
         if header is not None:
-            self.columns, self.seen_header, self._fresh = header, True, True
-            self.headers = {f: re.sub(r"\s+", " ", row.cells[i]).strip() for i, f in header.items()}
-            self._header_id += 1
-            for i, text in enumerate(row.cells):  # judged later by their cells (column_roles)
-                if text.strip() and i not in header:
-                    self.columns[i] = f"?{i}"
-                    self._unknown_headers[(self._header_id, f"?{i}")] = re.sub(r"\s+", " ", text).strip()
-            self._after_header = True
+            self._use_header(header, row.cells)
             return
         if self.columns is None or not any(c.strip() for c in row.cells):
             return
+        if self.fixed and [c.strip() for c in row.cells] == [c.strip() for c in self._header_cells]:
+            return  # the header repeated on the next page
+        if self._after_header and not self.fixed and _is_subheader(row, self.columns) and self._second_header_row(row):
+            return
+        samples = self.samples.setdefault(self._header_id, {})
+        for col, text in enumerate(row.cells):
+            if col not in row.inherited and text.strip() and len(samples.setdefault(col, [])) < 30:
+                samples[col].append(text)
         values: dict[str, str] = {}
         own: dict[str, str] = {}
         for col, name in self.columns.items():
@@ -346,7 +249,7 @@ class TableReader:
             values[name] = text
             if col not in row.inherited:
                 own[name] = text
-        if self._after_header and _is_subheader(row, self.columns):
+        if self._after_header and not self.fixed and _is_subheader(row, self.columns):
             return
         known = {k: v for k, v in own.items() if v and not k.startswith("?")}
         before = self._current
@@ -443,6 +346,7 @@ class TableReader:
             if role is None:
                 continue
             self.notes.append(f"คอลัมน์ «{header}» อ่านเป็น «{_ROLE_NAMES[role]}» จากข้อความในคอลัมน์")
+            self.header_columns.setdefault(header_id, {})[int(key[1:])] = role
             for d in drafts:
                 d.texts[role] = d.texts.get(role) or d.unknown.get(key, "")
                 d.headers[role] = header
@@ -504,4 +408,6 @@ class TableReader:
         if not rows:
             raise PlanImportError("พบหัวตารางแต่ไม่มีมาตรการในตาราง")
         skipped = [f"{e} — ข้ามแถวนี้" for e in self.errors]
-        return ParsedPlan(rows=rows, problems=skipped + self.notes, source=source, sections=self.sections)
+        columns, shapes = understand_columns(self.header_log, self.header_columns, self.samples)
+        return ParsedPlan(rows=rows, problems=skipped + self.notes, source=source, sections=self.sections,
+                          columns=columns, shapes=shapes)

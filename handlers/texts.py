@@ -6,6 +6,8 @@ from datetime import date
 
 from domain.fiscal import thai_short_date
 
+from .import_texts import IMPORT_EN, IMPORT_TH
+
 __all__ = ["t", "LANGS", "TEXTS", "round_name", "short_date"]
 
 LANGS = ("th", "en")
@@ -397,6 +399,8 @@ _EN: dict[str, str] = {
     "publish_zip_too_big": "The zip is too large for chat; the server's admin can take it from {path} or run itabot publish --zip.",
 }
 
+_TH.update(IMPORT_TH)  # the plan import's sentences live beside its code
+_EN.update(IMPORT_EN)
 TEXTS: dict[str, dict[str, str]] = {"th": _TH, "en": _EN}
 
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

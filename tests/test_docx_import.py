@@ -39,6 +39,7 @@ def _fill(table: docx.table.Table, r: int, cells: list[str]) -> None:
 
 def _add_table(doc: docx.document.Document, rows: list[list[str]], cols: int) -> docx.table.Table:
     table = doc.add_table(rows=len(rows), cols=cols)
+    table.style = "Table Grid"  # ruled like an office's table, so its PDF has the lines a reader finds cells by
     for r, cells in enumerate(rows):
         _fill(table, r, cells)
     return table

@@ -305,7 +305,8 @@ def test_file_without_measure_header_is_refused() -> None:
     ("data", "name", "message"),
     [
         (b"", "plan.csv", "ว่าง"),
-        (b"%PDF-1.4 ...", "plan.pdf", "รองรับเฉพาะ"),
+        (b"%PDF-1.4 ...", "plan.pdf", "PDF เสีย"),
+        (b"hello", "plan.odt", "รองรับเฉพาะ"),
         (b"not a zip at all", "plan.xlsx", "ไฟล์เสีย"),
         (b"PK\x03\x04" + b"\x00" * 200, "plan.xlsx", "เสีย"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "plan.xls", "รุ่นเก่า"),

@@ -17,6 +17,8 @@ from domain.ownership import top_units
 from handlers.plan_import import (
     MAX_IMPORT_BYTES,
     TEMPLATE_HEADERS,
+    ColumnChoice,
+    MappingNeeded,
     ParsedPlan,
     PlanImportError,
     apply_plan,
@@ -27,6 +29,7 @@ from handlers.plan_import import (
     resolve_org,
     use_sections,
 )
+from handlers.plan_mapping import parse_columns, remember_mapping, role_help, stored_mappings, tables_text
 from handlers.samples import TEMPLATES, template_plan
 from handlers.units import unit_label
 from storage.models import Unit
@@ -45,12 +48,8 @@ def _fiscal_year(args: argparse.Namespace) -> int:
     return fiscal_year_of(make_clock(args.today).today())
 
 
-def _load(args: argparse.Namespace) -> ParsedPlan:
-    """The plan from the file or the named template."""
-    if bool(args.file) == bool(args.template):
-        raise PlanImportError("ระบุไฟล์แผน หรือ --template อย่างใดอย่างหนึ่ง")
-    if args.template:
-        return template_plan(args.template)
+def _read(args: argparse.Namespace) -> bytes:
+    """The plan file's bytes, refused before reading when it is too big."""
     path = Path(args.file)
     try:
         size = path.stat().st_size
@@ -58,10 +57,59 @@ def _load(args: argparse.Namespace) -> ParsedPlan:
             raise PlanImportError(
                 f"ไฟล์ใหญ่เกินไป ({size / 1048576:.1f} MB) รับได้ไม่เกิน {MAX_IMPORT_BYTES // 1048576} MB"
             )
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise PlanImportError(f"เปิดไฟล์ {path} ไม่ได้: {exc.strerror or exc}") from exc
-    return parse_plan_bytes(data, path.name)
+
+
+def _ask(prompt: str) -> str:
+    """One answer from the terminal; end of input or Ctrl+C is an empty answer."""
+    try:
+        return input(prompt).strip()
+    except (EOFError, KeyboardInterrupt):
+        print()
+        return ""
+
+
+def _mapping_step(args: argparse.Namespace, exc: MappingNeeded) -> ColumnChoice:
+    """Show the tables found; on a terminal ask which table and columns, else say how to choose and stop."""
+    print(tables_text(exc.tables))
+    example = f"itabot import {Path(args.file).name} --table {exc.tables[0].number} --columns title=2,responsible=3"
+    if not sys.stdin.isatty():
+        raise PlanImportError(f"{exc}\nเลือกแล้วสั่งใหม่ เช่น\n  {example}\nบทบาทของคอลัมน์: {role_help()}")
+    print(f"{exc}\nบทบาทของคอลัมน์: {role_help()}")
+    table = _ask("ตารางที่ (เลข, เว้นว่างเพื่อยกเลิก): ")
+    if not table:
+        raise PlanImportError("ยกเลิกแล้ว ยังไม่ได้นำเข้า")
+    if not table.isdigit():
+        raise PlanImportError(f"«{table}» ไม่ใช่เลขตาราง")
+    columns = _ask("คอลัมน์ (เช่น title=2,responsible=3,period=4): ")
+    return ColumnChoice(int(table), parse_columns(columns))
+
+
+def _load(args: argparse.Namespace, mappings: dict[str, dict[int, str]]) -> ParsedPlan:
+    """The plan from the file (with the admin's or the office's remembered column mapping) or the template."""
+    if bool(args.file) == bool(args.template):
+        raise PlanImportError("ระบุไฟล์แผน หรือ --template อย่างใดอย่างหนึ่ง")
+    if args.template:
+        return template_plan(args.template)
+    if args.table is not None and not args.columns:
+        raise PlanImportError("--table ใช้คู่กับ --columns เช่น --table 2 --columns title=3,responsible=5")
+    data, name = _read(args), Path(args.file).name
+    choice = None
+    if args.columns:
+        columns = parse_columns(args.columns)
+        table = args.table
+        if table is None:  # correcting how an understood document was read: its first measure table
+            understood = parse_plan_bytes(data, name, mappings)
+            if not understood.columns:
+                raise PlanImportError("ระบุ --table ด้วย เช่น --table 1")
+            table = understood.columns[0].table
+        choice = ColumnChoice(table, columns)
+    try:
+        return parse_plan_bytes(data, name, mappings, choice)
+    except MappingNeeded as exc:
+        return parse_plan_bytes(data, name, mappings, _mapping_step(args, exc))
 
 
 def _confirm() -> bool:
@@ -93,16 +141,12 @@ def _section_hint(parsed: ParsedPlan) -> str:
 def _run_import(args: argparse.Namespace) -> int:
     """Preview the plan; import it after a yes on the terminal or with --yes; a first import needs --org."""
     clock = make_clock(args.today)
-    try:
-        fiscal_year = _fiscal_year(args)
-        parsed = _load(args)
-        use_sections(parsed, dict(parse_section_choice(c) for c in args.section or ()))
-    except PlanImportError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
     repo = open_store(resolve_data_dir(args.data_dir))
     try:
+        fiscal_year = _fiscal_year(args)
         org = resolve_org(repo, args.org)
+        parsed = _load(args, stored_mappings(repo, org.id) if org else {})
+        use_sections(parsed, dict(parse_section_choice(c) for c in args.section or ()))
         changes = apply_plan(repo, org.id, fiscal_year, parsed, dry_run=True) if org else None
         print(preview_text(parsed, fiscal_year, changes))
         hint = _section_hint(parsed)
@@ -120,6 +164,9 @@ def _run_import(args: argparse.Namespace) -> int:
                 return 1
         org = ensure_org(repo, args.org, clock)
         result = apply_plan(repo, org.id, fiscal_year, parsed)
+        remember_mapping(repo, org.id, parsed.mapping)
+        if parsed.mapping:
+            print("จำการอ่านคอลัมน์นี้ไว้แล้ว: เอกสารปีหน้าที่ตารางแบบเดียวกันจะนำเข้าได้เอง")
         print(f"✅ นำเข้าแล้ว → {org.name}\n{result.text()}")
         return 0
     except PlanImportError as exc:
@@ -130,7 +177,14 @@ def _run_import(args: argparse.Namespace) -> int:
 
 
 def _add_import(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", nargs="?", help="ไฟล์แผน .docx / .xlsx / .csv")
+    p.add_argument("file", nargs="?", help="ไฟล์แผน .docx / .pdf / .xlsx / .csv")
+    p.add_argument("--table", type=int, help="ตารางที่จะอ่าน (เลขจากขั้นเลือกคอลัมน์) / table number to read")
+    p.add_argument(
+        "--columns",
+        metavar="title=3,responsible=5",
+        help="คอลัมน์ใดเป็นอะไร (เลขคอลัมน์เริ่มที่ 1) จำไว้ใช้กับเอกสารแบบเดียวกันครั้งต่อไป / "
+        "which column is what (1-based); remembered for documents of the same shape",
+    )
     p.add_argument("--org", help="ชื่อหน่วยงาน (ต้องระบุในการนำเข้าครั้งแรก) / organization name (needed the first time)")
     p.add_argument("--fiscal-year", type=int, help="ปีงบประมาณ พ.ศ. / fiscal year (BE), default: current")
     p.add_argument("--template", choices=sorted(TEMPLATES), help="นำเข้าแม่แบบที่มากับโปรแกรม / shipped template")
@@ -251,7 +305,7 @@ def _add_template(p: argparse.ArgumentParser) -> None:
 COMMANDS = [
     Command(
         "import",
-        "นำเข้าแผนมาตรการจาก .docx/.xlsx/.csv / import the measure plan",
+        "นำเข้าแผนมาตรการจาก .docx/.pdf/.xlsx/.csv / import the measure plan",
         _add_import,
         _run_import,
         20,
