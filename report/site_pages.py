@@ -139,7 +139,7 @@ def round_page(pub: PubRound) -> str:
     style = pub.digits
     year = f"ปีงบประมาณ {dg(str(pub.fiscal_year), style)}"
     header = _header(pub.org_place, [("หน้าแรก", "../../index.html"), (year, "../index.html"), (pub.round_label, None)])
-    facts = [el("dt", None, "หน่วยงาน"), el("dd", None, pub.org_name),
+    facts = [el("dt", None, "ชื่อหน่วยงาน"), el("dd", None, pub.org_name),
              el("dt", None, "ช่วงเวลา"), el("dd", None, pub.period),
              el("dt", None, "วันที่รายงาน"), el("dd", None, pub.approved_on)]
     body = join(
