@@ -38,6 +38,7 @@ from .models import (
     to_dict,
 )
 from .schema import validator_for
+from .state_store import StateStore
 
 __all__ = ["TinyRepository"]
 
@@ -97,6 +98,7 @@ class TinyRepository:
         self._reports_cache_max = 24
         self._local = threading.local()  # which thread holds the write lock (it reads copies)
         self._throttle: dict[str, list[float]] = {}  # in memory only when data_dir is None
+        self._states = StateStore(self.data_dir)  # a step appends to its chat's file, not the office file
         if self.data_dir is not None:
             private_mkdir(self.data_dir)
             with contextlib.suppress(OSError):  # private by default; a read-only mount is reported later
@@ -105,6 +107,7 @@ class TinyRepository:
             migrate_data_dir(self.data_dir)  # an older release's directory is brought up to date, backup first
             for name in self._all_db_files():
                 self._db_at(name)  # validate every file at startup: damaged ones stop us here
+            self._states.check_all()
             self._finish_redemptions()  # complete what a crash interrupted (write-ahead records)
 
     # ----- files -------------------------------------------------------------------------------
@@ -394,17 +397,18 @@ class TinyRepository:
     # ----- conversation state -----------------------------------------------------------------
     def get_state(self, org_id: str, key: str) -> dict[str, Any] | None:
         """Where a chat account is in a conversation."""
-        row = self._table(self._org_file(org_id), "states").get(Q.key == key)
-        return copy.deepcopy(row["state"]) if row else None
+        return self._states.get(_safe_part(org_id), key)
 
     def set_state(self, org_id: str, key: str, state: dict[str, Any] | None) -> None:
-        """Store (or with None, forget) a chat account's conversation state."""
-        with self.write_lock():
-            table = self._table(self._org_file(org_id), "states")
-            if state is None:
-                table.remove(Q.key == key)
-            else:
-                table.upsert({"key": key, "state": state}, Q.key == key)
+        """Store (or with None, forget) a chat account's conversation state: one small append, fsync'd.
+
+        No repository lock: a chat's steps come one at a time, and its file has its own lock.
+        """
+        self._states.put(_safe_part(org_id), key, state)
+
+    def list_states(self, org_id: str) -> dict[str, dict[str, Any]]:
+        """Every stored conversation state of an organization by its key."""
+        return self._states.all(_safe_part(org_id))
 
     # ----- send log and settings ---------------------------------------------------------------
     def get_send(self, org_id: str, fiscal_year: int, key: str) -> SendRecord | None:
