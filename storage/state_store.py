@@ -43,10 +43,12 @@ def state_line(key: str, state: dict[str, Any] | None) -> bytes:
     return (json.dumps({"k": key, "s": state}, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-def parse_state(path: Path, raw: bytes) -> tuple[str, dict[str, Any] | None] | None:
+def parse_state(path: Path, raw: bytes, every_line: bool = True) -> tuple[str, dict[str, Any] | None] | None:
     """(key, state) of the last complete line, None for an empty file; a torn tail is skipped, an
-    unreadable complete line is damage."""
+    unreadable complete line is damage (only the last one is read unless every_line)."""
     complete = raw[: raw.rfind(b"\n") + 1]
+    if not every_line:
+        complete = complete[complete.rfind(b"\n", 0, len(complete) - 1) + 1 :]
     last: tuple[str, dict[str, Any] | None] | None = None
     for i, line in enumerate(complete.splitlines(), 1):
         if not line.strip():
@@ -90,7 +92,7 @@ class StateStore:
             return None
         except OSError as exc:
             raise StoreCorrupted(path, None, f"unreadable: {exc.strerror or exc}") from exc
-        last = parse_state(path, raw)
+        last = parse_state(path, raw, every_line=False)  # every line was checked at start
         return last[1] if last is not None else None
 
     def all(self, folder: str) -> dict[str, dict[str, Any]]:
@@ -99,7 +101,7 @@ class StateStore:
             return {k: json.loads(text) for (f, k), text in self._memory.items() if f == folder}
         found = {}
         for path in sorted((self.data_dir / "orgs" / folder / "states").glob(f"*{SUFFIX}")):
-            last = parse_state(path, path.read_bytes())
+            last = parse_state(path, path.read_bytes(), every_line=False)
             if last is not None and last[1] is not None:
                 found[last[0]] = last[1]
         return found

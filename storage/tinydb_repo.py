@@ -88,7 +88,8 @@ class TinyRepository:
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self._dbs: OrderedDict[str, TinyDB] = OrderedDict()
         self._max_open = max_open
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # short: the open-file table, indexes and caches
+        self._write_mutex = threading.RLock()  # writers of this process, one at a time (held across fsyncs)
         self._lock_fh: Any = None
         self._depth = 0
         self._ident_index: dict[tuple[str, str], tuple[str, str]] = {}
@@ -164,8 +165,11 @@ class TinyRepository:
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:
-        """Serialize writers in this process (RLock) and across processes (flock on data_dir/.lock)."""
-        with self._lock:
+        """Serialize writers in this process (RLock) and across processes (flock on data_dir/.lock).
+
+        Readers never wait for it: a writer works on copies and publishes the file atomically.
+        """
+        with self._write_mutex:
             if self.data_dir is None or self._depth > 0:
                 self._depth += 1
                 self._local.writing = True
