@@ -351,17 +351,22 @@ class TinyRepository:
         rel = self._fy_file(entry.org_id, entry.fiscal_year)
         with self.write_lock():
             storage = self._db_at(rel).storage
-            storage.read()  # under the lock: the signature now is the one this write replaces
+            tables = storage.read() or {}  # under the lock: the signature now is the one this write replaces
             before = getattr(storage, "_sig", None)
-            table = self._table(rel, "reports")
-            stored = table.get(Q.id == entry.id)
-            if stored is not None:  # the same save again (a retry after a crash or a lost reply): kept once
-                return _load(ReportEntry, stored)
-            earlier = table.count(
-                (Q.measure_id == entry.measure_id) & (Q.round == entry.round) & (Q.unit_id == entry.unit_id)
-            )
+            rows: dict[str, Any] = tables.get("reports", {})
+            earlier = 0
+            for row in rows.values():  # one pass, no query objects: this runs on every save
+                if row.get("id") == entry.id:  # the same save again (a retry after a crash or a lost reply): kept once
+                    return _load(ReportEntry, row)
+                if (row.get("measure_id"), row.get("round"), row.get("unit_id")) == (
+                    entry.measure_id, entry.round, entry.unit_id
+                ):
+                    earlier += 1
             entry.revision = earlier + 1
-            table.insert(to_dict(entry))
+            doc = to_dict(entry)
+            grown = dict(rows)  # copy on write: readers on other threads may be iterating `rows`
+            grown[str(max((int(i) for i in rows), default=0) + 1)] = doc
+            storage.write({**tables, "reports": grown})  # one durable write of the year file
             cached, after = self._reports_cache.get(rel), getattr(storage, "_sig", None)
             if cached is not None and before is not None and after is not None and cached[0] == before:
                 self._cache_reports(rel, after, [*cached[1], _load(ReportEntry, to_dict(entry))])
