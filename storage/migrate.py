@@ -80,7 +80,7 @@ def _locked(data_dir: Path) -> Iterator[None]:
 def _db_files(data_dir: Path) -> list[Path]:
     """The database files a backup must hold (the registry and every organization's files)."""
     found = [data_dir / "registry.json"] if (data_dir / "registry.json").exists() else []
-    return found + sorted((data_dir / "orgs").glob("*/*.json"))
+    return found + sorted((data_dir / "orgs").glob("*/*.json")) + sorted((data_dir / "orgs").glob("*/states/*.state"))
 
 
 def schema_version(data_dir: Path) -> int:

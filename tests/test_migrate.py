@@ -157,3 +157,25 @@ def test_a_directory_that_cannot_be_written_gets_a_clear_message(tmp_path: Path)
     with pytest.raises(MigrationError, match="ปรับรูปแบบข้อมูล"):
         TinyRepository(data)
     assert {p: p.read_bytes() for p in data.rglob("*.json")} == before
+
+
+def test_conversation_states_leave_the_office_file_and_a_crash_midway_repeats_the_step(tmp_path: Path) -> None:
+    data = copy_release(tmp_path)
+    office = data / "orgs" / DEMO_ORG / "org.json"
+    [state] = [row["state"] for row in table(data, f"orgs/{DEMO_ORG}/org.json", "states")]
+    TinyRepository(data).close()
+    assert "states" not in json.loads(office.read_text(encoding="utf-8"))
+    [moved] = (office.parent / "states").iterdir()
+    assert moved.stat().st_mode & 0o777 == 0o600
+    # as if killed after writing the chat files, before the office file and the version: version 2 again
+    tables = json.loads(office.read_text(encoding="utf-8"))
+    tables["states"] = {"1": {"key": "console:demo", "state": state}}
+    office.write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
+    registry = json.loads((data / "registry.json").read_text(encoding="utf-8"))
+    registry["meta"] = {"1": {"key": "schema_version", "value": 2}}
+    (data / "registry.json").write_text(json.dumps(registry, ensure_ascii=False), encoding="utf-8")
+    repo = TinyRepository(data)
+    assert schema_version(data) == SCHEMA_VERSION and "states" not in json.loads(office.read_text(encoding="utf-8"))
+    assert repo.get_state(DEMO_ORG, "console:demo") == state  # the officer's report goes on where it was
+    assert repo.list_states(DEMO_ORG) == {"console:demo": state}
+    assert [p.name for p in (office.parent / "states").iterdir()] == [moved.name]
