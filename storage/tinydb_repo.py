@@ -63,6 +63,16 @@ def _detached(entry: ReportEntry) -> ReportEntry:
     return clone
 
 
+def _own_measure(measure: Measure) -> Measure:
+    """A copy the caller may change: its own lists (the cached plan stays as stored)."""
+    clone = object.__new__(Measure)
+    clone.__dict__.update(measure.__dict__)
+    clone.unit_ids, clone.rounds, clone.component_list = (
+        list(measure.unit_ids), list(measure.rounds), list(measure.component_list)
+    )
+    return clone
+
+
 def _put(table: dict[str, Any], key: str | tuple[str, ...], doc: dict[str, Any]) -> None:
     """Upsert a document into a raw TinyDB table (string ids) matched on one or more fields."""
     fields = (key,) if isinstance(key, str) else key
@@ -97,6 +107,7 @@ class TinyRepository:
         # converted report rows of the most recently used year files (bounded: a province hosts hundreds)
         self._reports_cache: OrderedDict[str, tuple[Any, list[ReportEntry]]] = OrderedDict()
         self._reports_cache_max = 24
+        self._measures_cache: OrderedDict[str, tuple[Any, list[Measure]]] = OrderedDict()  # same bound
         self._local = threading.local()  # which thread holds the write lock (it reads copies)
         self._throttle: dict[str, list[float]] = {}  # in memory only when data_dir is None
         self._states = StateStore(self.data_dir)  # a step appends to its chat's file, not the office file
@@ -139,6 +150,7 @@ class TinyRepository:
             while self.data_dir is not None and len(self._dbs) > self._max_open:
                 evicted, _ = self._dbs.popitem(last=False)
                 self._reports_cache.pop(evicted, None)
+                self._measures_cache.pop(evicted, None)
             return db
 
     def _table(self, rel: str, name: str) -> Any:
@@ -331,10 +343,23 @@ class TinyRepository:
         return sorted(int(p.stem[2:]) for p in folder.glob("fy*.json") if p.stem[2:].isdigit())
 
     def list_measures(self, org_id: str, fiscal_year: int) -> list[Measure]:
-        """The plan's measures in plan order."""
-        rows = self._table(self._fy_file(org_id, fiscal_year), "measures").all()
-        measures = [_load(Measure, r) for r in rows]
-        return sorted(measures, key=lambda m: (m.no, m.id))
+        """The plan's measures in plan order (converted once per file version: every event reads the plan)."""
+        rel = self._fy_file(org_id, fiscal_year)
+        table = self._table(rel, "measures")
+        self._db_at(rel).storage.read()  # a stat: another process may have replaced the file
+        sig = getattr(self._db_at(rel).storage, "_sig", None)
+        cached = self._measures_cache.get(rel)
+        if sig is not None and cached is not None and cached[0] == sig:
+            return [_own_measure(m) for m in cached[1]]
+        measures = sorted((_load(Measure, r) for r in table.all()), key=lambda m: (m.no, m.id))
+        sig = getattr(self._db_at(rel).storage, "_sig", None)
+        if sig is not None:
+            with self._lock:
+                self._measures_cache[rel] = (sig, measures)
+                while len(self._measures_cache) > self._reports_cache_max:
+                    self._measures_cache.popitem(last=False)
+            return [_own_measure(m) for m in measures]
+        return measures
 
     def save_measures(self, org_id: str, fiscal_year: int, measures: list[Measure]) -> None:
         """Replace the plan's measures in one atomic write (reports are untouched)."""
@@ -378,6 +403,7 @@ class TinyRepository:
         """Every revision, oldest first, optionally for one round and/or measure."""
         rel = self._fy_file(org_id, fiscal_year)
         table = self._table(rel, "reports")
+        self._db_at(rel).storage.read()  # a stat: another process may have saved a report meanwhile
         sig = getattr(self._db_at(rel).storage, "_sig", None)
         cached = self._reports_cache.get(rel)
         if sig is None or cached is None or cached[0] != sig:
