@@ -52,7 +52,8 @@ def assert_every_update_answered(out: dict[str, Any]) -> None:
         assert figures["updates"] == expected, figures
         assert figures["unexpected_replies"] == 0 and figures["timeouts"] == 0
         assert 0 < figures["latency_p50_ms"] <= figures["latency_p99_ms"]
-    assert out["telegram_throughput.ratio_to_bare_ptb"] > 0
+        assert figures["cpu_ms_per_update"] > 0
+    assert out["telegram_throughput.ratio_to_bare_ptb"] > 0 and out["cpu_ratio_to_bare_ptb"] > 0
 
 
 def test_fanout_tiny_delivers_each_reminder_once() -> None:
