@@ -106,7 +106,12 @@ async def _run(n_orgs: int, measures: int, work_dir: str | None) -> dict[str, An
         if proc.poll() is not None:
             raise RuntimeError(f"itabot run died during the load (exit {proc.returncode})")
         proc.send_signal(signal.SIGTERM)
-        exit_code = proc.wait(timeout=30)
+        t_stop = time.perf_counter()
+        try:
+            exit_code: int | None = proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:  # recorded, not fatal: the figure above is already read
+            exit_code = None
+        stop_seconds = time.perf_counter() - t_stop
         log.close()
         return {
             "memory.peak_rss_mb": round(hwm_kb / 1024, 1),
@@ -118,7 +123,8 @@ async def _run(n_orgs: int, measures: int, work_dir: str | None) -> dict[str, An
             "data_dir_mb": round(sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file()) / 1e6, 1),
             "startup_seconds": round(startup, 2),
             "load": load.figures(),
-            "exit_code_after_sigterm": exit_code,
+            "exit_code_after_sigterm": exit_code,  # None: still running 120 s after SIGTERM (then killed)
+            "seconds_to_exit_after_sigterm": round(stop_seconds, 1),
             "how": (f"`itabot run` subprocess on {n_orgs} orgs (rounds 3-9 answered), polling the fake Bot API; "
                     f"{len(users)} officers (one per org) run the {measures}-measure report script closed loop; "
                     "VmHWM read from /proc before SIGTERM"),
