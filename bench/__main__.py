@@ -36,6 +36,7 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 GOALS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "storage_growth.ratio_200_to_1": ("≤ 1.5", lambda v: v <= 1.5),
     "telegram_throughput.ratio_to_bare_ptb": ("≥ 0.5", lambda v: v >= 0.5),
+    "telegram_throughput.ratio_to_bare_ptb_postgresql": ("≥ 0.5", lambda v: v >= 0.5),
     "fanout.fraction_of_cap": ("≥ 0.9", lambda v: v >= 0.9),
     "fanout.errors_429": ("0", lambda v: v == 0),
     "fanout.duplicates": ("0", lambda v: v == 0),

@@ -16,13 +16,18 @@ capacity, not Telegram's 30 messages/s (benchmark `fanout` measures pacing). Lat
 an update becoming available on the server to the bot's reply arriving there. Repetitions alternate
 echo/ours; the reported figures are each bot's median repetition.
 
-Run: `python -m bench.telegram_throughput [--quick]`.
+The same load runs twice: on TinyDB files (the headline figure) and, when PostgreSQL's server tools are
+installed, on a throwaway local PostgreSQL server with default durability (`postgresql`, headline
+`ratio_to_bare_ptb_postgresql`); each against its own echo runs.
+
+Run: `python -m bench.telegram_throughput [--quick] [--no-postgresql]`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -42,6 +47,7 @@ from bot.runner import telegram_adapter
 from bot.wiring import build_services
 from storage.clock import FixedClock
 
+from . import pg_store
 from .fake_bot_api import FakeBotAPI, Sent
 from .storage_growth import percentile
 from .workload import NOW, build_data_dir, load_users
@@ -49,6 +55,8 @@ from .workload import NOW, build_data_dir, load_users
 __all__ = ["Drive", "drive", "officer_script", "run"]
 
 OPEN_ROUND_DATA = (3, 6, 9)  # answered rounds; round 12 is open and empty
+DATABASE_ENV = "ITABOT_DATABASE_URL"
+PG_HEADLINE = "telegram_throughput.ratio_to_bare_ptb_postgresql"
 POLL_TIMEOUT = 1.0  # long poll; short so that stopping a bot does not wait out a 10 s poll
 Step = tuple[str, str, str]  # (kind "text"|"press", text or button label, marker expected in the reply)
 
@@ -77,6 +85,12 @@ class Drive:
     latencies: list[float] = field(default_factory=list)
     unexpected: int = 0  # messages that were not the awaited reply (e.g. reminder pushes), or a missing button
     timeouts: int = 0
+    cpu_seconds: float = 0.0  # this process's CPU time over the run (bot, fake server and officers alike)
+
+    @property
+    def cpu_ms_per_update(self) -> float:
+        """CPU milliseconds per answered update: what the run cost, whatever else the machine was doing."""
+        return self.cpu_seconds * 1000 / self.updates if self.updates else 0.0
 
     @property
     def per_second(self) -> float:
@@ -89,7 +103,8 @@ class Drive:
         return {"updates": self.updates, "seconds": round(self.seconds, 3),
                 "updates_per_second": round(self.per_second, 1),
                 "latency_p50_ms": round(statistics.median(ms), 2), "latency_p99_ms": round(percentile(ms, 99), 2),
-                "unexpected_replies": self.unexpected, "timeouts": self.timeouts}
+                "unexpected_replies": self.unexpected, "timeouts": self.timeouts,
+                "cpu_ms_per_update": round(self.cpu_ms_per_update, 2)}
 
 
 def _button(last: Sent | None, label: str) -> str | None:
@@ -143,9 +158,9 @@ async def drive(fake: FakeBotAPI, users: list[int], script: list[Step], echo: bo
     for user in users:
         while not fake.inbox(user).empty():
             fake.inbox(user).get_nowait()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     await asyncio.gather(*(_officer(fake, u, script, echo, out, timeout) for u in users))
-    out.seconds = time.perf_counter() - t0
+    out.seconds, out.cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
     return out
 
 
@@ -179,9 +194,18 @@ async def run_echo(fake: FakeBotAPI, users: list[int], script: list[Step]) -> Dr
         await app.shutdown()
 
 
-async def run_ours(fake: FakeBotAPI, data_dir: Path, users: list[int], script: list[Step]) -> Drive:
-    """The real adapter from the runner's factory, wired to the real engine on the data directory."""
-    services = build_services(data_dir, FixedClock(NOW))
+async def run_ours(fake: FakeBotAPI, data_dir: Path, users: list[int], script: list[Step],
+                   database_url: str = "") -> Drive:
+    """The real adapter from the runner's factory, wired to the real engine on the data directory (or database)."""
+    saved = os.environ.pop(DATABASE_ENV, None)
+    if database_url:
+        os.environ[DATABASE_ENV] = database_url  # the composition root reads it, as `itabot run` does
+    try:
+        services = build_services(data_dir, FixedClock(NOW))
+    finally:
+        os.environ.pop(DATABASE_ENV, None)
+        if saved is not None:
+            os.environ[DATABASE_ENV] = saved
     settings = Settings(telegram_token=fake.token, telegram_api_base_url=fake.root_url)
     limiter = ChatRateLimiter(overall_per_second=0, chat_interval=0, group_interval=0)
     adapter = telegram_adapter(settings, services, None, rate_limiter=limiter, poll_timeout=POLL_TIMEOUT)
@@ -193,7 +217,9 @@ async def run_ours(fake: FakeBotAPI, data_dir: Path, users: list[int], script: l
         services.close()
 
 
-async def _run(n_officers: int, measures: int, n_orgs: int, repeats: int, work_dir: str | None) -> dict[str, Any]:
+async def _run(n_officers: int, measures: int, n_orgs: int, repeats: int, work_dir: str | None,
+               cluster: Any = None) -> dict[str, Any]:
+    """Alternating repetitions of the echo bot and ours on TinyDB files (or PostgreSQL when a cluster is given)."""
     tmp = Path(tempfile.mkdtemp(prefix="itabot-bench-tg-", dir=work_dir))
     fake = await FakeBotAPI().start()
     script = officer_script(measures)
@@ -204,15 +230,25 @@ async def _run(n_officers: int, measures: int, n_orgs: int, repeats: int, work_d
             echo_runs.append(await run_echo(fake, list(range(1, n_officers + 1)), script))
             data_dir = tmp / f"data{rep}"
             orgs = build_data_dir(data_dir, n_orgs, OPEN_ROUND_DATA)
-            our_runs.append(await run_ours(fake, data_dir, load_users(orgs, n_officers), script))
+            url = ""
+            if cluster is not None:
+                url = pg_store.new_database(cluster)
+                pg_store.load_orgs(url, orgs)
+            our_runs.append(await run_ours(fake, data_dir, load_users(orgs, n_officers), script, url))
             shutil.rmtree(data_dir, ignore_errors=True)
     finally:
         await fake.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     echo = sorted(echo_runs, key=lambda d: d.per_second)[len(echo_runs) // 2]
     ours = sorted(our_runs, key=lambda d: d.per_second)[len(our_runs) // 2]
+    store = ("PgRepository on a local PostgreSQL server (fsync on)" if cluster is not None
+             else f"TinyRepository on disk ({n_orgs} orgs)")
+    cpu = [d.cpu_ms_per_update for d in our_runs], [d.cpu_ms_per_update for d in echo_runs]
     return {
         "telegram_throughput.ratio_to_bare_ptb": round(ours.per_second / echo.per_second, 3),
+        # echo's CPU per update ÷ ours (medians): the throughput ratio a CPU-bound run would show, steadier on
+        # a shared machine, where the wall-clock ratio moves with whatever else runs
+        "cpu_ratio_to_bare_ptb": round(statistics.median(cpu[1]) / statistics.median(cpu[0]), 3) if all(cpu[0]) else 0.0,
         "unit": "updates/s (answered updates per wall-clock second); latency in ms update→reply",
         "goal": "ratio_to_bare_ptb >= 0.5",
         "ours": ours.figures(),
@@ -221,19 +257,36 @@ async def _run(n_officers: int, measures: int, n_orgs: int, repeats: int, work_d
         "echo_runs_updates_per_second": [round(d.per_second, 1) for d in echo_runs],
         "officers": n_officers, "measures_per_officer": measures, "organizations": n_orgs,
         "updates_per_officer": len(script),
-        "how": ("in-process fake Bot API over HTTP, long polling, closed-loop officers; ours = runner.telegram_adapter "
-                "+ Engine + TinyRepository on disk (20 orgs), ChatRateLimiter with pacing off; echo = bare PTB "
+        "how": (f"in-process fake Bot API over HTTP, long polling, closed-loop officers; ours = runner.telegram_adapter "
+                f"+ Engine + {store}, ChatRateLimiter with pacing off; echo = bare PTB "
                 f"Application; {repeats} alternating repetitions, median reported"),
     }
 
 
+async def _both(n_officers: int, measures: int, n_orgs: int, repeats: int, work_dir: str | None,
+                postgresql: bool) -> dict[str, Any]:
+    """TinyDB's figures at the top (the headline), PostgreSQL's under "postgresql" when it is installed."""
+    result = await _run(n_officers, measures, n_orgs, repeats, work_dir)
+    if not postgresql:
+        return result
+    if not pg_store.available():
+        result["postgresql"] = {"skipped": "PostgreSQL server tools (initdb) not installed: apt-get install postgresql"}
+        return result
+    with pg_store.durable_cluster() as cluster:
+        pg = await _run(n_officers, measures, n_orgs, repeats, work_dir, cluster)
+    result[PG_HEADLINE] = pg["telegram_throughput.ratio_to_bare_ptb"]
+    result["postgresql"] = pg
+    return result
+
+
 def run(n_officers: int = 40, measures: int = 2, n_orgs: int = 20, repeats: int = 3,
-        work_dir: str | None = None) -> dict[str, Any]:
-    """Throughput and latency of both bots under the same scripted load."""
-    return asyncio.run(_run(n_officers, measures, n_orgs, repeats, work_dir))
+        work_dir: str | None = None, postgresql: bool = True) -> dict[str, Any]:
+    """Throughput and latency of both bots under the same scripted load, on TinyDB and on PostgreSQL."""
+    return asyncio.run(_both(n_officers, measures, n_orgs, repeats, work_dir, postgresql))
 
 
 if __name__ == "__main__":
     quick = "--quick" in sys.argv
-    result = run(n_officers=5, measures=1, n_orgs=5, repeats=1) if quick else run()
+    pg = "--no-postgresql" not in sys.argv
+    result = run(n_officers=5, measures=1, n_orgs=5, repeats=1, postgresql=pg) if quick else run(postgresql=pg)
     print(json.dumps({"telegram_throughput": result}, ensure_ascii=False, indent=2))

@@ -3,9 +3,15 @@
 Records are appended to a log segment (one JSON line per event, keyed by the platform's event id:
 LINE ``webhookEventId``, Telegram ``update_id``); finished keys go to the segment's done log. A segment
 whose events are all done is deleted once enough newer events keep the duplicate window filled. The
-cost of an event is two appends and two fsyncs, whatever the number of offices hosted. A torn last line
-(a kill mid-append: never acknowledged) is ignored; any other unreadable line is damage and stops
-startup. One process owns the inbox of a data directory (an flock on ``inbox/.lock``).
+cost of an event is two appends and one fsync, whatever the number of offices hosted: the record is
+fsync'd before the platform hears "200"; its done mark is not. A done mark is in the kernel's page
+cache once written, so a killed process loses none; only a power loss or a kernel crash can forget
+the last seconds' marks, and then those events are processed again, as after a crash between
+processing and marking: the at-least-once contract the dispatcher always had (a repeated save keeps
+its entry id and is stored once; a repeated button press carries a spent nonce and is refused). No
+acknowledged event is ever lost: records stay fsync'd, and duplicate keys come from the records.
+A torn last line (a kill mid-append: never acknowledged) is ignored; any other unreadable line is
+damage and stops startup. One process owns the inbox of a data directory (an flock on ``inbox/.lock``).
 """
 
 from __future__ import annotations
@@ -88,6 +94,7 @@ class FileInbox:
         self._current: _Segment | None = None
         self._lock_fh: Any = None
         self._next_no = 1
+        self._unsynced: set[int] = set()  # segments whose done log has marks not yet fsync'd
         if directory is not None:
             self._open_dir(directory)
 
@@ -190,7 +197,7 @@ class FileInbox:
             raise InboxUnavailable(exc.errno, f"inbox not writable: {exc.strerror or exc}") from exc
 
     def done(self, key: str) -> None:
-        """Mark a record finished (durably); a crash before this means it is processed again."""
+        """Mark a record finished (written, not fsync'd: see the module docstring); closing syncs the marks."""
         with self._lock:
             no = self._where.get(key)
             if no is None or key not in self._records:
@@ -202,9 +209,9 @@ class FileInbox:
                     fd = os.open(self._path(no, "done"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
                     try:
                         _write_all(fd, line)
-                        os.fsync(fd)
                     finally:
                         os.close(fd)
+                    self._unsynced.add(no)
                 except OSError as exc:
                     raise InboxUnavailable(exc.errno, f"inbox not writable: {exc.strerror or exc}") from exc
             seg.done.add(key)
@@ -250,8 +257,16 @@ class FileInbox:
         return True
 
     def close(self) -> None:
-        """Release the file and the directory lock."""
+        """Make the done marks durable, release the file and the directory lock."""
         with self._lock:
+            for no in sorted(self._unsynced):
+                with contextlib.suppress(OSError):  # a deleted segment's marks are moot; a failed sync repeats work
+                    fd = os.open(self._path(no, "done"), os.O_RDONLY)
+                    try:
+                        os.fsync(fd)
+                    finally:
+                        os.close(fd)
+            self._unsynced.clear()
             if self._fd is not None:
                 with contextlib.suppress(OSError):
                     os.close(self._fd)

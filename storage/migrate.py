@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import io
+import json
 import re
 import tarfile
 from collections.abc import Callable, Iterator
@@ -18,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import AtomicJSONStorage, atomic_write_bytes
+from .state_store import state_file_name
 
 __all__ = ["SCHEMA_VERSION", "MigrationError", "migrate_data_dir", "schema_version"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _META = "meta"
 
 
@@ -78,7 +80,7 @@ def _locked(data_dir: Path) -> Iterator[None]:
 def _db_files(data_dir: Path) -> list[Path]:
     """The database files a backup must hold (the registry and every organization's files)."""
     found = [data_dir / "registry.json"] if (data_dir / "registry.json").exists() else []
-    return found + sorted((data_dir / "orgs").glob("*/*.json"))
+    return found + sorted((data_dir / "orgs").glob("*/*.json")) + sorted((data_dir / "orgs").glob("*/states/*.state"))
 
 
 def schema_version(data_dir: Path) -> int:
@@ -197,7 +199,25 @@ def _org_to_v2(org_dir: Path, notes: list[str]) -> None:
             store.write(tables)
 
 
-_STEPS: dict[int, Callable[[Path, list[str]], None]] = {1: _org_to_v2}  # from version n to n + 1
+# ----- step 2 → 3: conversation states leave the office file ---------------------------------
+def _org_to_v3(org_dir: Path, notes: list[str]) -> None:
+    """Each chat's state goes to its own file (states/<key>.state, one JSON line), then leaves org.json."""
+    org_store = AtomicJSONStorage(org_dir / "org.json")
+    tables = org_store.read() or {}
+    states = tables.get("states")
+    if states is None:
+        return
+    for row in states.values():
+        if isinstance(row.get("key"), str) and isinstance(row.get("state"), dict):
+            line = json.dumps({"k": row["key"], "s": row["state"]}, ensure_ascii=False, separators=(",", ":")) + "\n"
+            atomic_write_bytes(org_dir / "states" / state_file_name(row["key"]), line.encode("utf-8"))
+    del tables["states"]  # written last: a crash before this repeats the (same) state files
+    org_store.write(tables)
+    if states:
+        notes.append(f"{org_dir.name}: ย้ายสถานะการสนทนา {len(states)} รายการไปไว้ใน states/")
+
+
+_STEPS: dict[int, Callable[[Path, list[str]], None]] = {1: _org_to_v2, 2: _org_to_v3}  # from version n to n + 1
 
 
 def migrate_data_dir(data_dir: Path) -> Path | None:

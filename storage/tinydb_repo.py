@@ -40,6 +40,7 @@ from .models import (
     to_dict,
 )
 from .schema import validator_for
+from .state_store import StateStore
 
 __all__ = ["TinyRepository"]
 
@@ -61,6 +62,16 @@ def _detached(entry: ReportEntry) -> ReportEntry:
     clone = object.__new__(ReportEntry)  # copy.copy is several times slower, and this runs per row read
     clone.__dict__.update(entry.__dict__)
     clone.evidence = list(entry.evidence)
+    return clone
+
+
+def _own_measure(measure: Measure) -> Measure:
+    """A copy the caller may change: its own lists (the cached plan stays as stored)."""
+    clone = object.__new__(Measure)
+    clone.__dict__.update(measure.__dict__)
+    clone.unit_ids, clone.rounds, clone.component_list = (
+        list(measure.unit_ids), list(measure.rounds), list(measure.component_list)
+    )
     return clone
 
 
@@ -89,7 +100,8 @@ class TinyRepository:
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self._dbs: OrderedDict[str, TinyDB] = OrderedDict()
         self._max_open = max_open
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # short: the open-file table, indexes and caches
+        self._write_mutex = threading.RLock()  # writers of this process, one at a time (held across fsyncs)
         self._lock_fh: Any = None
         self._depth = 0
         self._ident_index: dict[tuple[str, str], tuple[str, str]] = {}
@@ -97,8 +109,10 @@ class TinyRepository:
         # converted report rows of the most recently used year files (bounded: a province hosts hundreds)
         self._reports_cache: OrderedDict[str, tuple[Any, list[ReportEntry]]] = OrderedDict()
         self._reports_cache_max = 24
+        self._measures_cache: OrderedDict[str, tuple[Any, list[Measure]]] = OrderedDict()  # same bound
         self._local = threading.local()  # which thread holds the write lock (it reads copies)
         self._throttle: dict[str, list[float]] = {}  # in memory only when data_dir is None
+        self._states = StateStore(self.data_dir)  # a step appends to its chat's file, not the office file
         if self.data_dir is not None:
             private_mkdir(self.data_dir)
             with contextlib.suppress(OSError):  # private by default; a read-only mount is reported later
@@ -107,6 +121,7 @@ class TinyRepository:
             migrate_data_dir(self.data_dir)  # an older release's directory is brought up to date, backup first
             for name in self._all_db_files():
                 self._db_at(name)  # validate every file at startup: damaged ones stop us here
+            self._states.check_all()
             self._finish_redemptions()  # complete what a crash interrupted (write-ahead records)
 
     # ----- files -------------------------------------------------------------------------------
@@ -137,6 +152,7 @@ class TinyRepository:
             while self.data_dir is not None and len(self._dbs) > self._max_open:
                 evicted, _ = self._dbs.popitem(last=False)
                 self._reports_cache.pop(evicted, None)
+                self._measures_cache.pop(evicted, None)
             return db
 
     def _table(self, rel: str, name: str) -> Any:
@@ -163,8 +179,11 @@ class TinyRepository:
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:
-        """Serialize writers in this process (RLock) and across processes (flock on data_dir/.lock)."""
-        with self._lock:
+        """Serialize writers in this process (RLock) and across processes (flock on data_dir/.lock).
+
+        Readers never wait for it: a writer works on copies and publishes the file atomically.
+        """
+        with self._write_mutex:
             if self.data_dir is None or self._depth > 0:
                 self._depth += 1
                 self._local.writing = True
@@ -326,10 +345,23 @@ class TinyRepository:
         return sorted(int(p.stem[2:]) for p in folder.glob("fy*.json") if p.stem[2:].isdigit())
 
     def list_measures(self, org_id: str, fiscal_year: int) -> list[Measure]:
-        """The plan's measures in plan order."""
-        rows = self._table(self._fy_file(org_id, fiscal_year), "measures").all()
-        measures = [_load(Measure, r) for r in rows]
-        return sorted(measures, key=lambda m: (m.no, m.id))
+        """The plan's measures in plan order (converted once per file version: every event reads the plan)."""
+        rel = self._fy_file(org_id, fiscal_year)
+        table = self._table(rel, "measures")
+        self._db_at(rel).storage.read()  # a stat: another process may have replaced the file
+        sig = getattr(self._db_at(rel).storage, "_sig", None)
+        cached = self._measures_cache.get(rel)
+        if sig is not None and cached is not None and cached[0] == sig:
+            return [_own_measure(m) for m in cached[1]]
+        measures = sorted((_load(Measure, r) for r in table.all()), key=lambda m: (m.no, m.id))
+        sig = getattr(self._db_at(rel).storage, "_sig", None)
+        if sig is not None:
+            with self._lock:
+                self._measures_cache[rel] = (sig, measures)
+                while len(self._measures_cache) > self._reports_cache_max:
+                    self._measures_cache.popitem(last=False)
+            return [_own_measure(m) for m in measures]
+        return measures
 
     def save_measures(self, org_id: str, fiscal_year: int, measures: list[Measure]) -> None:
         """Replace the plan's measures in one atomic write (reports are untouched)."""
@@ -346,17 +378,22 @@ class TinyRepository:
         rel = self._fy_file(entry.org_id, entry.fiscal_year)
         with self.write_lock():
             storage = self._db_at(rel).storage
-            storage.read()  # under the lock: the signature now is the one this write replaces
+            tables = storage.read() or {}  # under the lock: the signature now is the one this write replaces
             before = getattr(storage, "_sig", None)
-            table = self._table(rel, "reports")
-            stored = table.get(Q.id == entry.id)
-            if stored is not None:  # the same save again (a retry after a crash or a lost reply): kept once
-                return _load(ReportEntry, stored)
-            earlier = table.count(
-                (Q.measure_id == entry.measure_id) & (Q.round == entry.round) & (Q.unit_id == entry.unit_id)
-            )
+            rows: dict[str, Any] = tables.get("reports", {})
+            earlier = 0
+            for row in rows.values():  # one pass, no query objects: this runs on every save
+                if row.get("id") == entry.id:  # the same save again (a retry after a crash or a lost reply): kept once
+                    return _load(ReportEntry, row)
+                if (row.get("measure_id"), row.get("round"), row.get("unit_id")) == (
+                    entry.measure_id, entry.round, entry.unit_id
+                ):
+                    earlier += 1
             entry.revision = earlier + 1
-            table.insert(to_dict(entry))
+            doc = to_dict(entry)
+            grown = dict(rows)  # copy on write: readers on other threads may be iterating `rows`
+            grown[str(max((int(i) for i in rows), default=0) + 1)] = doc
+            storage.write({**tables, "reports": grown})  # one durable write of the year file
             cached, after = self._reports_cache.get(rel), getattr(storage, "_sig", None)
             if cached is not None and before is not None and after is not None and cached[0] == before:
                 self._cache_reports(rel, after, [*cached[1], _load(ReportEntry, to_dict(entry))])
@@ -368,6 +405,7 @@ class TinyRepository:
         """Every revision, oldest first, optionally for one round and/or measure."""
         rel = self._fy_file(org_id, fiscal_year)
         table = self._table(rel, "reports")
+        self._db_at(rel).storage.read()  # a stat: another process may have saved a report meanwhile
         sig = getattr(self._db_at(rel).storage, "_sig", None)
         cached = self._reports_cache.get(rel)
         if sig is None or cached is None or cached[0] != sig:
@@ -421,17 +459,18 @@ class TinyRepository:
     # ----- conversation state -----------------------------------------------------------------
     def get_state(self, org_id: str, key: str) -> dict[str, Any] | None:
         """Where a chat account is in a conversation."""
-        row = self._table(self._org_file(org_id), "states").get(Q.key == key)
-        return copy.deepcopy(row["state"]) if row else None
+        return self._states.get(_safe_part(org_id), key)
 
     def set_state(self, org_id: str, key: str, state: dict[str, Any] | None) -> None:
-        """Store (or with None, forget) a chat account's conversation state."""
-        with self.write_lock():
-            table = self._table(self._org_file(org_id), "states")
-            if state is None:
-                table.remove(Q.key == key)
-            else:
-                table.upsert({"key": key, "state": state}, Q.key == key)
+        """Store (or with None, forget) a chat account's conversation state: one small append, fsync'd.
+
+        No repository lock: a chat's steps come one at a time, and its file has its own lock.
+        """
+        self._states.put(_safe_part(org_id), key, state)
+
+    def list_states(self, org_id: str) -> dict[str, dict[str, Any]]:
+        """Every stored conversation state of an organization by its key."""
+        return self._states.all(_safe_part(org_id))
 
     # ----- send log and settings ---------------------------------------------------------------
     def get_send(self, org_id: str, fiscal_year: int, key: str) -> SendRecord | None:

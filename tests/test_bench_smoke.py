@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench import __main__ as bench_main
 from bench import fanout, stall, storage_growth, telegram_throughput
+from tests.pg import pg_bin_dir
 
 
 def test_storage_growth_tiny(tmp_path: Path) -> None:
@@ -28,14 +30,30 @@ def test_storage_growth_tiny(tmp_path: Path) -> None:
 
 
 def test_telegram_throughput_tiny_conversations_complete(tmp_path: Path) -> None:
+    out = telegram_throughput.run(n_officers=3, measures=1, n_orgs=3, repeats=1, work_dir=str(tmp_path),
+                                  postgresql=False)
+    assert_every_update_answered(out)
+    assert "postgresql" not in out
+
+
+def test_telegram_throughput_on_postgresql_tiny_conversations_complete(tmp_path: Path) -> None:
+    pg_bin_dir()  # PostgreSQL's server tools: skipped on a bare machine, required under ITABOT_REQUIRE_TOOLS=1
     out = telegram_throughput.run(n_officers=3, measures=1, n_orgs=3, repeats=1, work_dir=str(tmp_path))
+    assert_every_update_answered(out)
+    assert_every_update_answered(out["postgresql"])
+    assert "PgRepository" in out["postgresql"]["how"]
+    assert out["telegram_throughput.ratio_to_bare_ptb_postgresql"] == out["postgresql"]["telegram_throughput.ratio_to_bare_ptb"]
+
+
+def assert_every_update_answered(out: dict[str, Any]) -> None:
     expected = 3 * len(telegram_throughput.officer_script(1))
     for bot in ("ours", "bare_ptb_echo"):
         figures = out[bot]
         assert figures["updates"] == expected, figures
         assert figures["unexpected_replies"] == 0 and figures["timeouts"] == 0
         assert 0 < figures["latency_p50_ms"] <= figures["latency_p99_ms"]
-    assert out["telegram_throughput.ratio_to_bare_ptb"] > 0
+        assert figures["cpu_ms_per_update"] > 0
+    assert out["telegram_throughput.ratio_to_bare_ptb"] > 0 and out["cpu_ratio_to_bare_ptb"] > 0
 
 
 def test_fanout_tiny_delivers_each_reminder_once() -> None:

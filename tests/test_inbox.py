@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,3 +62,40 @@ def test_storage_stays_small_however_many_events_pass(tmp_path: Path) -> None:
     assert 2 <= len(segments) <= 5  # finished segments are deleted once the duplicate window is full
     assert inbox.append([rec(1999)]) == [False]  # recent ids are still refused
     assert inbox.pending() == []
+
+
+def test_done_marks_survive_a_killed_process_without_an_fsync_each(tmp_path: Path) -> None:
+    # a done mark costs no fsync: it is in the page cache once written, which a SIGKILL does not touch
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from storage.inbox import FileInbox, InboxRecord\n"
+        "inbox = FileInbox(Path(sys.argv[1]))\n"
+        "inbox.append([InboxRecord(f'line:{n}', 'line', 'c1', {'n': n}) for n in range(30)])\n"
+        "for n in range(20):\n"
+        "    inbox.done(f'line:{n}')\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    killed = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=root, capture_output=True,
+                            env={**os.environ, "PYTHONPATH": str(root)}, timeout=60)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    again = FileInbox(tmp_path)
+    assert [r.key for r in again.pending()] == [f"line:{n}" for n in range(20, 30)]  # none done is repeated
+    assert again.append([rec(5)]) == [False]
+
+
+def test_fsyncs_per_event_are_one_for_the_record_and_none_for_its_done_mark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = FileInbox(tmp_path)
+    inbox.append([rec(0)])  # the segment file and its directory entry exist now
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd)))
+    for n in range(1, 11):
+        inbox.append([rec(n)])
+        inbox.done(f"line:{n}")
+    assert len(synced) == 10
+    inbox.close()  # closing makes the marks durable too
+    assert len(synced) == 11

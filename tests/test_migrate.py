@@ -45,15 +45,18 @@ def test_release_directory_opens_migrates_and_keeps_every_record(tmp_path: Path)
     before = records(data)
     reports_before = table(data, f"orgs/{DEMO_ORG}/fy2569.json", "reports")
     people_before = table(data, f"orgs/{DEMO_ORG}/org.json", "officers")
+    [state_before] = [row["state"] for row in table(data, f"orgs/{DEMO_ORG}/org.json", "states")]
     originals = {str(p.relative_to(data)): p.read_bytes() for p in data.rglob("*.json")}
 
     repo = TinyRepository(data)
+    moved = before[f"orgs/{DEMO_ORG}/org.json"].pop("states")  # conversation states have their own files now
     assert records(data) == before  # same files, same tables, same number of rows
+    assert moved == 1 and repo.get_state(DEMO_ORG, "console:demo") == state_before
     assert table(data, f"orgs/{DEMO_ORG}/fy2569.json", "reports") == reports_before  # answers untouched
     assert table(data, f"orgs/{DEMO_ORG}/org.json", "officers") == people_before
     assert schema_version(data) == SCHEMA_VERSION
 
-    backup = data / "backups" / "pre-migration-v1-to-v2.tar.gz"
+    backup = data / "backups" / "pre-migration-v1-to-v3.tar.gz"
     assert backup.stat().st_mode & 0o777 == 0o600
     with tarfile.open(backup) as tar:  # the backup holds the files exactly as they were
         saved = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}  # type: ignore[union-attr]
@@ -76,12 +79,12 @@ def test_release_directory_opens_migrates_and_keeps_every_record(tmp_path: Path)
     pr = next(u for u in repo.list_units(TEST_ORG) if u.name == "งานประชาสัมพันธ์")
     assert pr.parent_id == next(u.id for u in repo.list_units(TEST_ORG) if u.name == "กองวิชาการและแผนงาน")
     assert other[0].unit_ids == [pr.id] and other[0].indicator == "7 ประสิทธิภาพการสื่อสาร"
-    notes = (data / "backups" / "pre-migration-v1-to-v2.txt").read_text(encoding="utf-8")
+    notes = (data / "backups" / "pre-migration-v1-to-v3.txt").read_text(encoding="utf-8")
     assert "งานพัสดุ เป็นงานในกองคลัง" in notes and "กองคลัง รายงานมาตรการนี้ไว้แล้ว" in notes
     repo.close()
 
     TinyRepository(data).close()  # opening again changes nothing and takes no second backup
-    assert sorted(p.name for p in (data / "backups").iterdir()) == [backup.name, "pre-migration-v1-to-v2.txt"]
+    assert sorted(p.name for p in (data / "backups").iterdir()) == [backup.name, "pre-migration-v1-to-v3.txt"]
 
 
 def test_migrated_report_still_shows_what_officers_said(
@@ -154,3 +157,25 @@ def test_a_directory_that_cannot_be_written_gets_a_clear_message(tmp_path: Path)
     with pytest.raises(MigrationError, match="ปรับรูปแบบข้อมูล"):
         TinyRepository(data)
     assert {p: p.read_bytes() for p in data.rglob("*.json")} == before
+
+
+def test_conversation_states_leave_the_office_file_and_a_crash_midway_repeats_the_step(tmp_path: Path) -> None:
+    data = copy_release(tmp_path)
+    office = data / "orgs" / DEMO_ORG / "org.json"
+    [state] = [row["state"] for row in table(data, f"orgs/{DEMO_ORG}/org.json", "states")]
+    TinyRepository(data).close()
+    assert "states" not in json.loads(office.read_text(encoding="utf-8"))
+    [moved] = (office.parent / "states").iterdir()
+    assert moved.stat().st_mode & 0o777 == 0o600
+    # as if killed after writing the chat files, before the office file and the version: version 2 again
+    tables = json.loads(office.read_text(encoding="utf-8"))
+    tables["states"] = {"1": {"key": "console:demo", "state": state}}
+    office.write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
+    registry = json.loads((data / "registry.json").read_text(encoding="utf-8"))
+    registry["meta"] = {"1": {"key": "schema_version", "value": 2}}
+    (data / "registry.json").write_text(json.dumps(registry, ensure_ascii=False), encoding="utf-8")
+    repo = TinyRepository(data)
+    assert schema_version(data) == SCHEMA_VERSION and "states" not in json.loads(office.read_text(encoding="utf-8"))
+    assert repo.get_state(DEMO_ORG, "console:demo") == state  # the officer's report goes on where it was
+    assert repo.list_states(DEMO_ORG) == {"console:demo": state}
+    assert [p.name for p in (office.parent / "states").iterdir()] == [moved.name]

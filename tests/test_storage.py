@@ -16,7 +16,7 @@ import pytest
 from bot.cli import main as cli
 from storage.atomic import StoreCorrupted
 from storage.evidence import EvidenceError, EvidenceStore, safe_display_name, validate_url
-from storage.models import Organization, ReportEntry
+from storage.models import Measure, Organization, ReportEntry
 from storage.tinydb_repo import TinyRepository
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,3 +140,21 @@ def test_records_read_back_are_copies(tmp_path: Path) -> None:
         entry.summary = "changed"
         assert repo.list_reports("o1", 2569)[0].summary == ""
         assert repo.list_reports("o1", 2569)[0].evidence[0].url == "https://a.go.th"
+
+
+def test_another_process_saves_are_seen_by_cached_reads(tmp_path: Path) -> None:
+    reader, writer = TinyRepository(tmp_path), TinyRepository(tmp_path)  # two processes' views of one directory
+    writer.save_measures("o1", 2569, [Measure(id="m1", no=1, indicator="1", title="ประชุม")])
+    saved = [ReportEntry(id=f"r{n}", org_id="o1", fiscal_year=2569, measure_id="m1", round=3, unit_id="u1",
+                         status="done") for n in range(2)]
+    writer.add_report(saved[0])
+    assert [r.id for r in reader.list_reports("o1", 2569)] == ["r0"]
+    assert [m.id for m in reader.list_measures("o1", 2569)] == ["m1"]
+    writer.add_report(saved[1])
+    writer.save_measures("o1", 2569, [Measure(id="m1", no=1, indicator="1", title="ประชุม"),
+                                      Measure(id="m2", no=2, indicator="1", title="อบรม")])
+    assert [r.id for r in reader.list_reports("o1", 2569)] == ["r0", "r1"]  # not the cached list of one
+    assert [m.id for m in reader.list_measures("o1", 2569)] == ["m1", "m2"]
+    mine = reader.list_measures("o1", 2569)
+    mine[0].unit_ids.append("u9")  # the caller's copy: the next read is as stored
+    assert reader.list_measures("o1", 2569)[0].unit_ids == []
