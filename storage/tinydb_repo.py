@@ -542,10 +542,6 @@ class TinyRepository:
         """Every invite, used or not."""
         return [_load(Invite, r) for r in self._table(self._registry(), "invites").all()]
 
-    def list_states(self, org_id: str) -> dict[str, dict[str, Any]]:
-        """Every stored conversation state of an organization by its key."""
-        return {r["key"]: copy.deepcopy(r["state"]) for r in self._table(self._org_file(org_id), "states").all()}
-
     def list_settings(self, org_id: str) -> dict[str, Any]:
         """Every per-organization setting by its key."""
         return {r["key"]: copy.deepcopy(r["value"]) for r in self._table(self._org_file(org_id), "settings").all()}
