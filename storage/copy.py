@@ -19,12 +19,24 @@ from typing import Any, Protocol
 
 from .atomic import atomic_write_bytes
 from .factory import Store
-from .models import Invite, Measure, Officer, Organization, ReportEntry, SendRecord, Unit, from_dict, to_dict
+from .models import (
+    Approval,
+    Invite,
+    Measure,
+    Officer,
+    Organization,
+    ReportEntry,
+    Review,
+    SendRecord,
+    Unit,
+    from_dict,
+    to_dict,
+)
 
 __all__ = ["KINDS", "CopyRefused", "CopyReport", "Exportable", "KindResult", "copy_store", "evidence_files"]
 
-KINDS = ("orgs", "units", "officers", "identities", "invites", "measures", "reports", "states", "sends",
-         "settings", "evidence")
+KINDS = ("orgs", "units", "officers", "identities", "invites", "measures", "reports", "reviews", "approvals",
+         "states", "sends", "settings", "evidence")
 _HASH_NAME = re.compile(r"[0-9a-f]{64}")
 Docs = dict[str, dict[str, Any]]  # kind → key → canonical record
 
@@ -100,7 +112,7 @@ def _org_docs(repo: Exportable, org_id: str) -> Docs:
     docs: Docs = {
         "units": {u.id: to_dict(u) for u in repo.list_units(org_id)},
         "officers": {o.id: to_dict(o) for o in repo.list_officers(org_id)},
-        "measures": {}, "reports": {}, "sends": {},
+        "measures": {}, "reports": {}, "sends": {}, "reviews": {}, "approvals": {},
         "states": dict(repo.list_states(org_id)),
         "settings": {k: {"value": v} for k, v in repo.list_settings(org_id).items()},
     }
@@ -108,7 +120,14 @@ def _org_docs(repo: Exportable, org_id: str) -> Docs:
         docs["measures"].update({f"{fy}/{m.id}": to_dict(m) for m in repo.list_measures(org_id, fy)})
         docs["reports"].update({f"{fy}/{r.id}": to_dict(r) for r in repo.list_reports(org_id, fy)})
         docs["sends"].update({f"{fy}/{s.key}": to_dict(s) for s in repo.list_sends(org_id, fy)})
+        for kind, rows in (("reviews", repo.list_reviews(org_id, fy)), ("approvals", repo.list_approvals(org_id, fy))):
+            docs[kind].update({f"{fy}/{_content_key(d)}": d for d in map(to_dict, rows)})  # no ids: keyed by content
     return docs
+
+
+def _content_key(doc: dict[str, Any]) -> str:
+    """A key for an append-only record that has no id of its own (a review, an approval)."""
+    return hashlib.sha256(_canon(doc).encode()).hexdigest()[:32]
 
 
 def _same(a: dict[str, Any] | None, b: dict[str, Any] | None, kind: str, merge: bool) -> bool:
@@ -204,6 +223,15 @@ def _write_org(target: Exportable, org_id: str, src: Docs, tgt: Docs, report: Co
         if key not in tgt["reports"]:
             target.add_report(from_dict(ReportEntry, doc))
             counts["reports"].copied += 1
+    appends: dict[str, Callable[[dict[str, Any]], None]] = {
+        "reviews": lambda d: target.add_review(from_dict(Review, d)),
+        "approvals": lambda d: target.add_approval(from_dict(Approval, d)),
+    }
+    for kind, append in appends.items():  # append-only history, oldest first, never rewritten
+        for key, doc in src[kind].items():
+            if key not in tgt[kind]:
+                append(doc)
+                counts[kind].copied += 1
     for kind in ("states", "sends", "settings"):
         for key, doc in _changed(kind, src, tgt):
             simple[kind](key, doc)
@@ -279,7 +307,7 @@ def copy_store(
         src, tgt = _org_docs(source, org_id), _org_docs(target, org_id)
         _write_org(target, org_id, src, tgt, report, merge)
         after = _org_docs(target, org_id)
-        for kind in ("units", "officers", "measures", "reports", "states", "sends", "settings"):
+        for kind in ("units", "officers", "measures", "reports", "reviews", "approvals", "states", "sends", "settings"):
             _feed(report.kinds[kind], {f"{org_id}/{k}": v for k, v in src[kind].items()},
                   {f"{org_id}/{k}": v for k, v in after[kind].items()}, merge)
         used |= _referenced(src)

@@ -11,7 +11,7 @@ import pytest
 from bot.cli import main as cli
 from storage.evidence import EvidenceStore
 from storage.factory import open_repository
-from storage.models import Evidence, Identity, Invite, Officer, ReportEntry, SendRecord
+from storage.models import Approval, Evidence, Identity, Invite, Officer, ReportEntry, Review, SendRecord
 from storage.tinydb_repo import TinyRepository
 from tests.factory import make_office
 
@@ -36,6 +36,12 @@ def seed(data_dir: Path) -> None:
     repo.save_measures("o1", 2568, office.measures[:2])
     repo.add_report(ReportEntry(id="r0", org_id="o1", fiscal_year=2568, measure_id="m2", round=12, unit_id="u1",
                                 status="done", evidence=[Evidence(id="e9", kind="url", url="https://example.go.th/a")]))
+    repo.add_review(Review(org_id="o1", fiscal_year=2569, round_no=6, measure_id="m1", unit_id="u0",
+                           state="returned", comment="แนบคำสั่งที่ลงนามแล้ว", reviewer_id="p1",
+                           at="2026-02-12T10:00:00+07:00", answer_revision=1))
+    repo.add_approval(Approval(org_id="o1", fiscal_year=2569, round_no=6, approver_id="p1", approver_name="นายก",
+                               platform="telegram", account="111", at="2026-02-13T09:00:00+07:00",
+                               document_sha256="ab" * 32, answers_digest="cd" * 32))
     repo.set_state("o1", "telegram:111", {"flow": "report", "step": "summary", "measure": "m1", "n": 3})
     repo.log_send(SendRecord(key="k1", org_id="o1", fiscal_year=2569, round=6, kind="open", recipient="p1",
                              due="2026-02-01T09:00:00+07:00", result="sent"))
@@ -63,6 +69,8 @@ def contents(repo: Any) -> dict[str, Any]:
             "reports": {fy: repo.list_reports(org.id, fy) for fy in years},
             "sends": {fy: sorted(repo.list_sends(org.id, fy), key=lambda s: s.key) for fy in years},
             "states": repo.list_states(org.id), "settings": repo.list_settings(org.id),
+            "reviews": {fy: repo.list_reviews(org.id, fy) for fy in years},
+            "approvals": {fy: repo.list_approvals(org.id, fy) for fy in years},
         }
     return out
 
@@ -87,7 +95,9 @@ def test_copy_between_directories_is_complete_verified_and_safe_to_repeat(tmp_pa
     assert "verified: every kind matches" in out
     assert row(out, "reports")[1:4] == ["3", "3", "3"] and row(out, "evidence")[1:4] == ["1", "1", "1"]
     assert all(row(out, k)[4] == "✓" for k in ("orgs", "units", "officers", "identities", "invites", "measures",
-                                                 "reports", "states", "sends", "settings", "evidence"))
+                                                 "reports", "reviews", "approvals", "states", "sends", "settings",
+                                                 "evidence"))
+    assert row(out, "reviews")[1:4] == ["1", "1", "1"] and row(out, "approvals")[1:4] == ["1", "1", "1"]
     before, after = TinyRepository(src), TinyRepository(dst)
     assert contents(after) == contents(before)
     assert [r.revision for r in after.list_reports("o1", 2569)] == [1, 2]  # ids and revisions kept
@@ -99,7 +109,7 @@ def test_copy_between_directories_is_complete_verified_and_safe_to_repeat(tmp_pa
     code, out = run(capsys, "--from", str(src), "--to", str(dst))  # again: nothing new, verified again
     assert code == 0, out
     assert row(out, "sends")[1] == "3"
-    assert all(row(out, k)[3] == "0" for k in ("orgs", "reports", "states", "sends", "evidence"))
+    assert all(row(out, k)[3] == "0" for k in ("orgs", "reports", "reviews", "approvals", "states", "sends", "evidence"))
     assert [r.id for r in TinyRepository(dst).list_reports("o1", 2569)] == ["r1", "r2"]  # not appended twice
 
 
