@@ -78,12 +78,22 @@ class ReminderComponent:
         self.service = ReminderService(services.repo, services.clock, notifier, reports=reports)
         self.lock = SchedulerLock(services.data_dir)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.shared: Any = None  # several workers on PostgreSQL: bot/reminders_shared.py
+        dispatcher = services.dispatcher()
+        if getattr(dispatcher, "workers", None) is not None:
+            from .reminders_shared import SharedReminders
+
+            self.shared = SharedReminders(services, dispatcher, notifier, reports)  # type: ignore[arg-type]
 
     def register_routes(self, web: Any) -> None:
         """No routes: reminders only send."""
 
     async def start(self) -> None:
         """Derive the jobs from the calendar and the stored reports, send what was missed."""
+        if self.shared is not None:  # every worker sends; the lease holder plans
+            await self.shared.start()
+            self.services.engine.remind = self.request_remind
+            return
         if self.lock.take():
             self._begin()
             return
@@ -110,6 +120,8 @@ class ReminderComponent:
         self.services.engine.remind = None
         for task in list(self._tasks):
             task.cancel()
+        if self.shared is not None:
+            await self.shared.stop()
         self.service.shutdown()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.lock.release()

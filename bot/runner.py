@@ -2,6 +2,8 @@
 
 Hook points (each component has `register_routes(web)`, `async start()`, `async stop()`):
   - Telegram: started when TELEGRAM_BOT_TOKEN is set (polling, or webhook when TELEGRAM_WEBHOOK_URL is set).
+    With ITABOT_DATABASE_URL, every `itabot run` is one worker of many on that database (bot/dispatch_shared.py,
+    bot/reminders_shared.py); polling is refused unless this is the only live worker.
   - LINE: add the LINE adapter in `build_components` (it registers /line/webhook in register_routes).
   - Reminders: add scheduler.service.ReminderService in `build_components`; it pushes through the Outbox.
 Routes are registered before the web server starts; components start after it listens (a webhook must
@@ -151,5 +153,13 @@ def run(settings: Settings, services: Services, host: str, port: int) -> int:
     """Blocking entry point for the CLI: the data directory must be writable and the inbox ours."""
     if services.data_dir is not None:
         check_writable(services.data_dir)
-    services.dispatcher().inbox  # noqa: B018 - opens (and locks) the inbox now: damage or a second run stops here
+    dispatcher = services.dispatcher()
+    dispatcher.inbox  # noqa: B018 - opens (and locks) the inbox now: damage or a second run stops here
+    workers = getattr(dispatcher, "workers", None)  # several workers share a PostgreSQL database
+    if workers is not None and settings.telegram_token:
+        try:  # polling allows one consumer: beside other workers Telegram must come by webhook
+            workers.choose_telegram(polling=not settings.telegram_webhook_url)
+        except BaseException:
+            services.close()
+            raise
     return asyncio.run(serve(settings, services, host, port))

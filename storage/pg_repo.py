@@ -60,6 +60,7 @@ class PgRepository:
 
     def __init__(self, pool: ConnectionPool[Connection[Any]]) -> None:
         self.pool = pool
+        self.worker = ""  # set by a registered worker (storage/pg_workers.py): its sends carry its id
 
     @classmethod
     def open(cls, conninfo: str, min_size: int = 1, max_size: int = 8, timeout: float = 10.0) -> PgRepository:
@@ -324,14 +325,14 @@ class PgRepository:
         its lease (the worker died mid-batch) is handed to the next claimer; a finished one never is.
         """
         row = self._first(
-            "INSERT INTO sends (org_id, fiscal_year, key, data, claimed_until) "
-            "VALUES (%(org)s, %(fy)s, %(key)s, %(data)s, now() + make_interval(secs => %(lease)s)) "
+            "INSERT INTO sends (org_id, fiscal_year, key, data, claimed_until, claimed_by) "
+            "VALUES (%(org)s, %(fy)s, %(key)s, %(data)s, now() + make_interval(secs => %(lease)s), %(by)s) "
             "ON CONFLICT (org_id, fiscal_year, key) DO UPDATE "
-            "SET data = EXCLUDED.data, claimed_until = EXCLUDED.claimed_until "
+            "SET data = EXCLUDED.data, claimed_until = EXCLUDED.claimed_until, claimed_by = EXCLUDED.claimed_by "
             "WHERE sends.data->>'result' = 'sending' AND sends.claimed_until < now() RETURNING 1",
             {
                 "org": _key(record.org_id), "fy": int(record.fiscal_year), "key": _key(record.key),
-                "data": _doc(record), "lease": float(lease_seconds),
+                "data": _doc(record), "lease": float(lease_seconds), "by": self.worker,
             },
         )
         return row is not None
