@@ -47,6 +47,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     max_file_mb: int = 20
+    telegram_max_per_second: float = 30.0  # Telegram's bot-wide cap; several workers share it
 
 
 def load_settings(env_file: str | None = ".env") -> Settings:
@@ -69,4 +70,5 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         host=env.get("ITABOT_HOST", "127.0.0.1"),
         port=int(env.get("ITABOT_PORT", "8080") or 8080),
         max_file_mb=int(env.get("ITABOT_MAX_FILE_MB", "20") or 20),
+        telegram_max_per_second=float(env.get("ITABOT_TELEGRAM_MAX_PER_SECOND", "30") or 30),
     )

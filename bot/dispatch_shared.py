@@ -26,6 +26,7 @@ from storage.pg_repo import PgRepository
 from storage.pg_workers import PgWorkers
 
 from .dispatch import Dispatcher, Processor
+from .ratelimit import ChatRateLimiter
 
 __all__ = ["SharedDispatcher"]
 
@@ -61,6 +62,7 @@ class SharedDispatcher(Dispatcher):
         self._pump: asyncio.Task[None] | None = None
         self._lanes: dict[str, deque[StoredRecord]] = {}
         self._next_reap = 0.0
+        self._rates: list[tuple[ChatRateLimiter, float]] = []  # Telegram's cap, split between live workers
 
     @staticmethod
     def _unused() -> Any:
@@ -103,6 +105,15 @@ class SharedDispatcher(Dispatcher):
             self._pump = asyncio.get_running_loop().create_task(self._run_pump(), name="shared inbox")
             self._pump.add_done_callback(self._finished)
         self._poke()
+
+    def share_rate(self, limiter: ChatRateLimiter, total_per_second: float) -> None:
+        """Keep this limiter at its share of a bot-wide cap (total ÷ live workers, re-checked every second)."""
+        self._rates.append((limiter, total_per_second))
+
+    def _split_rates(self, live: int) -> None:
+        for limiter, total in self._rates:
+            if total > 0:
+                limiter.overall.interval = max(1, live) / total
 
     def _poke(self) -> None:
         if self._wake is not None:
@@ -151,6 +162,8 @@ class SharedDispatcher(Dispatcher):
                 log.warning("%d worker(s) died: %d chat(s) taken over, %d send(s) cut marked interrupted",
                             dead, chats, cut)
             await asyncio.to_thread(self.workers.renew, CHAT_LEASE_S)
+            if self._rates:
+                self._split_rates(len(await asyncio.to_thread(self.workers.live)))
         except psycopg.Error as exc:
             log.warning("worker housekeeping failed: %s", exc)
 

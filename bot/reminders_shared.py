@@ -71,8 +71,11 @@ class SharedReminders:
                 held = False
             if held and self.service is None:
                 log.info("reminders: this worker plans them now (lease taken)")
-                self.service = self._new_service()
-                self.service.start()
+                await self.request_all()  # what is due now goes out while the alarms are being derived
+                service = self._new_service()
+                moments = await asyncio.to_thread(service.planned_moments)  # every office's plan: off the loop
+                self.service = service
+                service.start(moments)
             elif not held and self.service is not None:
                 log.warning("reminders: lease lost; another worker plans them")
                 self.service.shutdown()

@@ -24,6 +24,7 @@ from storage.atomic import check_writable
 
 from .config import Settings
 from .outbox import Outbox
+from .ratelimit import ChatRateLimiter
 from .telegram import PLATFORM, TelegramAdapter
 from .web import WebServer
 from .wiring import Services
@@ -57,6 +58,12 @@ def telegram_adapter(
         "known_user": lambda user_id: repo.find_identity(PLATFORM, user_id) is not None,
         "dispatcher": services.dispatcher(),
     }
+    if "rate_limiter" not in overrides:
+        limiter = ChatRateLimiter(overall_per_second=settings.telegram_max_per_second)
+        share = getattr(options["dispatcher"], "share_rate", None)  # several workers split the bot-wide cap
+        if share is not None:
+            share(limiter, settings.telegram_max_per_second)
+        options["rate_limiter"] = limiter
     options.update(overrides)
     return TelegramAdapter(services.engine, settings.telegram_token, **options)
 

@@ -79,8 +79,10 @@ class ReminderService:
         self._catch_up: asyncio.Task[list[SendRecord]] | None = None
 
     # ----- lifecycle -------------------------------------------------------------------------
-    def start(self) -> None:
-        """Recover, derive the jobs, start the scheduler and send what was missed (needs a running loop)."""
+    def start(self, moments: list[datetime] | None = None) -> None:
+        """Recover, derive the jobs, start the scheduler and send what was missed (needs a running loop).
+
+        `moments`: the planned moments, when the caller derived them off the event loop (planned_moments)."""
         self._lock = asyncio.Lock()
         now = self.clock.now()
         fy = fiscal_year_of(now.astimezone(BANGKOK).date())
@@ -94,7 +96,7 @@ class ReminderService:
             id=REDERIVE_JOB,
             replace_existing=True,
         )
-        self.rebuild()
+        self.rebuild(moments)
         self.scheduler.start()
         self._catch_up = asyncio.ensure_future(self.tick())
 
@@ -123,12 +125,12 @@ class ReminderService:
             moments.update(s.due for rp in plans.rounds for s in rp.slots if s.due > now)
         return sorted(moments)
 
-    def rebuild(self) -> int:
+    def rebuild(self, moments: list[datetime] | None = None) -> int:
         """Replace the send jobs with one DateTrigger per future due moment; returns their number."""
         for job in self.scheduler.get_jobs():
             if job.id.startswith(SEND_PREFIX):
                 job.remove()
-        moments = self.planned_moments()
+        moments = self.planned_moments() if moments is None else moments
         skew = self._skew()
         for moment in moments:
             self.scheduler.add_job(
