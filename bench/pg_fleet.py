@@ -71,15 +71,18 @@ def _tables(orgs: list[OrgData]) -> list[tuple[str, str, list[tuple[Any, ...]]]]
     ]
 
 
-async def start_worker(url: str, port: int, data_dir: Path, api: FakeTelegramAPI, now: str, log: Path,
+async def start_worker(url: str | None, port: int, data_dir: Path, api: FakeTelegramAPI, now: str, log: Path,
                        evidence_dir: Path | None = None, per_second: int = 1000) -> asyncio.subprocess.Process:
-    """One `itabot run` worker in webhook mode on the shared database; returns once /healthz answers."""
+    """One `itabot run` worker in webhook mode on the shared database (None: TinyDB in `data_dir`); returns once
+    /healthz answers."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LINE_", "ITABOT_"))}
     env.update(
-        ITABOT_DATABASE_URL=url, TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=api.root_url,
+        TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=api.root_url,
         TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook", TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
         ITABOT_TELEGRAM_MAX_PER_SECOND=str(per_second), PYTHONPATH=str(ROOT),
     )
+    if url is not None:
+        env["ITABOT_DATABASE_URL"] = url
     if evidence_dir is not None:
         env["ITABOT_EVIDENCE_DIR"] = str(evidence_dir)
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -74,7 +74,7 @@ class ReminderComponent:
         # one spawned worker renders completed reports: a fork would copy PTB's threads, and rendering
         # on a thread of this process would take the GIL from the chats for ~1 s per office
         self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        reports = ReportDocuments(services.repo, services.data_dir, self.pool)
+        reports = ReportDocuments(services.repo, services.data_dir, self.pool, services.evidence.root)
         self.service = ReminderService(services.repo, services.clock, notifier, reports=reports)
         self.lock = SchedulerLock(services.data_dir)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -207,7 +207,7 @@ async def send_due_once(
     stops: list[Stop] = []
     try:
         stops = await _open_senders(settings, services, outbox)
-        reports = ReportDocuments(services.repo, services.data_dir)
+        reports = ReportDocuments(services.repo, services.data_dir, evidence_dir=services.evidence.root)
         return await run_due(services.repo, services.clock, OfficerNotifier(outbox), now, org_ids=org_ids,
                              reports=reports)
     finally:
