@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 import psycopg
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 LEASE_RETRY_S = 5.0  # how soon a live worker notices that the planner is gone
 WORK_POLL_S = 1.0  # idle wait for reminder work requested by the planner on another worker
+REQUEST_GAP_S = 20.0  # the start's catch-up tick right after the early request adds nothing: skipped
 
 
 class SharedReminders:
@@ -51,6 +53,7 @@ class SharedReminders:
         self.service: ReminderService | None = None
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
+        self._requested = -REQUEST_GAP_S
 
     async def start(self) -> None:
         """Start competing for the lease and serving reminder work."""
@@ -84,6 +87,9 @@ class SharedReminders:
 
     async def request_all(self) -> list[SendRecord]:
         """A planner's tick: ask every worker to send what is due, organization by organization."""
+        if time.monotonic() - self._requested < REQUEST_GAP_S:
+            return []
+        self._requested = time.monotonic()
         orgs = [o.id for o in await asyncio.to_thread(self.services.repo.list_orgs)]
         await asyncio.to_thread(self.work.request, orgs)
         self._wake.set()

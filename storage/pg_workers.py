@@ -163,10 +163,12 @@ class PgReminderWork:
         """The oldest open organization nobody holds; this worker holds it until `finish` (or death)."""
         with self.pool.connection() as conn, conn.transaction():
             row = conn.execute(
-                "UPDATE reminder_work w SET claimed_by = %s, claimed_until = now() + make_interval(secs => %s) "
-                "FROM (SELECT org_id FROM reminder_work WHERE (handled_at IS NULL OR handled_at < wanted_at) "
+                # a scalar subquery runs once; joined as FROM it may be re-scanned, each scan skipping to
+                # another row, and claim several organizations of which only one is returned
+                "UPDATE reminder_work SET claimed_by = %s, claimed_until = now() + make_interval(secs => %s) "
+                "WHERE org_id = (SELECT org_id FROM reminder_work WHERE (handled_at IS NULL OR handled_at < wanted_at) "
                 "AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY wanted_at, org_id LIMIT 1 "
-                "FOR UPDATE SKIP LOCKED) p WHERE w.org_id = p.org_id RETURNING w.org_id, w.wanted_at",
+                "FOR UPDATE SKIP LOCKED) RETURNING org_id, wanted_at",
                 (self.worker, self.lease_seconds),
             ).fetchone()
         return WorkClaim(str(row[0]), row[1]) if row else None

@@ -128,3 +128,71 @@ def test_migrating_an_older_database_keeps_its_data(pg_empty_url: str) -> None:
     finally:
         repo.close()
 
+
+
+def test_a_killed_worker_is_reaped_at_once_its_chats_freed_and_its_cut_send_interrupted(repo: PgRepository,
+                                                                                         pg_url: str) -> None:
+    from storage.pg_inbox import PgInbox
+    from storage.pg_workers import PgWorkers
+
+    doomed, survivor = PgWorkers(repo.pool, pg_url, "doomed"), PgWorkers(repo.pool, pg_url, "survivor")
+    doomed.register()
+    survivor.register()
+    try:
+        assert set(survivor.live()) == {"doomed", "survivor"}
+        inbox = PgInbox(repo.pool, worker="doomed")
+        inbox.append("telegram", "1", "telegram:7", {"n": 1})
+        assert [r.event_id for r in inbox.claim()] == ["1"]
+        repo.worker = "doomed"
+        assert repo.claim_send(sending("k1", "doomed"))  # in flight at the platform when it dies
+        assert survivor.reap() == (0, 0, 0)  # alive: nothing to take
+        doomed.liveness.release()  # its connection ends: SIGKILL, or its machine vanished
+        assert survivor.reap() == (1, 1, 1)
+        assert survivor.live() == ["survivor"]
+        assert [r.event_id for r in PgInbox(repo.pool, worker="survivor").claim()] == ["1"]  # no lease to wait out
+        got = repo.get_send("o1", 2569, "k1")
+        assert got is not None and got.result == "interrupted"  # at most once: never sent again
+        repo.worker = "survivor"
+        assert repo.claim_send(sending("k1", "survivor")) is False
+    finally:
+        doomed.leave()
+        survivor.leave()
+
+
+def test_polling_is_refused_beside_another_worker_and_a_webhook_beside_a_poller(repo: PgRepository,
+                                                                               pg_url: str) -> None:
+    from storage.pg_workers import PgWorkers, TelegramModeRefused
+
+    first, second = PgWorkers(repo.pool, pg_url, "first"), PgWorkers(repo.pool, pg_url, "second")
+    first.register()
+    try:
+        first.choose_telegram(polling=True)  # alone: polling is fine
+        second.register()
+        with pytest.raises(TelegramModeRefused, match="TELEGRAM_WEBHOOK_URL"):
+            second.choose_telegram(polling=True)
+        with pytest.raises(TelegramModeRefused, match="polls Telegram"):
+            second.choose_telegram(polling=False)
+        first.leave()  # the poller stops: webhooks may start
+        second.choose_telegram(polling=False)
+    finally:
+        first.leave()
+        second.leave()
+
+
+def test_reminder_work_is_claimed_one_office_at_a_time_and_reopened_by_a_newer_request(repo: PgRepository) -> None:
+    from storage.pg_workers import PgReminderWork
+
+    one, two = PgReminderWork(repo.pool, "w1"), PgReminderWork(repo.pool, "w2")
+    one.request(["o1", "o2", "o3"])
+    a, b = one.claim(), two.claim()
+    assert a is not None and b is not None and {a.org_id, b.org_id} <= {"o1", "o2", "o3"} and a.org_id != b.org_id
+    assert one.open_count() == 3
+    one.request([a.org_id])  # a new tick while w1 is still sending: the office stays open after this pass
+    one.finish(a)
+    two.finish(b)
+    c = one.claim()
+    d = two.claim()
+    assert c is not None and d is not None and {c.org_id, d.org_id} == ({"o1", "o2", "o3"} - {b.org_id})
+    one.finish(c)
+    two.finish(d)
+    assert one.claim() is None and one.open_count() == 0
