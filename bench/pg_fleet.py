@@ -33,6 +33,7 @@ __all__ = ["Fleet", "WEBHOOK_SECRET", "seed", "start_worker", "stop_worker"]
 
 ROOT = Path(__file__).resolve().parent.parent
 WEBHOOK_SECRET = "fleet-webhook-secret"
+_UPDATE_IDS = itertools.count(int(time.time()) % 10**6 * 1000)  # unique across fleets, as a bot's update ids are
 Step = tuple[str, str, str]
 
 
@@ -132,7 +133,6 @@ class Fleet:
     latencies: list[tuple[str, float]] = field(default_factory=list)  # (step marker, seconds update → reply)
 
     def __post_init__(self) -> None:
-        self._ids = itertools.count(1)
         self._turn = itertools.count()
         self._arrived: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
         self._http: aiohttp.ClientSession | None = None
@@ -161,7 +161,7 @@ class Fleet:
     async def post(self, chat: int, update: dict[str, Any]) -> int:
         """Deliver one update (next worker first, the others after a failure) until acknowledged; its id."""
         assert self._http is not None
-        update = {"update_id": next(self._ids), **update}
+        update = {"update_id": next(_UPDATE_IDS), **update}
         headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
         for attempt in range(200):
             ports = list(self.ports)

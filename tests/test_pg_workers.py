@@ -196,3 +196,21 @@ def test_reminder_work_is_claimed_one_office_at_a_time_and_reopened_by_a_newer_r
     one.finish(c)
     two.finish(d)
     assert one.claim() is None and one.open_count() == 0
+
+
+def test_two_workers_count_line_pushes_in_one_monthly_count_and_warn_once(repo: PgRepository) -> None:
+    from datetime import datetime
+
+    from bot.line_quota_shared import SharedPushQuota
+    from storage.clock import BANGKOK, FixedClock
+
+    clock = FixedClock(datetime(2026, 3, 20, 10, 0, tzinfo=BANGKOK))
+    one, two = SharedPushQuota(repo.pool, 10, clock), SharedPushQuota(repo.pool, 10, clock)
+    notices = []
+    for n in range(10):
+        notices += (one if n % 2 else two).record()
+    assert one.used == two.used == 10 and not one.allows() and not two.allows()
+    assert sorted(notices) == ["cap", "warn"]  # each given once, whichever worker pushed
+    assert one.owed("admin") == ["warn", "cap"]
+    two.mark_told("admin", ["warn", "cap"])
+    assert one.owed("admin") == [] and one.mark_capped() is False
