@@ -36,6 +36,7 @@ CHAT_LEASE_S = 60.0  # a chat's claim; renewed while this worker lives, freed at
 REAP_EVERY_S = 1.0  # how often a worker looks for dead ones (and renews its own claims)
 POLL_S = 0.1  # idle wait for events that other workers accepted
 BATCH = 64  # events claimed at once
+PRUNE_EVERY_S = 600.0  # done events older than a day are deleted this often
 
 
 def _chat_key(record: InboxRecord) -> str:
@@ -62,6 +63,7 @@ class SharedDispatcher(Dispatcher):
         self._pump: asyncio.Task[None] | None = None
         self._lanes: dict[str, deque[StoredRecord]] = {}
         self._next_reap = 0.0
+        self._next_prune = time.monotonic() + PRUNE_EVERY_S
         self._rates: list[tuple[ChatRateLimiter, float]] = []  # Telegram's cap, split between live workers
 
     @staticmethod
@@ -157,11 +159,18 @@ class SharedDispatcher(Dispatcher):
             return
         self._next_reap = now + REAP_EVERY_S
         try:
+            if not await asyncio.to_thread(self.workers.alive):  # the database dropped our session: rejoin
+                log.error("worker %s lost its liveness lock; rejoining (its chats may have been taken over)",
+                          self.workers.id)
+                await asyncio.to_thread(self.workers.register)
             dead, cut, chats = await asyncio.to_thread(self.workers.reap)
             if dead:
                 log.warning("%d worker(s) died: %d chat(s) taken over, %d send(s) cut marked interrupted",
                             dead, chats, cut)
             await asyncio.to_thread(self.workers.renew, CHAT_LEASE_S)
+            if now >= self._next_prune:
+                self._next_prune = now + PRUNE_EVERY_S
+                await asyncio.to_thread(self.shared.prune)
             if self._rates:
                 self._split_rates(len(await asyncio.to_thread(self.workers.live)))
         except psycopg.Error as exc:

@@ -140,6 +140,14 @@ class PgInbox:
                 (row[0], row[0]),
             )
 
+    def prune(self, keep_seconds: float = 86400.0) -> int:
+        """Forget events done longer ago than `keep_seconds` (a platform's redeliveries come within hours)."""
+        with self.pool.connection() as conn:
+            cur = conn.execute(
+                "DELETE FROM inbox WHERE state = 'done' AND done_at < now() - make_interval(secs => %s)", (keep_seconds,)
+            )
+        return cur.rowcount
+
     def pending(self) -> list[InboxRecord]:
         """Every event not yet done (pending or claimed), oldest first: the inbox's depth and backlog."""
         with self.pool.connection() as conn:

@@ -1,8 +1,10 @@
 """Two real `itabot run` workers on one PostgreSQL database, webhooks delivered round-robin between them.
 
 Officers report through whichever worker Telegram's POST reaches: every update is answered once and in
-order per chat; a worker SIGKILLed mid-run leaves no acknowledged update unanswered; a batch of 2,000
-reminders survives a worker killed while one of its sends is at Telegram: each person gets theirs once.
+order per chat; a worker SIGKILLed mid-run leaves no acknowledged update unanswered; a reminder batch
+survives a worker killed while one of its sends is at Telegram: each person due one gets it once, and the
+send cut mid-flight is logged "interrupted". `make test` runs 40 officers and 400 reminders; `make soak`
+the issue's 200 officers and 2,000 reminders.
 """
 
 from __future__ import annotations
