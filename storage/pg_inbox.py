@@ -2,8 +2,9 @@
 
 A worker owns a chat by locking its `inbox_chats` row (FOR UPDATE SKIP LOCKED: other workers pass it
 by) and leasing it until `claimed_until`; while the lease runs no other worker gets that chat's events,
-so per-chat order holds across workers. A worker that dies loses the lease and the events are claimed
-again (at least once: handlers make a repeat harmless, as the send log does for reminders).
+so per-chat order holds across workers. A worker that dies is reaped at once by the others (its liveness
+lock is gone, storage/pg_workers.py; the lease is the fallback) and its events are claimed again (at least
+once: an event cut mid-processing is processed again).
 """
 
 from __future__ import annotations
