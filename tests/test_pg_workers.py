@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -214,3 +215,26 @@ def test_two_workers_count_line_pushes_in_one_monthly_count_and_warn_once(repo: 
     assert one.owed("admin") == ["warn", "cap"]
     two.mark_told("admin", ["warn", "cap"])
     assert one.owed("admin") == [] and one.mark_capped() is False
+
+
+def test_itabot_run_refuses_telegram_polling_beside_a_live_worker(
+    repo: PgRepository, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main as cli
+    from storage.pg_workers import PgWorkers
+
+    other = PgWorkers(repo.pool, pg_url, "webhook-worker-on-another-machine")
+    other.register()
+    try:
+        for name in ("TELEGRAM_WEBHOOK_URL", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("ITABOT_DATABASE_URL", pg_url)
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-token")
+        monkeypatch.chdir(tmp_path)
+        code = cli(["run", "--data-dir", str(tmp_path / "data"), "--port", "0"])
+        assert code == 1  # refused before anything listens or polls
+        err = capsys.readouterr().err
+        assert "TELEGRAM_WEBHOOK_URL" in err and "polling" in err
+        assert other.live() == ["webhook-worker-on-another-machine"]  # the refused one left the workers again
+    finally:
+        other.leave()
