@@ -175,7 +175,7 @@ def _scale(cluster: PgCluster, tmp: Path, pool: list[Any], evidence: Path, offic
     url = cluster.url(name)
     with psycopg.connect(url, autocommit=True) as conn:
         migrate(conn)
-    n_orgs = max(2, (3 * officers) // 20 + 1)
+    n_orgs = max(2, (3 * officers) // 5 + 1)  # one officer per unit in every run: nobody finds a colleague's answer
     orgs = [make_org(i, pool, rounds=OPEN_ROUND_DATA) for i in range(n_orgs)]
     seed(url, orgs)
     everyone = load_users(orgs, 3 * officers)
