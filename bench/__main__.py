@@ -1,4 +1,4 @@
-"""`python -m bench` (`make bench`): run the nine benchmarks, write bench/results.json, print a table.
+"""`python -m bench` (`make bench`): run the ten benchmarks, write bench/results.json, print a table.
 
 Options: `--quick` tiny sizes (a smoke run, seconds not minutes; figures are not comparable),
 `--profile` (needs pyinstrument: writes bench/profile-NAME.txt per benchmark; `memory` runs the bot
@@ -47,6 +47,8 @@ GOALS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "evidence_reuse.lookup_ms_p99": ("< 20", lambda v: v < 20),
     "report_pages.pages_53": ("≤ 35", lambda v: v <= 35),
     "stall.healthz_p99_ms": ("< 100", lambda v: v < 100),
+    "hosting.ratio_1000_to_1": ("≤ 1.3", lambda v: v <= 1.3),
+    "hosting.scale_2_workers": ("≥ 1.4", lambda v: v >= 1.4),
 }
 
 
@@ -134,6 +136,15 @@ def _stall(quick: bool, work_dir: str | None) -> dict[str, Any]:
     return stall.run(depth=6, photos=10, work_dir=work_dir) if quick else stall.run(work_dir=work_dir)
 
 
+def _hosting(quick: bool, work_dir: str | None) -> dict[str, Any]:
+    """Wraps bench/hosting.py: 1,000 offices in PostgreSQL, two workers vs one (needs PostgreSQL's binaries)."""
+    from . import hosting
+
+    if quick:
+        return hosting.run(offices=20, tiny_offices=20, samples=10, officers=8, work_dir=work_dir)
+    return hosting.run(work_dir=work_dir)
+
+
 BENCHMARKS: dict[str, Callable[[bool, str | None], dict[str, Any]]] = {
     "storage_growth": _storage_growth,
     "telegram_throughput": _telegram_throughput,
@@ -144,6 +155,7 @@ BENCHMARKS: dict[str, Callable[[bool, str | None], dict[str, Any]]] = {
     "evidence_reuse": _evidence_reuse,
     "report_pages": _report_pages,
     "stall": _stall,
+    "hosting": _hosting,
 }
 
 

@@ -48,6 +48,7 @@ class Settings:
     port: int = 8080
     max_file_mb: int = 20
     link_check: bool = True  # evidence links checked in the background (ITABOT_LINK_CHECK=0: off)
+    telegram_max_per_second: float = 30.0  # Telegram's bot-wide cap; several workers share it
 
 
 def load_settings(env_file: str | None = ".env") -> Settings:
@@ -71,4 +72,5 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         port=int(env.get("ITABOT_PORT", "8080") or 8080),
         max_file_mb=int(env.get("ITABOT_MAX_FILE_MB", "20") or 20),
         link_check=env.get("ITABOT_LINK_CHECK", "1").strip().lower() not in ("0", "false", "no", "off"),
+        telegram_max_per_second=float(env.get("ITABOT_TELEGRAM_MAX_PER_SECOND", "30") or 30),
     )

@@ -552,4 +552,10 @@ def line_adapter(settings: Settings, services: Services, outbox: Outbox | None =
         "dispatcher": services.dispatcher(),
     }
     options.update(overrides)
-    return LineAdapter(**options)
+    adapter = LineAdapter(**options)
+    if services.database_url:  # several workers: one push count for all of them, in the database
+        from .line_quota_shared import SharedPushQuota
+
+        pool = services.repo.pool  # type: ignore[attr-defined]
+        adapter.quota = SharedPushQuota(pool, adapter.quota.limit, services.clock, warn_ratio=0.8)
+    return adapter

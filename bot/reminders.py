@@ -74,16 +74,26 @@ class ReminderComponent:
         # one spawned worker renders completed reports: a fork would copy PTB's threads, and rendering
         # on a thread of this process would take the GIL from the chats for ~1 s per office
         self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        reports = ReportDocuments(services.repo, services.data_dir, self.pool)
+        reports = ReportDocuments(services.repo, services.data_dir, self.pool, services.evidence.root)
         self.service = ReminderService(services.repo, services.clock, notifier, reports=reports)
         self.lock = SchedulerLock(services.data_dir)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.shared: Any = None  # several workers on PostgreSQL: bot/reminders_shared.py
+        dispatcher = services.dispatcher()
+        if getattr(dispatcher, "workers", None) is not None:
+            from .reminders_shared import SharedReminders
+
+            self.shared = SharedReminders(services, dispatcher, notifier, reports)  # type: ignore[arg-type]
 
     def register_routes(self, web: Any) -> None:
         """No routes: reminders only send."""
 
     async def start(self) -> None:
         """Derive the jobs from the calendar and the stored reports, send what was missed."""
+        if self.shared is not None:  # every worker sends; the lease holder plans
+            await self.shared.start()
+            self.services.engine.remind = self.request_remind
+            return
         if self.lock.take():
             self._begin()
             return
@@ -110,6 +120,8 @@ class ReminderComponent:
         self.services.engine.remind = None
         for task in list(self._tasks):
             task.cancel()
+        if self.shared is not None:
+            await self.shared.stop()
         self.service.shutdown()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.lock.release()
@@ -195,7 +207,7 @@ async def send_due_once(
     stops: list[Stop] = []
     try:
         stops = await _open_senders(settings, services, outbox)
-        reports = ReportDocuments(services.repo, services.data_dir)
+        reports = ReportDocuments(services.repo, services.data_dir, evidence_dir=services.evidence.root)
         return await run_due(services.repo, services.clock, OfficerNotifier(outbox), now, org_ids=org_ids,
                              reports=reports)
     finally:

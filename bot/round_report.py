@@ -27,9 +27,11 @@ def _outfile(f: RenderedFile) -> OutFile:
 class ReportDocuments:
     """scheduler.messages.RoundReports: compile on the caller's thread, render in a worker (process or thread)."""
 
-    def __init__(self, repo: Repository, data_dir: Path | None, executor: Executor | None = None) -> None:
+    def __init__(self, repo: Repository, data_dir: Path | None, executor: Executor | None = None,
+                 evidence_dir: Path | None = None) -> None:
         self._repo = repo
         self._data_dir = data_dir
+        self._evidence_dir = evidence_dir  # ITABOT_EVIDENCE_DIR: the directory several workers share
         self._executor = executor  # a spawned process keeps ~1 s of rendering per office off the chats' GIL
 
     def summary(self, org_id: str, fiscal_year: int, round_no: int, now: datetime) -> tuple[object, str]:
@@ -41,7 +43,7 @@ class ReportDocuments:
         """DOCX, XLSX and PNG in exports/ (none for an in-memory store: nowhere to write them)."""
         if self._data_dir is None or not isinstance(report, RoundReport):
             return []
-        exports, evidence = self._data_dir / "exports", self._data_dir / "evidence"
+        exports, evidence = self._data_dir / "exports", self._evidence_dir or self._data_dir / "evidence"
         if self._executor is not None:
             loop = asyncio.get_running_loop()
             rendered = await loop.run_in_executor(self._executor, render_in_worker, report, exports, evidence)

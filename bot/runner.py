@@ -2,6 +2,8 @@
 
 Hook points (each component has `register_routes(web)`, `async start()`, `async stop()`):
   - Telegram: started when TELEGRAM_BOT_TOKEN is set (polling, or webhook when TELEGRAM_WEBHOOK_URL is set).
+    With ITABOT_DATABASE_URL, every `itabot run` is one worker of many on that database (bot/dispatch_shared.py,
+    bot/reminders_shared.py); polling is refused unless this is the only live worker.
   - LINE: add the LINE adapter in `build_components` (it registers /line/webhook in register_routes).
   - Reminders: add scheduler.service.ReminderService in `build_components`; it pushes through the Outbox.
 Routes are registered before the web server starts; components start after it listens (a webhook must
@@ -23,6 +25,7 @@ from storage.atomic import check_writable
 from .config import Settings
 from .metrics import observe_services
 from .outbox import Outbox
+from .ratelimit import ChatRateLimiter
 from .telegram import PLATFORM, TelegramAdapter
 from .web import WebServer, add_site_routes
 from .wiring import Services
@@ -56,6 +59,12 @@ def telegram_adapter(
         "known_user": lambda user_id: repo.find_identity(PLATFORM, user_id) is not None,
         "dispatcher": services.dispatcher(),
     }
+    if "rate_limiter" not in overrides:
+        limiter = ChatRateLimiter(overall_per_second=settings.telegram_max_per_second)
+        share = getattr(options["dispatcher"], "share_rate", None)  # several workers split the bot-wide cap
+        if share is not None:
+            share(limiter, settings.telegram_max_per_second)
+        options["rate_limiter"] = limiter
     options.update(overrides)
     return TelegramAdapter(services.engine, settings.telegram_token, **options)
 
@@ -162,5 +171,13 @@ def run(settings: Settings, services: Services, host: str, port: int) -> int:
     """Blocking entry point for the CLI: the data directory must be writable and the inbox ours."""
     if services.data_dir is not None:
         check_writable(services.data_dir)
-    services.dispatcher().inbox  # noqa: B018 - opens (and locks) the inbox now: damage or a second run stops here
+    dispatcher = services.dispatcher()
+    dispatcher.inbox  # noqa: B018 - opens (and locks) the inbox now: damage or a second run stops here
+    workers = getattr(dispatcher, "workers", None)  # several workers share a PostgreSQL database
+    if workers is not None and settings.telegram_token:
+        try:  # polling allows one consumer: beside other workers Telegram must come by webhook
+            workers.choose_telegram(polling=not settings.telegram_webhook_url)
+        except BaseException:
+            services.close()
+            raise
     return asyncio.run(serve(settings, services, host, port))

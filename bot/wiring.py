@@ -27,10 +27,15 @@ class Services:
     clock: Clock
     engine: Engine
     data_dir: Path | None
+    database_url: str = ""  # set: several workers share this PostgreSQL database (bot/dispatch_shared.py)
     _dispatcher: Dispatcher | None = field(default=None, repr=False)
 
     def dispatcher(self) -> Dispatcher:
         """The durable inbox and its worker, opened on first use: only `itabot run` takes the inbox."""
+        if self._dispatcher is None and self.database_url:
+            from .dispatch_shared import SharedDispatcher
+
+            self._dispatcher = SharedDispatcher(self.repo, self.database_url)  # type: ignore[arg-type]
         if self._dispatcher is None:
             inbox_dir = self.data_dir / "inbox" if self.data_dir is not None else None
             self._dispatcher = Dispatcher(lambda: FileInbox(inbox_dir))
@@ -50,10 +55,14 @@ WORK_LIMITS = Limits(cpu_seconds=120, memory_mb=3072, wall_seconds=180)
 
 def build_services(data_dir: Path | None, clock: Clock, max_file_bytes: int = DEFAULT_MAX_BYTES) -> Services:
     """Open the data directory (None: in memory) and wire the engine to it."""
-    repo = open_repository(data_dir, os.environ.get("ITABOT_DATABASE_URL"))  # PostgreSQL when set
-    evidence = EvidenceStore(data_dir / "evidence" if data_dir else None, max_bytes=max_file_bytes)
+    database_url = os.environ.get("ITABOT_DATABASE_URL", "")
+    repo = open_repository(data_dir, database_url)  # PostgreSQL when set
+    shared_evidence = os.environ.get("ITABOT_EVIDENCE_DIR")  # several workers: one directory they all mount
+    evidence_dir = Path(shared_evidence) if shared_evidence else data_dir / "evidence" if data_dir else None
+    evidence = EvidenceStore(evidence_dir, max_bytes=max_file_bytes)
     exports = data_dir / "exports" if data_dir else None
     engine = Engine(repo, evidence, clock, exports_dir=exports)
     if data_dir is not None:  # heavy or untrusted work (imports, rendering) in a bounded child process
         engine.bounded = BoundedProcessRunner(WORK_LIMITS)
-    return Services(repo=repo, evidence=evidence, clock=clock, engine=engine, data_dir=data_dir)
+    return Services(repo=repo, evidence=evidence, clock=clock, engine=engine, data_dir=data_dir,
+                    database_url=database_url)

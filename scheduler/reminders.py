@@ -114,14 +114,19 @@ async def _deliver(
 ) -> SendRecord | None:
     """Log "sending", try with backoff on transient errors, log the final result (None: already logged)."""
     slot = send.slot
-    if repo.get_send(send.org_id, slot.fiscal_year, send.key) is not None:
-        return None  # another tick got there first
     record = SendRecord(
         key=send.key, org_id=send.org_id, fiscal_year=slot.fiscal_year, round=slot.round, kind=send.kind,
         recipient=send.officer.id, due=now_iso(send.due), result=RESULT_SENDING, attempts=0,
         detail=f"{len(send.items)} items",
     )
-    repo.log_send(record)
+    claim = getattr(repo, "claim_send", None)  # a shared database: one worker wins the send atomically
+    if claim is not None:
+        if not claim(record):
+            return None  # another worker (or tick) got there first
+    elif repo.get_send(send.org_id, slot.fiscal_year, send.key) is not None:
+        return None  # another tick got there first
+    else:
+        repo.log_send(record)
     reason, record.attempts, detail = await attempt(notifier, send.officer, reply, retry_delays, sleep)
     record.result, record.reason = outcome(reason, send.kind), reason
     record.detail = detail or record.detail

@@ -7,14 +7,16 @@ plans, runs one catch-up tick (a reminder missed while down goes out once if it 
 a periodic job re-derives every 15 minutes so new reports, plan changes and policy edits are seen.
 
 One ReminderService per process (APScheduler: one scheduler per process); two processes on one
-data directory would each send — `itabot run` owns the scheduler.
+data directory would each send — `itabot run` owns the scheduler. Several workers on one PostgreSQL
+database run it only in the holder of the reminder lease, whose ticks hand the sending to every worker
+(`send_due`, bot/reminders.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -60,8 +62,12 @@ class ReminderService:
         sleep: Sleep = asyncio.sleep,
         rederive_minutes: int = 15,
         reports: RoundReports | None = None,
+        send_due: Callable[[], Awaitable[list[SendRecord]]] | None = None,
+        recover: bool = True,
     ) -> None:
         self._reports = reports
+        self._send_due = send_due  # several workers: the tick hands the sending to them (bot/reminders.py)
+        self._recover = recover  # a shared database's dead workers are recovered by the reaper instead
         self.repo = repo
         self.clock = clock
         self.notifier = notifier
@@ -73,12 +79,14 @@ class ReminderService:
         self._catch_up: asyncio.Task[list[SendRecord]] | None = None
 
     # ----- lifecycle -------------------------------------------------------------------------
-    def start(self) -> None:
-        """Recover, derive the jobs, start the scheduler and send what was missed (needs a running loop)."""
+    def start(self, moments: list[datetime] | None = None) -> None:
+        """Recover, derive the jobs, start the scheduler and send what was missed (needs a running loop).
+
+        `moments`: the planned moments, when the caller derived them off the event loop (planned_moments)."""
         self._lock = asyncio.Lock()
         now = self.clock.now()
         fy = fiscal_year_of(now.astimezone(BANGKOK).date())
-        for org in self.repo.list_orgs():
+        for org in self.repo.list_orgs() if self._recover else []:
             cut = mark_interrupted(self.repo, org.id, (fy - 1, fy))
             if cut:
                 log.warning("%s: %d send(s) cut by a crash marked interrupted", org.id, cut)
@@ -88,7 +96,7 @@ class ReminderService:
             id=REDERIVE_JOB,
             replace_existing=True,
         )
-        self.rebuild()
+        self.rebuild(moments)
         self.scheduler.start()
         self._catch_up = asyncio.ensure_future(self.tick())
 
@@ -117,12 +125,12 @@ class ReminderService:
             moments.update(s.due for rp in plans.rounds for s in rp.slots if s.due > now)
         return sorted(moments)
 
-    def rebuild(self) -> int:
+    def rebuild(self, moments: list[datetime] | None = None) -> int:
         """Replace the send jobs with one DateTrigger per future due moment; returns their number."""
         for job in self.scheduler.get_jobs():
             if job.id.startswith(SEND_PREFIX):
                 job.remove()
-        moments = self.planned_moments()
+        moments = self.planned_moments() if moments is None else moments
         skew = self._skew()
         for moment in moments:
             self.scheduler.add_job(
@@ -153,6 +161,8 @@ class ReminderService:
             self._lock = asyncio.Lock()
         async with self._lock:
             try:
+                if self._send_due is not None:
+                    return await self._send_due()
                 return await run_due(
                     self.repo, self.clock, self.notifier, retry_delays=self._retry_delays, sleep=self._sleep,
                     reports=self._reports,

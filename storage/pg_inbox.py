@@ -2,8 +2,9 @@
 
 A worker owns a chat by locking its `inbox_chats` row (FOR UPDATE SKIP LOCKED: other workers pass it
 by) and leasing it until `claimed_until`; while the lease runs no other worker gets that chat's events,
-so per-chat order holds across workers. A worker that dies loses the lease and the events are claimed
-again (at least once: handlers make a repeat harmless, as the send log does for reminders).
+so per-chat order holds across workers. A worker that dies is reaped at once by the others (its liveness
+lock is gone, storage/pg_workers.py; the lease is the fallback) and its events are claimed again (at least
+once: an event cut mid-processing is processed again).
 """
 
 from __future__ import annotations
@@ -61,6 +62,39 @@ class PgInbox:
             )
         return True
 
+    def append_many(self, events: list[tuple[str, str, str, dict[str, Any]]]) -> list[bool]:
+        """Store several (platform, event id, chat, payload) events in one transaction; False for redeliveries."""
+        fresh: list[bool] = []
+        with self.pool.connection() as conn, conn.transaction():
+            for platform, event_id, chat_key, payload in events:
+                row = conn.execute(
+                    "INSERT INTO inbox (platform, event_id, chat_key, payload) VALUES (%s, %s, %s, %s) "
+                    "ON CONFLICT (platform, event_id) DO NOTHING RETURNING id",
+                    (_clean(platform), _clean(event_id), _clean(chat_key), Jsonb(_clean(payload))),
+                ).fetchone()
+                fresh.append(row is not None)
+                if row is not None:
+                    conn.execute("INSERT INTO inbox_chats (chat_key) VALUES (%s) ON CONFLICT (chat_key) DO NOTHING",
+                                 (_clean(chat_key),))
+        return fresh
+
+    def release(self, chat_keys: list[str]) -> None:
+        """Give chats back unprocessed (this worker stops, or cannot serve their platform)."""
+        with self.pool.connection() as conn:
+            conn.execute(
+                "UPDATE inbox_chats SET claimed_by = '', claimed_until = NULL WHERE chat_key = ANY(%s) AND claimed_by = %s",
+                (chat_keys, self.worker),
+            )
+
+    def probe(self) -> bool:
+        """Can the database take a write right now? (for /healthz after a failure)"""
+        try:
+            with self.pool.connection(timeout=5) as conn:
+                conn.execute("SELECT 1")
+        except Exception:  # noqa: BLE001 - any failure means "not now"
+            return False
+        return True
+
     def claim(self, limit: int = 100) -> list[InboxRecord]:
         """Up to `limit` open events, oldest first, from chats no other worker holds; this worker holds them."""
         with self.pool.connection() as conn, conn.transaction():
@@ -106,6 +140,14 @@ class PgInbox:
                 "AND NOT EXISTS (SELECT 1 FROM inbox WHERE chat_key = %s AND state = 'claimed')",
                 (row[0], row[0]),
             )
+
+    def prune(self, keep_seconds: float = 86400.0) -> int:
+        """Forget events done longer ago than `keep_seconds` (a platform's redeliveries come within hours)."""
+        with self.pool.connection() as conn:
+            cur = conn.execute(
+                "DELETE FROM inbox WHERE state = 'done' AND done_at < now() - make_interval(secs => %s)", (keep_seconds,)
+            )
+        return cur.rowcount
 
     def pending(self) -> list[InboxRecord]:
         """Every event not yet done (pending or claimed), oldest first: the inbox's depth and backlog."""

@@ -7,6 +7,8 @@ the whole dataclass as JSONB, so fields other modules add to storage/models.py n
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -33,6 +35,7 @@ from .pg_schema import check_schema
 __all__ = ["PgRepository"]
 
 T = TypeVar("T")
+REPORTS_CACHE = 256  # (office, year) report lists kept parsed per process
 _THROTTLE_ORG, _THROTTLE_KEY = "", "invite_throttle"  # the settings row of the invite-guess throttle
 
 
@@ -52,6 +55,14 @@ def _doc(obj: Any) -> Jsonb:
     return Jsonb(_clean(to_dict(obj)))
 
 
+def _detached(entry: ReportEntry) -> ReportEntry:
+    """A copy the caller may change: its own evidence list (Evidence itself is immutable)."""
+    clone = object.__new__(ReportEntry)
+    clone.__dict__.update(entry.__dict__)
+    clone.evidence = list(entry.evidence)
+    return clone
+
+
 def _key(value: str) -> str:
     """A key column's value (typed columns reject NUL as the JSON does)."""
     return _clean(str(value))
@@ -62,6 +73,9 @@ class PgRepository:
 
     def __init__(self, pool: ConnectionPool[Connection[Any]]) -> None:
         self.pool = pool
+        self.worker = ""  # set by a registered worker (storage/pg_workers.py): its sends carry its id
+        self._cache_lock = threading.Lock()  # engine calls run on several threads
+        self._reports_cache: OrderedDict[tuple[str, int], tuple[Any, list[ReportEntry]]] = OrderedDict()
 
     @classmethod
     def open(cls, conninfo: str, min_size: int = 1, max_size: int = 8, timeout: float = 10.0) -> PgRepository:
@@ -276,14 +290,34 @@ class PgRepository:
     def list_reports(
         self, org_id: str, fiscal_year: int, round_no: int | None = None, measure_id: str | None = None
     ) -> list[ReportEntry]:
-        """Every revision, oldest first, optionally for one round and/or measure."""
-        return self._records(
-            ReportEntry,
-            "SELECT data FROM reports WHERE org_id = %(org)s AND fiscal_year = %(fy)s "
-            "AND (%(round)s::integer IS NULL OR round = %(round)s) "
-            "AND (%(measure)s::text IS NULL OR measure_id = %(measure)s) ORDER BY seq",
-            {"org": org_id, "fy": int(fiscal_year), "round": round_no, "measure": measure_id},
+        """Every revision, oldest first, optionally for one round and/or measure.
+
+        Every conversation step reads the office's year: the parsed rows are kept per (office, year) and
+        re-read only when the table's count or newest row changed (reports are append-only), so a step
+        costs one index-only query instead of fetching and parsing hundreds of JSON documents.
+        """
+        key = (org_id, int(fiscal_year))
+        sig = self._first(
+            "SELECT count(*), coalesce(max(seq), 0) FROM reports WHERE org_id = %s AND fiscal_year = %s", key
         )
+        with self._cache_lock:
+            cached = self._reports_cache.get(key)
+            if cached is not None and cached[0] == sig:
+                self._reports_cache.move_to_end(key)
+        if cached is None or cached[0] != sig:
+            entries = self._records(
+                ReportEntry, "SELECT data FROM reports WHERE org_id = %s AND fiscal_year = %s ORDER BY seq", key
+            )
+            cached = (sig, entries)
+            with self._cache_lock:
+                self._reports_cache[key] = cached
+                while len(self._reports_cache) > REPORTS_CACHE:
+                    self._reports_cache.popitem(last=False)
+        return [
+            _detached(e)
+            for e in cached[1]
+            if (round_no is None or e.round == round_no) and (measure_id is None or e.measure_id == measure_id)
+        ]
 
     # ----- review decisions and approvals (append-only) ------------------------------------------
     def add_review(self, review: Review) -> None:
@@ -360,14 +394,14 @@ class PgRepository:
         its lease (the worker died mid-batch) is handed to the next claimer; a finished one never is.
         """
         row = self._first(
-            "INSERT INTO sends (org_id, fiscal_year, key, data, claimed_until) "
-            "VALUES (%(org)s, %(fy)s, %(key)s, %(data)s, now() + make_interval(secs => %(lease)s)) "
+            "INSERT INTO sends (org_id, fiscal_year, key, data, claimed_until, claimed_by) "
+            "VALUES (%(org)s, %(fy)s, %(key)s, %(data)s, now() + make_interval(secs => %(lease)s), %(by)s) "
             "ON CONFLICT (org_id, fiscal_year, key) DO UPDATE "
-            "SET data = EXCLUDED.data, claimed_until = EXCLUDED.claimed_until "
+            "SET data = EXCLUDED.data, claimed_until = EXCLUDED.claimed_until, claimed_by = EXCLUDED.claimed_by "
             "WHERE sends.data->>'result' = 'sending' AND sends.claimed_until < now() RETURNING 1",
             {
                 "org": _key(record.org_id), "fy": int(record.fiscal_year), "key": _key(record.key),
-                "data": _doc(record), "lease": float(lease_seconds),
+                "data": _doc(record), "lease": float(lease_seconds), "by": self.worker,
             },
         )
         return row is not None

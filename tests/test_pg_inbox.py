@@ -134,3 +134,16 @@ def test_many_workers_handle_each_event_once_and_each_chat_in_order(repo: PgRepo
         t.join()
     assert problems == []
     assert dict(handled) == {f"c{c}": list(range(per_chat)) for c in range(chats)}  # once each, in order
+
+
+def test_done_events_are_forgotten_after_a_day_and_open_ones_never(repo: PgRepository) -> None:
+    inbox = PgInbox(repo.pool)
+    inbox_append(inbox, "old", "A")
+    inbox_append(inbox, "open", "B")
+    done = inbox.claim(limit=1)
+    inbox.mark_done(done[0].id)
+    assert inbox.prune() == 0  # done just now: kept, so a redelivery is still recognised
+    with repo.pool.connection() as conn:
+        conn.execute("UPDATE inbox SET done_at = now() - interval '2 days' WHERE state = 'done'")
+    assert inbox.prune() == 1
+    assert [r.event_id for r in inbox.pending()] == ["open"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -128,3 +129,112 @@ def test_migrating_an_older_database_keeps_its_data(pg_empty_url: str) -> None:
     finally:
         repo.close()
 
+
+
+def test_a_killed_worker_is_reaped_at_once_its_chats_freed_and_its_cut_send_interrupted(repo: PgRepository,
+                                                                                         pg_url: str) -> None:
+    from storage.pg_inbox import PgInbox
+    from storage.pg_workers import PgWorkers
+
+    doomed, survivor = PgWorkers(repo.pool, pg_url, "doomed"), PgWorkers(repo.pool, pg_url, "survivor")
+    doomed.register()
+    survivor.register()
+    try:
+        assert set(survivor.live()) == {"doomed", "survivor"}
+        inbox = PgInbox(repo.pool, worker="doomed")
+        inbox.append("telegram", "1", "telegram:7", {"n": 1})
+        assert [r.event_id for r in inbox.claim()] == ["1"]
+        repo.worker = "doomed"
+        assert repo.claim_send(sending("k1", "doomed"))  # in flight at the platform when it dies
+        assert survivor.reap() == (0, 0, 0)  # alive: nothing to take
+        doomed.liveness.release()  # its connection ends: SIGKILL, or its machine vanished
+        assert survivor.reap() == (1, 1, 1)
+        assert survivor.live() == ["survivor"]
+        assert [r.event_id for r in PgInbox(repo.pool, worker="survivor").claim()] == ["1"]  # no lease to wait out
+        got = repo.get_send("o1", 2569, "k1")
+        assert got is not None and got.result == "interrupted"  # at most once: never sent again
+        repo.worker = "survivor"
+        assert repo.claim_send(sending("k1", "survivor")) is False
+    finally:
+        doomed.leave()
+        survivor.leave()
+
+
+def test_polling_is_refused_beside_another_worker_and_a_webhook_beside_a_poller(repo: PgRepository,
+                                                                               pg_url: str) -> None:
+    from storage.pg_workers import PgWorkers, TelegramModeRefused
+
+    first, second = PgWorkers(repo.pool, pg_url, "first"), PgWorkers(repo.pool, pg_url, "second")
+    first.register()
+    try:
+        first.choose_telegram(polling=True)  # alone: polling is fine
+        second.register()
+        with pytest.raises(TelegramModeRefused, match="TELEGRAM_WEBHOOK_URL"):
+            second.choose_telegram(polling=True)
+        with pytest.raises(TelegramModeRefused, match="polls Telegram"):
+            second.choose_telegram(polling=False)
+        first.leave()  # the poller stops: webhooks may start
+        second.choose_telegram(polling=False)
+    finally:
+        first.leave()
+        second.leave()
+
+
+def test_reminder_work_is_claimed_one_office_at_a_time_and_reopened_by_a_newer_request(repo: PgRepository) -> None:
+    from storage.pg_workers import PgReminderWork
+
+    one, two = PgReminderWork(repo.pool, "w1"), PgReminderWork(repo.pool, "w2")
+    one.request(["o1", "o2", "o3"])
+    a, b = one.claim(), two.claim()
+    assert a is not None and b is not None and {a.org_id, b.org_id} <= {"o1", "o2", "o3"} and a.org_id != b.org_id
+    assert one.open_count() == 3
+    one.request([a.org_id])  # a new tick while w1 is still sending: the office stays open after this pass
+    one.finish(a)
+    two.finish(b)
+    c = one.claim()
+    d = two.claim()
+    assert c is not None and d is not None and {c.org_id, d.org_id} == ({"o1", "o2", "o3"} - {b.org_id})
+    one.finish(c)
+    two.finish(d)
+    assert one.claim() is None and one.open_count() == 0
+
+
+def test_two_workers_count_line_pushes_in_one_monthly_count_and_warn_once(repo: PgRepository) -> None:
+    from datetime import datetime
+
+    from bot.line_quota_shared import SharedPushQuota
+    from storage.clock import BANGKOK, FixedClock
+
+    clock = FixedClock(datetime(2026, 3, 20, 10, 0, tzinfo=BANGKOK))
+    one, two = SharedPushQuota(repo.pool, 10, clock), SharedPushQuota(repo.pool, 10, clock)
+    notices = []
+    for n in range(10):
+        notices += (one if n % 2 else two).record()
+    assert one.used == two.used == 10 and not one.allows() and not two.allows()
+    assert sorted(notices) == ["cap", "warn"]  # each given once, whichever worker pushed
+    assert one.owed("admin") == ["warn", "cap"]
+    two.mark_told("admin", ["warn", "cap"])
+    assert one.owed("admin") == [] and one.mark_capped() is False
+
+
+def test_itabot_run_refuses_telegram_polling_beside_a_live_worker(
+    repo: PgRepository, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main as cli
+    from storage.pg_workers import PgWorkers
+
+    other = PgWorkers(repo.pool, pg_url, "webhook-worker-on-another-machine")
+    other.register()
+    try:
+        for name in ("TELEGRAM_WEBHOOK_URL", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("ITABOT_DATABASE_URL", pg_url)
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-token")
+        monkeypatch.chdir(tmp_path)
+        code = cli(["run", "--data-dir", str(tmp_path / "data"), "--port", "0"])
+        assert code == 1  # refused before anything listens or polls
+        err = capsys.readouterr().err
+        assert "TELEGRAM_WEBHOOK_URL" in err and "polling" in err
+        assert other.live() == ["webhook-worker-on-another-machine"]  # the refused one left the workers again
+    finally:
+        other.leave()

@@ -83,6 +83,8 @@ class FakeTelegramAPI:
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.on_call: Callable[[ApiCall], Any] | None = None  # sees each recorded call before it is answered
+        self.last_message: dict[int, dict[str, Any]] = {}  # chat id → the last message the bot sent there
 
     # ------------------------------------------------------------------ server lifecycle
     async def start(self) -> FakeTelegramAPI:
@@ -361,6 +363,8 @@ class FakeTelegramAPI:
             return self._error(404, "Not Found: method not found")
         if method.lower() != "getupdates":
             self.calls.append(call)
+            if self.on_call is not None:
+                self.on_call(call)
         result = await handler(params, files)
         if isinstance(result, web.Response):
             return result
@@ -411,6 +415,7 @@ class FakeTelegramAPI:
         if params.get("reply_markup"):
             msg["reply_markup"] = params["reply_markup"]
         self.messages[(chat_id, int(msg["message_id"]))] = msg
+        self.last_message[chat_id] = msg
         return msg
 
     async def _m_sendmessage(self, params: dict, files: dict) -> Any:

@@ -1,0 +1,232 @@
+"""Hosting many offices: does a report cost more when 1,000 offices share the database, and do two
+workers answer more updates per second than one?
+
+`ratio_1000_to_1`: the median cost of a report save (`add_report`, one transaction) and of `/report`
+(the engine's whole answer: plan, reports, conversation state) for one office, when the PostgreSQL database
+holds that office alone vs 1,000 offices' full years (53 measures, four answered rounds each, bench/workload.py);
+the worse of the two ratios is the headline. TinyDB is measured the same way beside it (one office vs
+`tiny_offices` offices in one data directory).
+
+`scale_2_workers`: updates answered per second by two real `itabot run` workers on one database ÷ by one,
+Telegram webhooks delivered round-robin (bench/pg_fleet.py) by closed-loop officers each reporting one
+measure; the fake Bot API, the driver, PostgreSQL and the workers share this machine (its cores recorded).
+One `itabot run` on TinyDB under the same load is reported beside it.
+
+Run: `python -m bench.hosting [--quick]` (needs PostgreSQL's server binaries, as the tests do).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from domain.events import Incoming
+from handlers.engine import Engine
+from storage.clock import FixedClock
+from storage.evidence import EvidenceStore
+from storage.models import ReportEntry, new_id, now_iso
+from storage.pg_repo import PgRepository
+from storage.pg_schema import migrate
+from storage.repository import Repository
+from storage.tinydb_repo import TinyRepository
+from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.pg import PgCluster, start_cluster
+from tests.test_telegram_run import free_port
+
+from .pg_fleet import Fleet, seed, start_worker, stop_worker
+from .telegram_throughput import OPEN_ROUND_DATA, officer_script
+from .workload import NOW, OrgData, evidence_pool, load_users, make_org, write_orgs, write_registry
+
+__all__ = ["run"]
+
+EVENING = "2026-09-10 20:00"  # round 12 open, outside reminder hours: chats hear only their replies
+CHUNK = 50  # offices generated and copied at a time (a full year is ~1 MB of JSON per office)
+
+
+def _median_ms(action: Callable[[], Any], times: int) -> float:
+    samples = []
+    for _ in range(times):
+        t0 = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return round(statistics.median(samples), 3)
+
+
+def _costs(repo: Repository, evidence: EvidenceStore, office: OrgData, samples: int) -> dict[str, float]:
+    """Median ms of a report save and of /report for the first officer of `office`."""
+    engine = Engine(repo, evidence, FixedClock(NOW))
+    person = office.officers[0]
+    uid = person.identities[0].user_id
+    unit = person.unit_ids[0]
+    measure = next(m for m in office.files[f"orgs/{office.org.id}/fy2569.json"]["measures"] if unit in m["unit_ids"])
+
+    def save() -> None:
+        repo.add_report(ReportEntry(
+            id=new_id("r"), org_id=office.org.id, fiscal_year=2569, measure_id=measure["id"], round=12, unit_id=unit,
+            status="done", summary="จัดอบรมและเผยแพร่ประกาศบนเว็บไซต์", outcome="บุคลากรรับทราบ",
+            officer_id=person.id, officer_name=person.display_name, created_at=now_iso(NOW)))
+
+    def report() -> None:
+        engine.handle(Incoming.from_text("telegram", uid, "/report", chat_id=uid, display_name=person.display_name))
+
+    report()  # warm: the first call parses the year
+    return {"save_ms": _median_ms(save, samples), "report_ms": _median_ms(report, samples)}
+
+
+def _offices(pool: list[Any], start: int, count: int) -> list[OrgData]:
+    return [make_org(i, pool) for i in range(start, start + count)]
+
+
+def _pg_ratio(cluster: PgCluster, pool: list[Any], evidence: EvidenceStore, offices: int, samples: int) -> dict[str, Any]:
+    """The same office's costs with itself alone in the database, then beside `offices - 1` others."""
+    name = cluster.new_database()
+    url = cluster.url(name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrate(conn)
+    first = _offices(pool, 0, 1)
+    seed(url, first)
+    repo = PgRepository.open(url)
+    try:
+        alone = _costs(repo, evidence, first[0], samples)
+        t0 = time.perf_counter()
+        for start in range(1, offices, CHUNK):
+            seed(url, _offices(pool, start, min(CHUNK, offices - start)))
+        load_s = time.perf_counter() - t0
+        with repo.pool.connection() as conn:
+            reports = conn.execute("SELECT count(*) FROM reports").fetchone()
+            size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+        many = _costs(repo, evidence, first[0], samples)
+    finally:
+        repo.close()
+        cluster.drop_database(name)
+    return {"one_office": alone, f"{offices}_offices": many, "load_seconds": round(load_s, 1),
+            "report_rows": int(reports[0]) if reports else 0, "database_mb": round(int(size[0]) / 2**20) if size else 0,
+            "ratio_save": round(many["save_ms"] / alone["save_ms"], 3),
+            "ratio_report": round(many["report_ms"] / alone["report_ms"], 3)}
+
+
+def _tiny_ratio(tmp: Path, pool: list[Any], evidence: EvidenceStore, offices: int, samples: int) -> dict[str, Any]:
+    """The same on TinyDB files: one office alone in a data directory, then beside `offices - 1` others."""
+    data = tmp / "tiny"
+    first = _offices(pool, 0, 1)
+    write_orgs(data, first)
+    write_registry(data, first)
+    repo = TinyRepository(data)
+    try:
+        alone = _costs(repo, evidence, first[0], samples)
+    finally:
+        repo.close()
+    everyone = list(first)
+    for start in range(1, offices, CHUNK):
+        chunk = _offices(pool, start, min(CHUNK, offices - start))
+        write_orgs(data, chunk)
+        everyone += [OrgData(d.org, identities=d.identities) for d in chunk]  # the registry needs no years
+    write_registry(data, everyone)
+    repo = TinyRepository(data)
+    try:
+        many = _costs(repo, evidence, first[0], samples)
+    finally:
+        repo.close()
+    shutil.rmtree(data, ignore_errors=True)
+    return {"one_office": alone, f"{offices}_offices": many,
+            "ratio_save": round(many["save_ms"] / alone["save_ms"], 3),
+            "ratio_report": round(many["report_ms"] / alone["report_ms"], 3)}
+
+
+async def _throughput(url: str | None, data_dirs: list[Path], evidence: Path, users: list[int], script: list[Any],
+                      tmp: Path, label: str) -> dict[str, Any]:
+    """Updates per second answered by these workers (one per data dir), officers closed loop."""
+    api = await FakeTelegramAPI().start()
+    ports = [free_port() for _ in data_dirs]
+    procs = await asyncio.gather(*(
+        start_worker(url, port, d, api, EVENING, tmp / f"{label}-{i}.log", evidence)
+        for i, (port, d) in enumerate(zip(ports, data_dirs, strict=True))))
+    try:
+        await asyncio.sleep(8)  # the reminder planner derives its alarms once at start: let it finish first
+        async with Fleet([api], list(ports)) as fleet:
+            t0 = time.perf_counter()
+            await asyncio.gather(*(fleet.officer(u, script) for u in users))
+            seconds = time.perf_counter() - t0
+    finally:
+        for proc in procs:
+            await stop_worker(proc)
+        await api.stop()
+    lat = sorted(s for _, s in fleet.latencies) or [0.0]
+    return {"workers": len(data_dirs), "updates": fleet.answered, "seconds": round(seconds, 2),
+            "updates_per_second": round(fleet.answered / seconds, 2) if seconds else 0.0,
+            "latency_p50_ms": round(lat[len(lat) // 2] * 1000, 1), "timeouts": fleet.timeouts,
+            "unexpected": fleet.unexpected}
+
+
+def _scale(cluster: PgCluster, tmp: Path, pool: list[Any], evidence: Path, officers: int) -> dict[str, Any]:
+    """One worker, then two, each on fresh officers of the same 20-office database; TinyDB's one beside."""
+    name = cluster.new_database()
+    url = cluster.url(name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrate(conn)
+    n_orgs = max(2, (3 * officers) // 5 + 1)  # one officer per unit in every run: nobody finds a colleague's answer
+    orgs = [make_org(i, pool, rounds=OPEN_ROUND_DATA) for i in range(n_orgs)]
+    seed(url, orgs)
+    everyone = load_users(orgs, 3 * officers)
+    script = officer_script(1)
+    try:
+        one = asyncio.run(_throughput(url, [tmp / "p1"], evidence, everyone[:officers], script, tmp, "one"))
+        two = asyncio.run(_throughput(url, [tmp / "p2a", tmp / "p2b"], evidence, everyone[officers:2 * officers],
+                                      script, tmp, "two"))
+    finally:
+        cluster.drop_database(name)
+    tiny_dir = tmp / "tinyrun"
+    write_orgs(tiny_dir, orgs)
+    write_registry(tiny_dir, orgs)
+    shutil.copytree(evidence, tiny_dir / "evidence", dirs_exist_ok=True)
+    tiny = asyncio.run(_throughput(None, [tiny_dir], tiny_dir / "evidence", everyone[:officers], script, tmp, "tiny"))
+    return {"one_worker": one, "two_workers": two, "tinydb_one_process": tiny,
+            "ratio": round(two["updates_per_second"] / one["updates_per_second"], 3) if one["updates_per_second"] else None}
+
+
+def run(offices: int = 1000, tiny_offices: int = 1000, samples: int = 60, officers: int = 60,
+        work_dir: str | None = None) -> dict[str, Any]:
+    """Both figures and their TinyDB counterparts."""
+    tmp = Path(tempfile.mkdtemp(prefix="itabot-bench-hosting-", dir=work_dir))
+    cluster = start_cluster()
+    try:
+        store = EvidenceStore(tmp / "evidence")
+        pool = evidence_pool(store)
+        pg = _pg_ratio(cluster, pool, store, offices, samples)
+        tiny = _tiny_ratio(tmp, pool, store, tiny_offices, samples)
+        scale = _scale(cluster, tmp, pool, tmp / "evidence", officers)
+    finally:
+        cluster.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {
+        "hosting.ratio_1000_to_1": max(pg["ratio_save"], pg["ratio_report"]),
+        "hosting.scale_2_workers": scale["ratio"],
+        "unit": "ratio of median ms (N offices / 1 office); ratio of updates per second (2 workers / 1)",
+        "goal": "ratio_1000_to_1 <= 1.3; scale_2_workers >= 1.4",
+        "cores": os.cpu_count(),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "postgresql": pg, "tinydb": tiny, "workers": scale,
+        "offices": offices, "tiny_offices": tiny_offices, "officers_per_run": officers,
+        "how": (f"PostgreSQL cluster from tests/pg.py (fsync off); {offices} offices of bench/workload.py (53 measures, "
+                "4 answered rounds) COPYed in; median of save (add_report) and /report (Engine.handle) for office 0 "
+                f"alone vs beside the others; TinyDB the same with {tiny_offices} offices. Workers: real `itabot run` "
+                f"processes, Telegram webhook mode, fake Bot API, {officers} closed-loop officers reporting one measure, "
+                "webhooks round-robin; everything on this machine"),
+    }
+
+
+if __name__ == "__main__":
+    quick = "--quick" in sys.argv
+    result = run(offices=20, tiny_offices=20, samples=10, officers=8) if quick else run()
+    print(json.dumps({"hosting": result}, ensure_ascii=False, indent=2))

@@ -1,0 +1,229 @@
+"""The durable inbox shared by several `itabot run` workers on one PostgreSQL database.
+
+Any worker accepts any webhook: `accept` stores the events (one transaction) before the platform hears
+"200". Every worker's pump claims chats from the shared inbox (storage/pg_inbox.py: the chat's row locked
+with FOR UPDATE SKIP LOCKED, then leased to this worker), so a chat's events are processed by one worker
+at a time, in arrival order, whichever worker received them. A chat is released once its claimed events
+are done; a killed worker's chats are freed by the reaper (storage/pg_workers.py) and processed by the
+others: no acknowledged event is lost (at least once: an event cut mid-processing is processed again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from typing import Any
+
+import psycopg
+
+from storage.inbox import InboxRecord, InboxUnavailable
+from storage.pg_inbox import InboxRecord as StoredRecord
+from storage.pg_inbox import PgInbox
+from storage.pg_repo import PgRepository
+from storage.pg_workers import PgWorkers
+
+from .dispatch import Dispatcher, Processor
+from .ratelimit import ChatRateLimiter
+
+__all__ = ["SharedDispatcher"]
+
+log = logging.getLogger(__name__)
+
+CHAT_LEASE_S = 60.0  # a chat's claim; renewed while this worker lives, freed at once when it dies
+REAP_EVERY_S = 1.0  # how often a worker looks for dead ones (and renews its own claims)
+POLL_S = 0.1  # idle wait for events that other workers accepted
+BATCH = 64  # events claimed at once
+PRUNE_EVERY_S = 600.0  # done events older than a day are deleted this often
+
+
+def _chat_key(record: InboxRecord) -> str:
+    return f"{record.platform}:{record.chat}"
+
+
+def _record(stored: StoredRecord) -> InboxRecord:
+    """The adapters' record of a stored event."""
+    chat = stored.chat_key.partition(":")[2]
+    return InboxRecord(stored.event_id, stored.platform, chat, dict(stored.payload))
+
+
+class SharedDispatcher(Dispatcher):
+    """One per worker: stores into the shared inbox, claims chats from it, a task per claimed chat."""
+
+    def __init__(self, repo: PgRepository, url: str, poll: float = POLL_S) -> None:
+        super().__init__(lambda: self._unused())
+        self.repo = repo
+        self.workers = PgWorkers(repo.pool, url)
+        self.shared = PgInbox(repo.pool, lease_seconds=CHAT_LEASE_S, worker=self.workers.id)
+        self.poll = poll
+        self._registered = False
+        self._wake: asyncio.Event | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._lanes: dict[str, deque[StoredRecord]] = {}
+        self._next_reap = 0.0
+        self._next_prune = time.monotonic() + PRUNE_EVERY_S
+        self._rates: list[tuple[ChatRateLimiter, float]] = []  # Telegram's cap, split between live workers
+
+    @staticmethod
+    def _unused() -> Any:
+        raise AssertionError("the shared dispatcher has no file inbox")
+
+    @property
+    def inbox(self) -> Any:
+        """The shared inbox; the first use registers this process as a live worker."""
+        if not self._registered:
+            self.workers.register()
+            self.repo.worker = self.workers.id
+            self._registered = True
+            log.info("worker %s joined (live workers: %d)", self.workers.id, len(self.workers.live()))
+        return self.shared
+
+    def close(self) -> None:
+        """Leave the workers (our chats go back at once) if we had joined."""
+        if self._registered:
+            self._registered = False
+            try:
+                self.workers.leave()
+            except psycopg.Error:
+                log.warning("could not deregister worker %s; the others reap it", self.workers.id)
+
+    async def problems(self) -> list[str]:
+        """For /healthz: the database must take writes (re-checked after a failure)."""
+        if self._failure:
+            writable: bool = await asyncio.to_thread(self.shared.probe)
+            if writable:
+                self._failure = ""
+        return [f"inbox: {self._failure}"] if self._failure else []
+
+    # ----- platforms ---------------------------------------------------------------------------
+    def register(self, platform: str, process: Processor) -> None:
+        """A platform is ready; the pump starts with the first one."""
+        self.inbox  # noqa: B018 - joins the workers
+        self._processors[platform] = process
+        if self._pump is None:
+            self._wake = asyncio.Event()
+            self._pump = asyncio.get_running_loop().create_task(self._run_pump(), name="shared inbox")
+            self._pump.add_done_callback(self._finished)
+        self._poke()
+
+    def share_rate(self, limiter: ChatRateLimiter, total_per_second: float) -> None:
+        """Keep this limiter at its share of a bot-wide cap (total ÷ live workers, re-checked every second)."""
+        self._rates.append((limiter, total_per_second))
+
+    def _split_rates(self, live: int) -> None:
+        for limiter, total in self._rates:
+            if total > 0:
+                limiter.overall.interval = max(1, live) / total
+
+    def _poke(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    async def accept(self, records: list[InboxRecord]) -> list[bool]:
+        """Store durably in the shared inbox; raises InboxUnavailable when the database did not take them."""
+        rows = [(r.platform, r.key, _chat_key(r), r.payload) for r in records]
+        try:
+            fresh = await asyncio.to_thread(self.shared.append_many, rows)
+        except psycopg.Error as exc:
+            self._failure = str(exc).strip()[:200] or type(exc).__name__
+            log.error("shared inbox not writable, the platform will retry: %s", self._failure)
+            raise InboxUnavailable(5, f"inbox not writable: {self._failure}") from exc
+        self._failure = ""
+        self._poke()
+        return fresh
+
+    # ----- work --------------------------------------------------------------------------------
+    async def _run_pump(self) -> None:
+        """Claim what nobody holds, start a task per chat; look after dead workers every second."""
+        assert self._wake is not None
+        while True:
+            await self._housekeeping()
+            try:
+                claimed = await asyncio.to_thread(self.shared.claim, BATCH) if self._processors else []
+            except psycopg.Error as exc:
+                log.warning("claiming from the shared inbox failed: %s", exc)
+                claimed = []
+            self._take(claimed)
+            if claimed:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll)
+
+    async def _housekeeping(self) -> None:
+        """Reap dead workers and renew our claims, at most every REAP_EVERY_S."""
+        now = time.monotonic()
+        if now < self._next_reap:
+            return
+        self._next_reap = now + REAP_EVERY_S
+        try:
+            if not await asyncio.to_thread(self.workers.alive):  # the database dropped our session: rejoin
+                log.error("worker %s lost its liveness lock; rejoining (its chats may have been taken over)",
+                          self.workers.id)
+                await asyncio.to_thread(self.workers.register)
+            dead, cut, chats = await asyncio.to_thread(self.workers.reap)
+            if dead:
+                log.warning("%d worker(s) died: %d chat(s) taken over, %d send(s) cut marked interrupted",
+                            dead, chats, cut)
+            await asyncio.to_thread(self.workers.renew, CHAT_LEASE_S)
+            if now >= self._next_prune:
+                self._next_prune = now + PRUNE_EVERY_S
+                await asyncio.to_thread(self.shared.prune)
+            if self._rates:
+                self._split_rates(len(await asyncio.to_thread(self.workers.live)))
+        except psycopg.Error as exc:
+            log.warning("worker housekeeping failed: %s", exc)
+
+    def _take(self, claimed: list[StoredRecord]) -> None:
+        """Queue claimed events behind their chat's; chats of a platform we do not serve go back."""
+        foreign = sorted({r.chat_key for r in claimed if r.platform not in self._processors})
+        if foreign:
+            self.shared.release(foreign)
+        for stored in claimed:
+            if stored.platform not in self._processors:
+                continue
+            lane = self._lanes.setdefault(stored.chat_key, deque())
+            lane.append(stored)
+            if stored.chat_key not in self._runners:
+                task = asyncio.get_running_loop().create_task(self._serve(stored.chat_key), name=f"chat {stored.chat_key}")
+                self._runners[stored.chat_key] = task
+                task.add_done_callback(self._finished)
+
+    async def _serve(self, chat_key: str) -> None:
+        """Process one claimed chat's events in order, each marked done (the last one frees the chat)."""
+        lane = self._lanes[chat_key]
+        try:
+            while lane:
+                stored = lane[0]
+                process = self._processors.get(stored.platform)
+                if process is not None:
+                    try:
+                        await process(_record(stored))
+                    except Exception:  # noqa: BLE001 - one bad event never stops the chat's next ones
+                        log.exception("inbox event %s failed", stored.event_id)
+                try:
+                    await asyncio.to_thread(self.shared.mark_done, stored.id)
+                except psycopg.Error as exc:
+                    self._failure = str(exc).strip()[:200]
+                    log.error("could not mark %s done (another worker may process it again): %s", stored.event_id, exc)
+                lane.popleft()
+        finally:
+            self._runners.pop(chat_key, None)
+            if not lane:
+                self._lanes.pop(chat_key, None)
+            self._poke()
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop claiming, let running chats finish for a moment, then give the rest back."""
+        if self._pump is not None:
+            self._pump.cancel()
+            await asyncio.gather(self._pump, return_exceptions=True)
+            self._pump = None
+        await super().stop(grace)
+        left = sorted(self._lanes)
+        self._lanes.clear()
+        if left:
+            with contextlib.suppress(psycopg.Error):
+                await asyncio.to_thread(self.shared.release, left)
