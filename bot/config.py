@@ -9,9 +9,25 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from storage.atomic import StartupError
 from storage.clock import Clock, FixedClock, ShiftedClock, SystemClock
 
 __all__ = ["Settings", "load_settings", "make_clock", "resolve_data_dir"]
+
+
+def _number(env: os._Environ[str], name: str, default: float, whole: bool = True) -> float:
+    """A numeric setting; a typo in the environment is one clear line at start, not a traceback."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        kind = "จำนวนเต็ม / a whole number" if whole else "ตัวเลข / a number"
+        raise StartupError(f"{name}={raw!r} ต้องเป็น{kind}") from None
+    if value < 0:
+        raise StartupError(f"{name}={raw!r} ติดลบไม่ได้ / cannot be negative")
+    return value
 
 
 def resolve_data_dir(arg: str | None) -> Path:
@@ -65,12 +81,12 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         line_channel_secret=env.get("LINE_CHANNEL_SECRET", ""),
         line_access_token=env.get("LINE_CHANNEL_ACCESS_TOKEN", ""),
         line_api_base_url=env.get("LINE_API_BASE_URL", ""),
-        line_monthly_push_limit=int(env.get("LINE_MONTHLY_PUSH_LIMIT", "300") or 300),
+        line_monthly_push_limit=int(_number(env, "LINE_MONTHLY_PUSH_LIMIT", 300)),
         public_base_url=env.get("PUBLIC_BASE_URL", ""),
         link_secret=env.get("ITABOT_LINK_SECRET", ""),
         host=env.get("ITABOT_HOST", "127.0.0.1"),
-        port=int(env.get("ITABOT_PORT", "8080") or 8080),
-        max_file_mb=int(env.get("ITABOT_MAX_FILE_MB", "20") or 20),
+        port=int(_number(env, "ITABOT_PORT", 8080)),
+        max_file_mb=int(_number(env, "ITABOT_MAX_FILE_MB", 20)),
         link_check=env.get("ITABOT_LINK_CHECK", "1").strip().lower() not in ("0", "false", "no", "off"),
-        telegram_max_per_second=float(env.get("ITABOT_TELEGRAM_MAX_PER_SECOND", "30") or 30),
+        telegram_max_per_second=_number(env, "ITABOT_TELEGRAM_MAX_PER_SECOND", 30, whole=False),
     )

@@ -160,3 +160,18 @@ def test_ctrl_c_while_the_demo_waits_for_input_ends_quietly(demo_dir: Path, type
             proc.kill()
     assert proc.returncode == 130, err
     assert "Traceback" not in err.decode() and "KeyboardInterrupt" not in err.decode()
+
+
+@pytest.mark.parametrize(("name", "value", "phrase"), [
+    ("ITABOT_PORT", "abc", "ต้องเป็นจำนวนเต็ม"),
+    ("ITABOT_MAX_FILE_MB", "-3", "ติดลบไม่ได้"),
+    ("ITABOT_TELEGRAM_MAX_PER_SECOND", "x", "ต้องเป็นตัวเลข"),
+])
+def test_a_mistyped_number_in_the_environment_is_one_line(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str, value: str,
+    phrase: str,
+) -> None:
+    monkeypatch.setenv(name, value)
+    code, text = run(["run", "--no-chat", "--data-dir", str(demo_dir)], capsys)
+    assert code == 1 and f"{name}='{value}'" in text and phrase in text
+    assert "Traceback" not in text and "ไม่คาดคิด" not in text
