@@ -69,6 +69,25 @@ TEXTS = {
 }
 
 
+# what the LINE adapter itself writes, for a reader who chose English (/lang en)
+TEXTS_EN = {
+    "choices": "Choices {first}–{last} of {total}",
+    "page": "Page {page}/{pages}",
+    "swipe": "swipe left for the next page",
+    "doc_title": "Documents (tap a button to download)",
+    "doc_until": "Links work until {when}",
+    "doc_unavailable": "{name} is ready, but LINE cannot get a link yet (PUBLIC_BASE_URL is not set); tell your admin",
+    "choice_alt": "Choices",
+}
+KIND_LABELS_EN = {".docx": "Word file", ".doc": "Word file", ".xlsx": "Excel file", ".xls": "Excel file",
+                  ".pdf": "PDF file", ".png": "Chart/picture", ".jpg": "Picture", ".jpeg": "Picture"}
+
+
+def _t(lang: str, key: str) -> str:
+    """The adapter's own words in the reader's language (Thai unless they chose English)."""
+    return TEXTS_EN[key] if lang == "en" and key in TEXTS_EN else TEXTS.get(key, "ตัวเลือก")
+
+
 def _char_cut(text: str, limit: int) -> str:
     """Cut to `limit` characters, never splitting a Thai letter from its marks."""
     cut = limit
@@ -139,7 +158,9 @@ def _quick_reply_text(text: str, buttons: list[Button]) -> list[dict[str, Any]]:
     return messages
 
 
-def _choice_bubble(buttons: list[Button], start: int, total: int, page: int, pages: int) -> dict[str, Any]:
+def _choice_bubble(
+    buttons: list[Button], start: int, total: int, page: int, pages: int, lang: str = ""
+) -> dict[str, Any]:
     """One page of a long list: each row shows the full label and is tappable."""
     rows: list[dict[str, Any]] = []
     for offset, button in enumerate(buttons):
@@ -158,7 +179,7 @@ def _choice_bubble(buttons: list[Button], start: int, total: int, page: int, pag
             }
         )
     last = start + len(buttons) - 1
-    footer = TEXTS["page"].format(page=page, pages=pages) + (" · " + TEXTS["swipe"] if page < pages else "")
+    footer = _t(lang, "page").format(page=page, pages=pages) + (" · " + _t(lang, "swipe") if page < pages else "")
     return {
         "type": "bubble",
         "header": {
@@ -167,7 +188,7 @@ def _choice_bubble(buttons: list[Button], start: int, total: int, page: int, pag
             "contents": [
                 {
                     "type": "text",
-                    "text": TEXTS["choices"].format(first=start, last=last, total=total),
+                    "text": _t(lang, "choices").format(first=start, last=last, total=total),
                     "size": "xs",
                     "color": "#888888",
                 }
@@ -182,15 +203,15 @@ def _choice_bubble(buttons: list[Button], start: int, total: int, page: int, pag
     }
 
 
-def _carousels(text: str, buttons: list[Button]) -> list[dict[str, Any]]:
+def _carousels(text: str, buttons: list[Button], lang: str = "") -> list[dict[str, Any]]:
     """More than 13 choices: the text, then Flex carousels whose bubbles are pages of the list."""
     chunks = [buttons[i : i + ITEMS_PER_BUBBLE] for i in range(0, len(buttons), ITEMS_PER_BUBBLE)]
     bubbles = [
-        _choice_bubble(chunk, 1 + n * ITEMS_PER_BUBBLE, len(buttons), n + 1, len(chunks))
+        _choice_bubble(chunk, 1 + n * ITEMS_PER_BUBBLE, len(buttons), n + 1, len(chunks), lang)
         for n, chunk in enumerate(chunks)
     ]
     messages: list[dict[str, Any]] = [{"type": "text", "text": p} for p in split_text(text)]
-    alt = (text.splitlines() or [" "])[0][: ALT_TEXT_MAX - 20] or "ตัวเลือก"
+    alt = (text.splitlines() or [" "])[0][: ALT_TEXT_MAX - 20] or _t(lang, "choice_alt")
     for i in range(0, len(bubbles), BUBBLES_PER_CAROUSEL):
         messages.append(
             {"type": "flex", "altText": alt, "contents": {"type": "carousel", "contents": bubbles[i : i + BUBBLES_PER_CAROUSEL]}}
@@ -198,9 +219,10 @@ def _carousels(text: str, buttons: list[Button]) -> list[dict[str, Any]]:
     return messages
 
 
-def _file_labels(files: list[OutFile]) -> list[str]:
+def _file_labels(files: list[OutFile], lang: str = "") -> list[str]:
     """Button labels people recognise ("ไฟล์ Word"), numbered when two are of the same kind."""
-    kinds = [KIND_LABELS.get(Path(f.name).suffix.lower(), "") or shorten_label(f.name) for f in files]
+    table = KIND_LABELS_EN if lang == "en" else KIND_LABELS
+    kinds = [table.get(Path(f.name).suffix.lower(), "") or shorten_label(f.name) for f in files]
     labels = []
     for i, kind in enumerate(kinds):
         same = [k for k in kinds if k == kind]
@@ -214,9 +236,9 @@ def _link_button(label: str, url: str) -> dict[str, Any]:
             "action": {"type": "uri", "label": label, "uri": url}}
 
 
-def _documents(files: list[OutFile], links: DownloadLinks | None) -> list[dict[str, Any]]:
+def _documents(files: list[OutFile], links: DownloadLinks | None, lang: str = "") -> list[dict[str, Any]]:
     """Files as one Flex bubble of signed download buttons (photos as images when the link is HTTPS)."""
-    unavailable = [{"type": "text", "text": TEXTS["doc_unavailable"].format(name=", ".join(f.name for f in files))}]
+    unavailable = [{"type": "text", "text": _t(lang, "doc_unavailable").format(name=", ".join(f.name for f in files))}]
     if links is None or not links.available:
         return unavailable
     published: list[tuple[OutFile, DownloadLink]] = []
@@ -233,7 +255,8 @@ def _documents(files: list[OutFile], links: DownloadLinks | None) -> list[dict[s
     if not docs:
         return images
     expires = docs[0][1].expires_at
-    when = f"{thai_short_date(expires.date())} {expires:%H:%M}"
+    day = f"{expires:%-d %b %Y}" if lang == "en" else thai_short_date(expires.date())
+    when = f"{day} {expires:%H:%M}"
     names = [{"type": "text", "text": f"• {f.name}", "wrap": True, "size": "sm"} for f, _ in docs]
     bubble = {
         "type": "bubble",
@@ -241,9 +264,9 @@ def _documents(files: list[OutFile], links: DownloadLinks | None) -> list[dict[s
             "type": "box",
             "layout": "vertical",
             "contents": [
-                {"type": "text", "text": TEXTS["doc_title"], "weight": "bold"},
+                {"type": "text", "text": _t(lang, "doc_title"), "weight": "bold"},
                 *names,
-                {"type": "text", "text": TEXTS["doc_until"].format(when=when), "size": "xs", "color": "#888888",
+                {"type": "text", "text": _t(lang, "doc_until").format(when=when), "size": "xs", "color": "#888888",
                  "margin": "md"},
             ],
         },
@@ -251,11 +274,12 @@ def _documents(files: list[OutFile], links: DownloadLinks | None) -> list[dict[s
             "type": "box",
             "layout": "vertical",
             "contents": [
-                _link_button(label, ln.url) for label, (_, ln) in zip(_file_labels([f for f, _ in docs]), docs, strict=True)
+                _link_button(label, ln.url)
+                for label, (_, ln) in zip(_file_labels([f for f, _ in docs], lang), docs, strict=True)
             ],
         },
     }
-    alt = TEXTS["doc_title"] + ": " + ", ".join(f.name for f, _ in docs)
+    alt = _t(lang, "doc_title") + ": " + ", ".join(f.name for f, _ in docs)
     return [{"type": "flex", "altText": alt[:ALT_TEXT_MAX], "contents": bubble}, *images]
 
 
@@ -269,8 +293,8 @@ def render_reply(reply: Reply, links: DownloadLinks | None) -> list[dict[str, An
     elif len(buttons) <= QUICK_REPLY_MAX:
         messages = _quick_reply_text(reply.text, buttons)
     else:
-        messages = _carousels(reply.text, buttons)
-    docs = _documents(reply.files, links) if reply.files else []
+        messages = _carousels(reply.text, buttons, reply.lang)
+    docs = _documents(reply.files, links, reply.lang) if reply.files else []
     if docs and not reply.text.strip() and not buttons:
         messages = []
     if docs and messages and "quickReply" in messages[-1]:

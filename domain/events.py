@@ -72,6 +72,7 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     files: list[OutFile] = field(default_factory=list)
     recipient: str = ""  # empty: the sender; else "platform:user_id" for pushes
+    lang: str = ""  # the reader's language ("en"), for words an adapter adds itself; empty: Thai
 
     def flat_buttons(self) -> list[Button]:
         """Buttons in reading order."""

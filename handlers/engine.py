@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from domain.events import Incoming, Reply
@@ -118,7 +119,8 @@ class Engine:
             replies = self._button(ctx)
         else:
             replies = self._input(ctx)
-        return [*self._keep_screen(ctx, replies), *ctx.pushes]
+        mine = [r if r.recipient or r.lang else replace(r, lang=ctx.lang) for r in self._keep_screen(ctx, replies)]
+        return [*mine, *ctx.pushes]
 
     def _keep_screen(self, ctx: Ctx, replies: list[Reply]) -> list[Reply]:
         """A reply mid-report that lost the step's buttons (/help, a stale tap, an error) gets them back."""

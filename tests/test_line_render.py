@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import unicodedata
 from datetime import datetime, timedelta
@@ -146,3 +147,30 @@ def test_links_check_signature_expiry_and_id_shape(tmp_path: Path) -> None:
     clock.advance(timedelta(days=2))
     links.publish(src, "b.docx")  # publishing prunes snapshots long expired
     assert links.resolve(file_id) is None
+
+
+THAI = re.compile("[\u0e00-\u0e7f]")
+
+
+def test_a_reader_who_chose_english_gets_the_adapters_own_words_in_english(tmp_path: Path) -> None:
+    buttons = [[Button(f"{i}. Measure {i}", f"n1:m:m{i}")] for i in range(1, 21)]
+    doc = tmp_path / "r.docx"
+    doc.write_bytes(b"docx")
+    files = [OutFile(doc, "report.docx", "application/octet-stream")]
+    links = DownloadLinks(b"k" * 32, tmp_path / "links", "https://bot.example.go.th/", FixedClock(datetime(2026, 2, 10, 9, 0)))
+    english = render_replies([Reply("All measures", buttons, lang="en"), Reply("", files=files, lang="en")], links)
+    shown = json.dumps(english, ensure_ascii=False)
+    assert not THAI.search(shown), THAI.findall(shown)
+    assert "Page 1/4" in shown and "Word file" in shown and "11 Feb 2026 09:00" in shown
+    thai = json.dumps(render_replies([Reply("มาตรการ", buttons), Reply("", files=files)], links), ensure_ascii=False)
+    assert "หน้า 1/4" in thai and "ไฟล์ Word" in thai  # Thai stays the default
+
+
+def test_the_engine_tells_the_adapter_the_readers_language() -> None:
+    from tests.factory import make_office
+
+    chat = make_office().register("u1", "officer", "กองคลัง", name="Somying")
+    assert all(r.lang in ("", "th") for r in chat.say("/report"))
+    chat.say("/lang en")
+    replies = chat.say("/report")
+    assert replies and all(r.lang == "en" for r in replies)
