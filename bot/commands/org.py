@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.config import make_clock, resolve_data_dir
 from bot.store import open_store
+from domain.words import WordError, parse_round
 from handlers.services import find_org
 from report.options import ReportOptions, Signer, load_options, save_options, with_signer
 from storage.factory import Store
@@ -15,8 +16,9 @@ from storage.models import Organization, new_id
 from storage.repository import Repository
 
 from . import Command
+from .wording import word_problem
 
-__all__ = ["COMMAND", "FIELDS", "open_repo", "pick_org"]
+__all__ = ["COMMAND", "FIELDS", "open_for_round", "open_repo", "pick_org"]
 
 FIELDS: tuple[tuple[str, str, str], ...] = (  # attribute, option, Thai label
     ("name", "--name", "ชื่อหน่วยงาน"),
@@ -50,6 +52,22 @@ def pick_org(repo: Repository, name: str | None) -> Organization | None:
     else:
         print(f"มีหลายหน่วยงาน ระบุด้วย --org (มี: {', '.join(o.name for o in orgs)})", file=sys.stderr)
     return None
+
+
+def open_for_round(args: argparse.Namespace) -> tuple[Store, Organization, int | None] | int:
+    """--round checked before anything is opened, then the store and the office; else exit code 2 after a line."""
+    try:
+        typed_round = parse_round(args.round) if args.round else None
+    except WordError as exc:
+        print(word_problem("รอบ", exc), file=sys.stderr)
+        return 2
+    repo = open_repo(args.data_dir)
+    if repo is None:
+        return 2
+    org = pick_org(repo, args.org)
+    if org is None:
+        return 2
+    return repo, org, typed_round
 
 
 SIGNER_OPTIONS: tuple[tuple[str, str, str], ...] = (  # role, option prefix, Thai label

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from bot.config import load_settings, make_clock, resolve_data_dir
 from domain.fiscal import fiscal_year_of
-from domain.words import WordError, parse_round
 from report.site import PublishResult, org_site, publish, published_rounds, site_zip, unpublish
 from report.site_publish import NO_PLAN, OUTDATED, Refusal, approved_rounds, prepare
 from storage.evidence import EvidenceStore
@@ -17,8 +16,7 @@ from storage.factory import Store
 from storage.models import Organization
 
 from . import Command
-from .org import open_repo, pick_org
-from .wording import word_problem
+from .org import open_for_round
 
 __all__ = ["COMMANDS", "refusal_text"]
 
@@ -63,17 +61,10 @@ class _Target:
 
 def _where(args: argparse.Namespace) -> _Target | int:
     """Repository, organization, fiscal year, round and the site folder; or an exit code after a Thai message."""
-    try:
-        typed_round = parse_round(args.round) if args.round else None
-    except WordError as exc:
-        print(word_problem("รอบ", exc), file=sys.stderr)
-        return 2
-    repo = open_repo(args.data_dir)
-    if repo is None:
-        return 2
-    org = pick_org(repo, args.org)
-    if org is None:
-        return 2
+    opened = open_for_round(args)
+    if isinstance(opened, int):
+        return opened
+    repo, org, typed_round = opened
     fiscal_year = args.fiscal_year or fiscal_year_of(make_clock(args.today).today())
     if fiscal_year < 2400:
         print(f"ปีงบประมาณต้องเป็น พ.ศ. เช่น {fiscal_year_of(make_clock(args.today).today())}", file=sys.stderr)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from bot.config import make_clock, resolve_data_dir
 from domain.fiscal import current_round, fiscal_year_of
-from domain.words import WordError, parse_round
 from report.archive import render_zip
 from report.chart import render_chart
 from report.compile import RoundReport, compile_round
@@ -23,8 +22,7 @@ from storage.evidence import EvidenceStore
 from storage.models import Unit
 
 from . import Command
-from .org import open_repo, pick_org
-from .wording import word_problem
+from .org import open_for_round
 
 __all__ = ["COMMAND", "find_unit"]
 
@@ -71,17 +69,10 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    try:  # what was typed is checked before anything is opened
-        typed_round = parse_round(args.round) if args.round else None
-    except WordError as exc:
-        print(word_problem("รอบ", exc), file=sys.stderr)
-        return 2
-    repo = open_repo(args.data_dir)
-    if repo is None:
-        return 2
-    org = pick_org(repo, args.org)
-    if org is None:
-        return 2
+    opened = open_for_round(args)
+    if isinstance(opened, int):
+        return opened
+    repo, org, typed_round = opened
     clock = make_clock(args.today)
     today = clock.today()
     fiscal_year = args.fiscal_year or fiscal_year_of(today)
