@@ -27,7 +27,7 @@ from .services import (
     set_officer_active,
 )
 from .status_view import head_block, late_lines, officer_block
-from .texts import round_name, short_date
+from .texts import round_name, round_refusal, short_date
 
 __all__ = ["cmd_help"]
 
@@ -106,8 +106,7 @@ def cmd_summary(ctx: Ctx) -> list[Reply]:
     try:
         rnd = parse_round(arg) if arg else rc.round.months
     except WordError:
-        choices = ", ".join(round_name(ctx.lang, m) for m in (3, 6, 9, 12))  # in the person's language
-        return [Reply(ctx.t("round_bad", word=arg[:30], choices=choices))]
+        return [Reply(round_refusal(ctx.lang, arg))]
     report = compile_round(ctx.repo, ctx.org.id, rc.fiscal_year, rnd, ctx.clock.now())
     from report.text import summary_text
 

@@ -20,6 +20,7 @@ from report.site_publish import Refusal, approved_rounds, prepare
 
 from .context import Ctx, command
 from .services import round_context
+from .texts import round_refusal
 
 __all__ = ["cmd_publish", "cmd_unpublish"]
 
@@ -39,8 +40,8 @@ def _target(ctx: Ctx) -> tuple[int | None, int, list[Reply]]:
         return None, fy, []
     try:
         return parse_round(arg), fy, []
-    except WordError as exc:
-        return None, fy, [Reply(ctx.t("round_bad", word=arg[:30], choices=", ".join(exc.choices)))]
+    except WordError:
+        return None, fy, [Reply(round_refusal(ctx.lang, arg))]
 
 
 def _zip_path(ctx: Ctx) -> Path:

@@ -25,7 +25,7 @@ from storage.models import Approval, Officer, ReportEntry
 from .context import Ctx, command, on_save, stateless, step
 from .review_texts import rt
 from .services import is_head, round_context
-from .texts import round_name
+from .texts import round_name, round_refusal
 
 __all__ = ["APPROVE_PREFIX", "OPEN_PREFIX", "SEND_BACK_PREFIX", "approver_of", "approval_when", "notify_approver",
            "request_approval"]
@@ -138,8 +138,8 @@ def cmd_approve(ctx: Ctx) -> list[Reply]:
     arg = ctx.event.args.strip()
     try:
         rnd = parse_round(arg) if arg else rc.round.months
-    except WordError as exc:
-        return [Reply(ctx.t("round_bad", word=arg[:30], choices=", ".join(exc.choices)))]
+    except WordError:
+        return [Reply(round_refusal(ctx.lang, arg))]
     approver = approver_of(ctx)
     if not is_head(ctx.officer) and (approver is None or ctx.officer.id != approver.id):
         return [Reply(rt(ctx.lang, "approve_who"))]

@@ -22,7 +22,7 @@ from .report_flow import open_measure
 from .report_list import short, start_report
 from .review_texts import rt
 from .services import RoundContext, is_head, my_statuses, round_context, units_for_measure
-from .texts import round_name
+from .texts import round_name, round_refusal
 
 __all__ = ["FIX_PREFIX", "cmd_review", "fix_button", "review_items", "status_lines"]
 
@@ -59,8 +59,8 @@ def cmd_review(ctx: Ctx) -> list[Reply]:
     arg = ctx.event.args.strip()
     try:
         rnd = parse_round(arg) if arg else rc.round.months
-    except WordError as exc:
-        return [Reply(ctx.t("round_bad", word=arg[:30], choices=", ".join(exc.choices)))]
+    except WordError:
+        return [Reply(round_refusal(ctx.lang, arg))]
     ctx.state = {"flow": "review", "step": "rlist", "fy": rc.fiscal_year, "round": rnd, "page": 0}
     return _list(ctx, 0)
 

@@ -8,7 +8,7 @@ from domain.fiscal import thai_short_date
 
 from .import_texts import IMPORT_EN, IMPORT_TH
 
-__all__ = ["t", "LANGS", "TEXTS", "round_name", "short_date"]
+__all__ = ["t", "LANGS", "TEXTS", "round_name", "round_refusal", "short_date"]
 
 LANGS = ("th", "en")
 
@@ -415,6 +415,12 @@ def t(lang: str, key: str, **kw: object) -> str:
 def round_name(lang: str, months: int) -> str:
     """"รอบ 6 เดือน" / "6-month round": a round as the person's language names it."""
     return t(lang, "round_name", months=months)
+
+
+def round_refusal(lang: str, word: str) -> str:
+    """A round word nobody knows: what was typed and the four rounds, named in the person's language."""
+    choices = ", ".join(round_name(lang, m) for m in (3, 6, 9, 12))
+    return t(lang, "round_bad", word=word[:30], choices=choices)
 
 
 def short_date(lang: str, day: date) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,16 @@ def test_approve_on_demand_and_the_approver_sends_it_back(office: Office) -> Non
     assert "↩️ ผู้อนุมัติส่งกลับรายงานรอบ 6 เดือน: ขอให้กองช่างรายงานให้ครบก่อน" in head.say("/status")[0].text
     digest = rv.answers_digest(office.repo.list_reports("o1", 2569), 6)
     assert rv.approval_state([decision], digest) == rv.NO_APPROVAL and rv.current_approval([decision], digest) is None
+
+
+THAI_LETTERS = re.compile("[\u0e00-\u0e7f]")
+
+
+def test_a_wrong_round_word_lists_the_rounds_in_the_readers_language(office: Office) -> None:
+    head = office.register("head", "head", "กองคลัง")
+    assert "รอบ 3 เดือน, รอบ 6 เดือน" in head.say("/review ห้า")[0].text
+    head.say("/lang en")
+    for command in ("/review five", "/approve five"):
+        text = head.say(command)[0].text
+        assert text.startswith('Unknown round "five"') and "3-month round, 6-month round" in text
+        assert not THAI_LETTERS.search(text), text
