@@ -57,7 +57,7 @@ def _evidence_items(ans: UnitAnswer, annex: Annex, style: str, limit: int | None
     labels = evidence_labels(evidence, style)
     shown = evidence if limit is None else evidence[:limit]
     for ev, label in zip(shown, labels, strict=False):
-        mark = annex.marks.get(ev.id, "")
+        mark = digits_text(annex.marks.get(ev.id, ""), style)  # "⚠ … ปี ๒๕๖๙" in the office's digits
         if ev.kind == "url":
             items.append(Item(label, url=clean(ev.url), indent=True))
             if mark:
@@ -89,7 +89,7 @@ def answer_items(row: MeasureRow, ans: UnitAnswer, annex: Annex, style: str, ful
     if len(e.evidence) == 1 and e.evidence[0].kind == "url":
         items.append(Item("หลักฐาน: " + clean(e.evidence[0].url), url=clean(e.evidence[0].url), prefix="หลักฐาน: "))
         if annex.marks.get(e.evidence[0].id):
-            items.append(Item(annex.marks[e.evidence[0].id], indent=True))
+            items.append(Item(digits_text(annex.marks[e.evidence[0].id], style), indent=True))
     elif e.evidence:
         items.append(Item("หลักฐาน:"))
         many = not full and len(e.evidence) > EVIDENCE_MAX

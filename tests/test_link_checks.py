@@ -158,6 +158,9 @@ def test_a_broken_link_is_marked_in_word_excel_and_the_summary(tmp_path: Path) -
     at = next(i for i, line in enumerate(lines) if line.endswith("/missing"))
     assert lines[at + 1] == "⚠ ลิงก์เสีย (HTTP 404) ตรวจเมื่อ 10 ก.พ. 2569"
     assert cell.count("⚠ ลิงก์เสีย") == 1  # the working link is not marked
+    thai = open_docx(render_docx(report, tmp_path / "th.docx", office.evidence, "thai"))
+    thai_cell = next(r.cells[-1].text for r in thai.tables[0].rows[1:] if r.cells[0].text == "๒")
+    assert "⚠ ลิงก์เสีย (HTTP ๔๐๔) ตรวจเมื่อ ๑๐ ก.พ. ๒๕๖๙" in thai_cell  # the office's digits, as the rest
 
     ws = openpyxl.load_workbook(render_xlsx(report, tmp_path / "r.xlsx", office.evidence, "arabic"))[EVIDENCE_SHEET]
     note = [c.value for c in ws[1]].index("ข้อสังเกต")
