@@ -44,7 +44,7 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.pg import PgCluster, start_cluster
 from tests.test_telegram_run import free_port
 
-from .pg_fleet import Fleet, seed, start_worker, stop_worker
+from .pg_fleet import CpuMeter, Fleet, seed, start_worker, stop_worker
 from .telegram_throughput import OPEN_ROUND_DATA, officer_script
 from .workload import NOW, OrgData, evidence_pool, load_users, make_org, write_orgs, write_registry
 
@@ -144,9 +144,26 @@ def _tiny_ratio(tmp: Path, pool: list[Any], evidence: EvidenceStore, offices: in
             "ratio_report": round(many["report_ms"] / alone["report_ms"], 3)}
 
 
+def _postmaster(cluster: PgCluster | None) -> list[int]:
+    """The PostgreSQL server's main process (its backends are its children)."""
+    if cluster is None:
+        return []
+    return [int((cluster.root / "data" / "postmaster.pid").read_text().split()[0])]
+
+
+def _cpu_figures(spent: dict[str, float], updates: int) -> dict[str, Any]:
+    """CPU ms per answered update: W (the workers) and O (everything else: PostgreSQL, fake Bot API and driver)."""
+    per = {k: round(v * 1000 / updates, 2) if updates else 0.0 for k, v in spent.items()}
+    other = per.get("postgresql", 0.0) + per.get("driver", 0.0)
+    worker = per.get("workers", 0.0)
+    return {"cpu_ms_per_update": per, "w_ms": worker, "o_ms": round(other, 2),
+            # two cores shared by everything: 2 workers can reach at most 2W/(W+O) of one busy worker's rate
+            "bound_2_workers": round(2 * worker / (worker + other), 3) if worker + other else None}
+
+
 async def _throughput(url: str | None, data_dirs: list[Path], evidence: Path, users: list[int], script: list[Any],
-                      tmp: Path, label: str) -> dict[str, Any]:
-    """Updates per second answered by these workers (one per data dir), officers closed loop."""
+                      tmp: Path, label: str, cluster: PgCluster | None = None) -> dict[str, Any]:
+    """Updates per second answered by these workers (one per data dir), officers closed loop; CPU per update."""
     api = await FakeTelegramAPI().start()
     ports = [free_port() for _ in data_dirs]
     procs = await asyncio.gather(*(
@@ -154,10 +171,13 @@ async def _throughput(url: str | None, data_dirs: list[Path], evidence: Path, us
         for i, (port, d) in enumerate(zip(ports, data_dirs, strict=True))))
     try:
         await asyncio.sleep(8)  # the reminder planner derives its alarms once at start: let it finish first
+        meter = CpuMeter({"workers": [p.pid for p in procs], "postgresql": _postmaster(cluster)})
         async with Fleet([api], list(ports)) as fleet:
             t0 = time.perf_counter()
+            meter.start()
             await asyncio.gather(*(fleet.officer(u, script) for u in users))
             seconds = time.perf_counter() - t0
+            meter.stop()
     finally:
         for proc in procs:
             await stop_worker(proc)
@@ -166,10 +186,11 @@ async def _throughput(url: str | None, data_dirs: list[Path], evidence: Path, us
     return {"workers": len(data_dirs), "updates": fleet.answered, "seconds": round(seconds, 2),
             "updates_per_second": round(fleet.answered / seconds, 2) if seconds else 0.0,
             "latency_p50_ms": round(lat[len(lat) // 2] * 1000, 1), "timeouts": fleet.timeouts,
-            "unexpected": fleet.unexpected}
+            "unexpected": fleet.unexpected, **_cpu_figures(meter.spent, fleet.answered)}
 
 
-def _scale(cluster: PgCluster, tmp: Path, pool: list[Any], evidence: Path, officers: int) -> dict[str, Any]:
+def _scale(cluster: PgCluster, tmp: Path, pool: list[Any], evidence: Path, officers: int,
+           tiny: bool = True) -> dict[str, Any]:
     """One worker, then two, each on fresh officers of the same 20-office database; TinyDB's one beside."""
     name = cluster.new_database()
     url = cluster.url(name)
@@ -181,18 +202,35 @@ def _scale(cluster: PgCluster, tmp: Path, pool: list[Any], evidence: Path, offic
     everyone = load_users(orgs, 3 * officers)
     script = officer_script(1)
     try:
-        one = asyncio.run(_throughput(url, [tmp / "p1"], evidence, everyone[:officers], script, tmp, "one"))
+        one = asyncio.run(_throughput(url, [tmp / "p1"], evidence, everyone[:officers], script, tmp, "one", cluster))
         two = asyncio.run(_throughput(url, [tmp / "p2a", tmp / "p2b"], evidence, everyone[officers:2 * officers],
-                                      script, tmp, "two"))
+                                      script, tmp, "two", cluster))
     finally:
         cluster.drop_database(name)
+    ratio = round(two["updates_per_second"] / one["updates_per_second"], 3) if one["updates_per_second"] else None
+    if not tiny:
+        return {"one_worker": one, "two_workers": two, "ratio": ratio}
     tiny_dir = tmp / "tinyrun"
     write_orgs(tiny_dir, orgs)
     write_registry(tiny_dir, orgs)
     shutil.copytree(evidence, tiny_dir / "evidence", dirs_exist_ok=True)
-    tiny = asyncio.run(_throughput(None, [tiny_dir], tiny_dir / "evidence", everyone[:officers], script, tmp, "tiny"))
-    return {"one_worker": one, "two_workers": two, "tinydb_one_process": tiny,
-            "ratio": round(two["updates_per_second"] / one["updates_per_second"], 3) if one["updates_per_second"] else None}
+    tiny_run = asyncio.run(_throughput(None, [tiny_dir], tiny_dir / "evidence", everyone[:officers], script, tmp, "tiny"))
+    return {"one_worker": one, "two_workers": two, "tinydb_one_process": tiny_run, "ratio": ratio}
+
+
+def run_scale(officers: int = 60, work_dir: str | None = None) -> dict[str, Any]:
+    """Only `scale_2_workers` (no TinyDB run), with the CPU each side spent per update."""
+    tmp = Path(tempfile.mkdtemp(prefix="itabot-bench-hosting-", dir=work_dir))
+    cluster = start_cluster()
+    try:
+        pool = evidence_pool(EvidenceStore(tmp / "evidence"))
+        scale = _scale(cluster, tmp, pool, tmp / "evidence", officers, tiny=False)
+    finally:
+        cluster.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"hosting.scale_2_workers": scale["ratio"], "cores": os.cpu_count(),
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()], "workers": scale,
+            "officers_per_run": officers}
 
 
 def run(offices: int = 1000, tiny_offices: int = 1000, samples: int = 60, officers: int = 60,
@@ -228,5 +266,8 @@ def run(offices: int = 1000, tiny_offices: int = 1000, samples: int = 60, office
 
 if __name__ == "__main__":
     quick = "--quick" in sys.argv
-    result = run(offices=20, tiny_offices=20, samples=10, officers=8) if quick else run()
+    if "--scale-only" in sys.argv:
+        result = run_scale(officers=8 if quick else 60)
+    else:
+        result = run(offices=20, tiny_offices=20, samples=10, officers=8) if quick else run()
     print(json.dumps({"hosting": result}, ensure_ascii=False, indent=2))

@@ -29,12 +29,70 @@ from tests.fakes.telegram_api import ApiCall, FakeTelegramAPI
 
 from .workload import FISCAL_YEAR, OrgData
 
-__all__ = ["Fleet", "WEBHOOK_SECRET", "seed", "start_worker", "stop_worker"]
+__all__ = ["CpuMeter", "Fleet", "WEBHOOK_SECRET", "proc_cpu", "seed", "start_worker", "stop_worker"]
 
 ROOT = Path(__file__).resolve().parent.parent
 WEBHOOK_SECRET = "fleet-webhook-secret"
 _UPDATE_IDS = itertools.count(int(time.time()) % 10**6 * 1000)  # unique across fleets, as a bot's update ids are
 Step = tuple[str, str, str]
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat's fields after the command name (None when the process is gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw[raw.rindex(")") + 2:].split()
+
+
+def _table() -> dict[int, list[str]]:
+    """Every process's stat fields by pid (one pass over /proc)."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields is not None:
+                table[int(entry.name)] = fields
+    return table
+
+
+def proc_cpu(pid: int, table: dict[int, list[str]] | None = None) -> float:
+    """CPU seconds of a process and its descendants: live ones' utime+stime, reaped ones' cutime+cstime."""
+    table = table if table is not None else _table()
+    fields = table.get(pid)
+    if fields is None:
+        return 0.0
+    own = sum(int(x) for x in fields[11:15]) / _TICK  # utime stime cutime cstime
+    return own + sum(proc_cpu(kid, table) for kid, f in table.items() if int(f[1]) == pid)
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds spent between `start` and `stop` by named groups of processes (a process and its children)."""
+
+    groups: dict[str, list[int]]
+    spent: dict[str, float] = field(default_factory=dict)
+    _at: dict[str, float] = field(default_factory=dict)
+    _self: float = 0.0
+
+    def _read(self) -> dict[str, float]:
+        table = _table()
+        return {name: sum(proc_cpu(p, table) for p in pids) for name, pids in self.groups.items()}
+
+    def start(self) -> None:
+        """Take the first reading (this process's own CPU too: the fake Bot API and the driver)."""
+        self._at, self._self = self._read(), time.process_time()
+
+    def stop(self) -> dict[str, float]:
+        """CPU seconds per group since `start`, and "driver" for this process."""
+        now = self._read()
+        self.spent = {name: round(now[name] - self._at[name], 3) for name in now}
+        self.spent["driver"] = round(time.process_time() - self._self, 3)
+        return self.spent
 
 
 def seed(url: str, orgs: list[OrgData]) -> None:

@@ -59,6 +59,7 @@ class SharedDispatcher(Dispatcher):
         self.shared = PgInbox(repo.pool, lease_seconds=CHAT_LEASE_S, worker=self.workers.id)
         self.poll = poll
         self._registered = False
+        self._closed = False  # close() was called: housekeeping must not touch the pool (or rejoin) any more
         self._wake: asyncio.Event | None = None
         self._pump: asyncio.Task[None] | None = None
         self._lanes: dict[str, deque[StoredRecord]] = {}
@@ -81,7 +82,13 @@ class SharedDispatcher(Dispatcher):
         return self.shared
 
     def close(self) -> None:
-        """Leave the workers (our chats go back at once) if we had joined."""
+        """Stop the pump first (its housekeeping must not run on a closing pool, nor rejoin after we left), then
+        leave the workers (our chats go back at once) if we had joined."""
+        self._closed = True
+        if self._pump is not None:
+            with contextlib.suppress(RuntimeError):  # the loop may be gone already
+                self._pump.cancel()
+            self._pump = None
         if self._registered:
             self._registered = False
             try:
@@ -155,11 +162,14 @@ class SharedDispatcher(Dispatcher):
     async def _housekeeping(self) -> None:
         """Reap dead workers and renew our claims, at most every REAP_EVERY_S."""
         now = time.monotonic()
-        if now < self._next_reap:
+        if now < self._next_reap or self._closed:
             return
         self._next_reap = now + REAP_EVERY_S
         try:
-            if not await asyncio.to_thread(self.workers.alive):  # the database dropped our session: rejoin
+            alive = await asyncio.to_thread(self.workers.alive)
+            if self._closed:
+                return  # we left while asking: not a lost lock
+            if not alive:  # the database dropped our session: rejoin
                 log.error("worker %s lost its liveness lock; rejoining (its chats may have been taken over)",
                           self.workers.id)
                 await asyncio.to_thread(self.workers.register)
@@ -174,7 +184,8 @@ class SharedDispatcher(Dispatcher):
             if self._rates:
                 self._split_rates(len(await asyncio.to_thread(self.workers.live)))
         except psycopg.Error as exc:
-            log.warning("worker housekeeping failed: %s", exc)
+            if not self._closed:
+                log.warning("worker housekeeping failed: %s", exc)
 
     def _take(self, claimed: list[StoredRecord]) -> None:
         """Queue claimed events behind their chat's; chats of a platform we do not serve go back."""

@@ -52,9 +52,12 @@ class PgWorkers:
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.liveness = PgLease(url, f"worker:{self.id}")
         self._polling: PgLease | None = None
+        self._left = False  # after leave() nothing may take the liveness lock again (a late housekeeping thread)
 
     def register(self) -> None:
-        """Become a live worker (the liveness lock first: a row without it is reaped as dead)."""
+        """Become a live worker (the liveness lock first: a row without it is reaped as dead); never after leave()."""
+        if self._left:
+            return
         if not self.liveness.acquire():
             raise StoreUnavailable(f"could not take the liveness lock of worker {self.id}")
         with self.pool.connection() as conn:
@@ -119,6 +122,7 @@ class PgWorkers:
 
     def leave(self) -> None:
         """A clean stop: give back our chats and reminder work at once, then our row and locks."""
+        self._left = True
         try:
             with self.pool.connection() as conn, conn.transaction():
                 conn.execute("UPDATE inbox_chats SET claimed_by = '', claimed_until = NULL WHERE claimed_by = %s",
