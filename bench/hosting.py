@@ -167,7 +167,7 @@ async def _throughput(url: str | None, data_dirs: list[Path], evidence: Path, us
     api = await FakeTelegramAPI().start()
     ports = [free_port() for _ in data_dirs]
     procs = await asyncio.gather(*(
-        start_worker(url, port, d, api, EVENING, tmp / f"{label}-{i}.log", evidence)
+        start_worker(url, port, d, api, EVENING, tmp / f"{label}-{i}.log", evidence, link_check=False)
         for i, (port, d) in enumerate(zip(ports, data_dirs, strict=True))))
     try:
         await asyncio.sleep(8)  # the reminder planner derives its alarms once at start: let it finish first
@@ -260,7 +260,9 @@ def run(offices: int = 1000, tiny_offices: int = 1000, samples: int = 60, office
                 "4 answered rounds) COPYed in; median of save (add_report) and /report (Engine.handle) for office 0 "
                 f"alone vs beside the others; TinyDB the same with {tiny_offices} offices. Workers: real `itabot run` "
                 f"processes, Telegram webhook mode, fake Bot API, {officers} closed-loop officers reporting one measure, "
-                "webhooks round-robin; everything on this machine"),
+                "webhooks round-robin, the seeded evidence links not checked in the background (ITABOT_LINK_CHECK=0); "
+                "everything on this machine; CPU per update from /proc (workers, PostgreSQL's server and backends, "
+                "this process: fake Bot API and driver)"),
     }
 
 

@@ -173,16 +173,14 @@ class SharedDispatcher(Dispatcher):
                 log.error("worker %s lost its liveness lock; rejoining (its chats may have been taken over)",
                           self.workers.id)
                 await asyncio.to_thread(self.workers.register)
-            dead, cut, chats = await asyncio.to_thread(self.workers.reap)
+            dead, cut, chats, live = await asyncio.to_thread(self.workers.tend, CHAT_LEASE_S)  # reap + renew
             if dead:
                 log.warning("%d worker(s) died: %d chat(s) taken over, %d send(s) cut marked interrupted",
                             dead, chats, cut)
-            await asyncio.to_thread(self.workers.renew, CHAT_LEASE_S)
             if now >= self._next_prune:
                 self._next_prune = now + PRUNE_EVERY_S
                 await asyncio.to_thread(self.shared.prune)
-            if self._rates:
-                self._split_rates(len(await asyncio.to_thread(self.workers.live)))
+            self._split_rates(live)
         except psycopg.Error as exc:
             if not self._closed:
                 log.warning("worker housekeeping failed: %s", exc)

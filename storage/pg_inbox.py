@@ -24,6 +24,33 @@ from .pg_repo import _clean
 __all__ = ["InboxRecord", "PgInbox"]
 
 _COLUMNS = "id, platform, event_id, chat_key, payload, state, received_at"
+# the event and its chat's row in one statement (autocommit: stored before the platform hears 200)
+_APPEND = (
+    "WITH ins AS (INSERT INTO inbox (platform, event_id, chat_key, payload) VALUES (%s, %s, %s, %s) "
+    "ON CONFLICT (platform, event_id) DO NOTHING RETURNING chat_key), "
+    "chat AS (INSERT INTO inbox_chats (chat_key) SELECT chat_key FROM ins ON CONFLICT (chat_key) DO NOTHING) "
+    "SELECT count(*) FROM ins"
+)
+_CLAIM = (
+    "WITH chats AS (SELECT c.chat_key FROM inbox_chats c "
+    "WHERE (c.claimed_until IS NULL OR c.claimed_until < now()) "
+    "AND EXISTS (SELECT 1 FROM inbox i WHERE i.chat_key = c.chat_key AND i.state <> 'done') "
+    "ORDER BY (SELECT min(i.id) FROM inbox i WHERE i.chat_key = c.chat_key AND i.state <> 'done') "
+    "LIMIT %(limit)s FOR UPDATE OF c SKIP LOCKED), "
+    "picked AS (UPDATE inbox i SET state = 'claimed', claimed_at = now() WHERE i.id IN ("
+    "SELECT id FROM inbox WHERE chat_key IN (SELECT chat_key FROM chats) AND state <> 'done' ORDER BY id "
+    "LIMIT %(limit)s) RETURNING " + ", ".join("i." + c for c in _COLUMNS.split(", ")) + "), "
+    "held AS (UPDATE inbox_chats SET claimed_by = %(me)s, claimed_until = now() + make_interval(secs => %(lease)s) "
+    "WHERE chat_key IN (SELECT chat_key FROM picked)) "
+    "SELECT * FROM picked"
+)
+# within one statement the event still reads "claimed": the others are what keeps the chat held
+_DONE = (
+    "WITH d AS (UPDATE inbox SET state = 'done', done_at = now() WHERE id = %(id)s RETURNING chat_key) "
+    "UPDATE inbox_chats c SET claimed_by = '', claimed_until = NULL FROM d WHERE c.chat_key = d.chat_key "
+    "AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.chat_key = d.chat_key AND i.state = 'claimed' "
+    "AND i.id <> %(id)s)"
+)
 
 
 @dataclass(frozen=True)
@@ -49,34 +76,24 @@ class PgInbox:
 
     def append(self, platform: str, event_id: str, chat_key: str, payload: dict[str, Any]) -> bool:
         """Store an event; False when that (platform, event id) was stored before (a redelivery)."""
-        with self.pool.connection() as conn, conn.transaction():
-            row = conn.execute(
-                "INSERT INTO inbox (platform, event_id, chat_key, payload) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (platform, event_id) DO NOTHING RETURNING id",
-                (_clean(platform), _clean(event_id), _clean(chat_key), Jsonb(_clean(payload))),
-            ).fetchone()
-            if row is None:
-                return False
-            conn.execute(
-                "INSERT INTO inbox_chats (chat_key) VALUES (%s) ON CONFLICT (chat_key) DO NOTHING", (_clean(chat_key),)
-            )
-        return True
+        with self.pool.connection() as conn:
+            row = conn.execute(_APPEND, self._row(platform, event_id, chat_key, payload)).fetchone()
+        return bool(row and row[0])
 
     def append_many(self, events: list[tuple[str, str, str, dict[str, Any]]]) -> list[bool]:
         """Store several (platform, event id, chat, payload) events in one transaction; False for redeliveries."""
+        if len(events) == 1:
+            return [self.append(*events[0])]  # one statement, committed on its own: the webhook's usual case
         fresh: list[bool] = []
         with self.pool.connection() as conn, conn.transaction():
-            for platform, event_id, chat_key, payload in events:
-                row = conn.execute(
-                    "INSERT INTO inbox (platform, event_id, chat_key, payload) VALUES (%s, %s, %s, %s) "
-                    "ON CONFLICT (platform, event_id) DO NOTHING RETURNING id",
-                    (_clean(platform), _clean(event_id), _clean(chat_key), Jsonb(_clean(payload))),
-                ).fetchone()
-                fresh.append(row is not None)
-                if row is not None:
-                    conn.execute("INSERT INTO inbox_chats (chat_key) VALUES (%s) ON CONFLICT (chat_key) DO NOTHING",
-                                 (_clean(chat_key),))
+            for event in events:
+                row = conn.execute(_APPEND, self._row(*event)).fetchone()
+                fresh.append(bool(row and row[0]))
         return fresh
+
+    @staticmethod
+    def _row(platform: str, event_id: str, chat_key: str, payload: dict[str, Any]) -> tuple[Any, ...]:
+        return (_clean(platform), _clean(event_id), _clean(chat_key), Jsonb(_clean(payload)))
 
     def release(self, chat_keys: list[str]) -> None:
         """Give chats back unprocessed (this worker stops, or cannot serve their platform)."""
@@ -96,50 +113,19 @@ class PgInbox:
         return True
 
     def claim(self, limit: int = 100) -> list[InboxRecord]:
-        """Up to `limit` open events, oldest first, from chats no other worker holds; this worker holds them."""
-        with self.pool.connection() as conn, conn.transaction():
-            chats = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT c.chat_key FROM inbox_chats c "
-                    "WHERE (c.claimed_until IS NULL OR c.claimed_until < now()) "
-                    "AND EXISTS (SELECT 1 FROM inbox i WHERE i.chat_key = c.chat_key AND i.state <> 'done') "
-                    "ORDER BY (SELECT min(i.id) FROM inbox i WHERE i.chat_key = c.chat_key AND i.state <> 'done') "
-                    "LIMIT %s FOR UPDATE OF c SKIP LOCKED",
-                    (limit,),
-                ).fetchall()
-            ]
-            if not chats:
-                return []
-            # a new statement sees every event committed for these chats until now, in arrival order
-            rows = conn.execute(
-                f"WITH picked AS (SELECT id FROM inbox WHERE chat_key = ANY(%s) AND state <> 'done' "
-                f"ORDER BY id LIMIT %s) "
-                f"UPDATE inbox i SET state = 'claimed', claimed_at = now() FROM picked p WHERE i.id = p.id "
-                f"RETURNING {', '.join('i.' + c for c in _COLUMNS.split(', '))}",
-                (chats, limit),
-            ).fetchall()
-            held = sorted({r[3] for r in rows})
-            conn.execute(
-                "UPDATE inbox_chats SET claimed_by = %s, claimed_until = now() + make_interval(secs => %s) "
-                "WHERE chat_key = ANY(%s)",
-                (self.worker, self.lease_seconds, held),
-            )
+        """Up to `limit` open events, oldest first, from chats no other worker holds; this worker holds them.
+
+        One statement: the chats' rows locked (SKIP LOCKED: another worker's claim passes them by), their
+        open events marked claimed, the chats leased to this worker.
+        """
+        with self.pool.connection() as conn:
+            rows = conn.execute(_CLAIM, {"limit": limit, "me": self.worker, "lease": self.lease_seconds}).fetchall()
         return sorted((InboxRecord(*r) for r in rows), key=lambda r: r.id)
 
     def mark_done(self, record_id: int) -> None:
-        """An event is handled; the chat is released once none of its claimed events is left."""
-        with self.pool.connection() as conn, conn.transaction():
-            row = conn.execute(
-                "UPDATE inbox SET state = 'done', done_at = now() WHERE id = %s RETURNING chat_key", (record_id,)
-            ).fetchone()
-            if row is None:
-                return
-            conn.execute(
-                "UPDATE inbox_chats SET claimed_by = '', claimed_until = NULL WHERE chat_key = %s "
-                "AND NOT EXISTS (SELECT 1 FROM inbox WHERE chat_key = %s AND state = 'claimed')",
-                (row[0], row[0]),
-            )
+        """An event is handled; the chat is released once none of its other claimed events is left (one statement)."""
+        with self.pool.connection() as conn:
+            conn.execute(_DONE, {"id": record_id})
 
     def prune(self, keep_seconds: float = 86400.0) -> int:
         """Forget events done longer ago than `keep_seconds` (a platform's redeliveries come within hours)."""

@@ -37,6 +37,18 @@ __all__ = ["PgRepository"]
 T = TypeVar("T")
 REPORTS_CACHE = 256  # (office, year) report lists kept parsed per process
 _THROTTLE_ORG, _THROTTLE_KEY = "", "invite_throttle"  # the settings row of the invite-guess throttle
+# one snapshot: the year's row count, and the rows after a seq (none: one row of NULLs carrying the count)
+_REPORTS_SINCE = (
+    "SELECT c.n, r.seq, r.data FROM (SELECT count(*) AS n FROM reports WHERE org_id = %s AND fiscal_year = %s) c "
+    "LEFT JOIN LATERAL (SELECT seq, data FROM reports WHERE org_id = %s AND fiscal_year = %s AND seq > %s "
+    "ORDER BY seq) r ON true ORDER BY r.seq"
+)
+# one snapshot: the plan's signature (row count, newest xmin), and its rows only when that is not the one given
+_PLAN_IF_CHANGED = (
+    "SELECT s.n, s.x, m.data FROM (SELECT count(*) AS n, coalesce(max(xmin::text::bigint), 0) AS x FROM measures "
+    "WHERE org_id = %s AND fiscal_year = %s) s LEFT JOIN LATERAL (SELECT data FROM measures WHERE org_id = %s "
+    "AND fiscal_year = %s AND (s.n, s.x) IS DISTINCT FROM (%s::bigint, %s::bigint)) m ON true"
+)
 
 
 def _clean(value: Any) -> Any:
@@ -63,6 +75,15 @@ def _detached(entry: ReportEntry) -> ReportEntry:
     return clone
 
 
+def _own_measure(measure: Measure) -> Measure:
+    """A copy the caller may change: its own lists (the cached plan stays as stored)."""
+    clone = object.__new__(Measure)
+    clone.__dict__.update(measure.__dict__)
+    clone.unit_ids, clone.rounds = list(measure.unit_ids), list(measure.rounds)
+    clone.component_list = list(measure.component_list)
+    return clone
+
+
 def _key(value: str) -> str:
     """A key column's value (typed columns reject NUL as the JSON does)."""
     return _clean(str(value))
@@ -75,7 +96,10 @@ class PgRepository:
         self.pool = pool
         self.worker = ""  # set by a registered worker (storage/pg_workers.py): its sends carry its id
         self._cache_lock = threading.Lock()  # engine calls run on several threads
-        self._reports_cache: OrderedDict[tuple[str, int], tuple[Any, list[ReportEntry]]] = OrderedDict()
+        # (office, year) → (row count, newest seq, parsed rows in seq order)
+        self._reports_cache: OrderedDict[tuple[str, int], tuple[int, int, list[ReportEntry]]] = OrderedDict()
+        # (office, year) → ((row count, newest xmin), the plan's measures in plan order)
+        self._plans_cache: OrderedDict[tuple[str, int], tuple[tuple[int, int], list[Measure]]] = OrderedDict()
 
     @classmethod
     def open(cls, conninfo: str, min_size: int = 1, max_size: int = 8, timeout: float = 10.0) -> PgRepository:
@@ -253,11 +277,27 @@ class PgRepository:
         return [int(r[0]) for r in rows]
 
     def list_measures(self, org_id: str, fiscal_year: int) -> list[Measure]:
-        """The plan's measures in plan order."""
-        measures = self._records(
-            Measure, "SELECT data FROM measures WHERE org_id = %s AND fiscal_year = %s", (org_id, int(fiscal_year))
-        )
-        return sorted(measures, key=lambda m: (m.no, m.id))
+        """The plan's measures in plan order.
+
+        Every step reads the plan; it changes only when replaced whole (save_measures: new rows, a new xmin).
+        One statement returns the rows' count and newest xmin, and the rows themselves only when those differ
+        from the parsed plan kept for (office, year).
+        """
+        key = (org_id, int(fiscal_year))
+        with self._cache_lock:
+            cached = self._plans_cache.get(key)
+        sig = cached[0] if cached is not None else (-1, -1)
+        rows = self._all(_PLAN_IF_CHANGED, (*key, *key, *sig))
+        now = (int(rows[0][0]), int(rows[0][1]))
+        if cached is not None and now == sig:
+            return [_own_measure(m) for m in cached[1]]
+        measures = sorted((from_dict(Measure, r[2]) for r in rows if r[2] is not None), key=lambda m: (m.no, m.id))
+        with self._cache_lock:
+            self._plans_cache[key] = (now, measures)
+            self._plans_cache.move_to_end(key)
+            while len(self._plans_cache) > REPORTS_CACHE:
+                self._plans_cache.popitem(last=False)
+        return [_own_measure(m) for m in measures]
 
     def save_measures(self, org_id: str, fiscal_year: int, measures: list[Measure]) -> None:
         """Replace the plan's measures in one transaction: readers see the old plan or the new, never half."""
@@ -292,32 +332,42 @@ class PgRepository:
     ) -> list[ReportEntry]:
         """Every revision, oldest first, optionally for one round and/or measure.
 
-        Every conversation step reads the office's year: the parsed rows are kept per (office, year) and
-        re-read only when the table's count or newest row changed (reports are append-only), so a step
-        costs one index-only query instead of fetching and parsing hundreds of JSON documents.
+        Every conversation step reads the office's year, and reports are append-only: the parsed rows are
+        kept per (office, year) and one statement returns the year's row count with only the rows newer than
+        the newest kept. When the count says a row committed late behind that one (another worker's save),
+        the year is read whole again; so a step parses only what other workers added since.
         """
         key = (org_id, int(fiscal_year))
-        sig = self._first(
-            "SELECT count(*), coalesce(max(seq), 0) FROM reports WHERE org_id = %s AND fiscal_year = %s", key
-        )
         with self._cache_lock:
             cached = self._reports_cache.get(key)
-            if cached is not None and cached[0] == sig:
-                self._reports_cache.move_to_end(key)
-        if cached is None or cached[0] != sig:
-            entries = self._records(
-                ReportEntry, "SELECT data FROM reports WHERE org_id = %s AND fiscal_year = %s ORDER BY seq", key
-            )
-            cached = (sig, entries)
-            with self._cache_lock:
-                self._reports_cache[key] = cached
-                while len(self._reports_cache) > REPORTS_CACHE:
-                    self._reports_cache.popitem(last=False)
+        entries = self._fresh_reports(key, cached)
         return [
             _detached(e)
-            for e in cached[1]
+            for e in entries
             if (round_no is None or e.round == round_no) and (measure_id is None or e.measure_id == measure_id)
         ]
+
+    def _fresh_reports(self, key: tuple[str, int], cached: tuple[int, int, list[ReportEntry]] | None) -> list[ReportEntry]:
+        """The year's entries: the cached ones plus what was added since (all of them read again if need be)."""
+        count, after, entries = cached if cached is not None else (0, 0, [])
+        rows = self._all(_REPORTS_SINCE, (*key, *key, after))
+        total, new = int(rows[0][0]), [(int(r[1]), r[2]) for r in rows if r[1] is not None]
+        if cached is not None and total == count and not new:
+            with self._cache_lock:
+                if key in self._reports_cache:
+                    self._reports_cache.move_to_end(key)
+            return entries
+        if total != count + len(new):  # a row committed behind the newest we had: read the year again
+            rows = self._all(_REPORTS_SINCE, (*key, *key, 0))
+            total, new, entries = int(rows[0][0]), [(int(r[1]), r[2]) for r in rows if r[1] is not None], []
+        entries = entries + [from_dict(ReportEntry, data) for _, data in new]
+        newest = new[-1][0] if new else after
+        with self._cache_lock:
+            self._reports_cache[key] = (total, newest, entries)
+            self._reports_cache.move_to_end(key)
+            while len(self._reports_cache) > REPORTS_CACHE:
+                self._reports_cache.popitem(last=False)
+        return entries
 
     # ----- review decisions and approvals (append-only) ------------------------------------------
     def add_review(self, review: Review) -> None:

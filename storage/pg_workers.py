@@ -39,6 +39,19 @@ SELECT (SELECT count(*) FROM dead), (SELECT count(*) FROM cut), (SELECT count(*)
 """
 
 
+# the reaper and this worker's renewal in one statement, with the number of live workers left
+_TEND = (
+    _REAP.split("\nSELECT (SELECT count", 1)[0] + """,
+mine AS (UPDATE inbox_chats SET claimed_until = now() + make_interval(secs => %(lease)s)
+         WHERE claimed_by = %(me)s AND claimed_until IS NOT NULL AND %(me)s NOT IN (SELECT id FROM dead) RETURNING 1),
+my_work AS (UPDATE reminder_work SET claimed_until = now() + make_interval(secs => %(lease)s)
+            WHERE claimed_by = %(me)s AND claimed_until IS NOT NULL AND %(me)s NOT IN (SELECT id FROM dead) RETURNING 1)
+SELECT (SELECT count(*) FROM dead), (SELECT count(*) FROM cut), (SELECT count(*) FROM chats),
+       (SELECT count(*) FROM workers) - (SELECT count(*) FROM dead), (SELECT count(*) FROM mine), (SELECT count(*) FROM my_work)
+"""
+)
+
+
 class TelegramModeRefused(StartupError):
     """Telegram polling allows one consumer: several workers need webhook mode."""
 
@@ -83,6 +96,12 @@ class PgWorkers:
         with self.pool.connection() as conn, conn.transaction():
             row = conn.execute(_REAP).fetchone()
         return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+
+    def tend(self, lease_seconds: float) -> tuple[int, int, int, int]:
+        """reap() and renew() in one statement: (workers reaped, sends marked interrupted, chats released, live workers)."""
+        with self.pool.connection() as conn:
+            row = conn.execute(_TEND, {"lease": lease_seconds, "me": self.id}).fetchone()
+        return (int(row[0]), int(row[1]), int(row[2]), int(row[3])) if row else (0, 0, 0, 0)
 
     def renew(self, lease_seconds: float) -> None:
         """Extend this worker's claims on chats and reminder work (a slow event is not a dead worker)."""

@@ -148,9 +148,13 @@ def test_a_killed_worker_is_reaped_at_once_its_chats_freed_and_its_cut_send_inte
         assert repo.claim_send(sending("k1", "doomed"))  # in flight at the platform when it dies
         assert survivor.reap() == (0, 0, 0)  # alive: nothing to take
         doomed.liveness.release()  # its connection ends: SIGKILL, or its machine vanished
-        assert survivor.reap() == (1, 1, 1)
+        assert survivor.tend(60) == (1, 1, 1, 1)  # the reaper as the dispatcher runs it: reaped, cut, chats, live
         assert survivor.live() == ["survivor"]
-        assert [r.event_id for r in PgInbox(repo.pool, worker="survivor").claim()] == ["1"]  # no lease to wait out
+        assert [r.event_id for r in PgInbox(repo.pool, worker="survivor", lease_seconds=1).claim()] == ["1"]
+        survivor.tend(60)  # a slow event is not a dead worker: its chat's lease runs on
+        with repo.pool.connection() as conn:
+            left = conn.execute("SELECT claimed_by, claimed_until - now() > interval '30 seconds' FROM inbox_chats")
+            assert left.fetchall() == [("survivor", True)]
         got = repo.get_send("o1", 2569, "k1")
         assert got is not None and got.result == "interrupted"  # at most once: never sent again
         repo.worker = "survivor"
