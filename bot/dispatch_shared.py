@@ -21,7 +21,7 @@ import psycopg
 
 from storage.inbox import InboxRecord, InboxUnavailable
 from storage.pg_inbox import InboxRecord as StoredRecord
-from storage.pg_inbox import PgInbox
+from storage.pg_inbox import PgInbox, relaxed_pool
 from storage.pg_repo import PgRepository
 from storage.pg_workers import PgWorkers
 
@@ -77,6 +77,8 @@ class SharedDispatcher(Dispatcher):
         if not self._registered:
             self.workers.register()
             self.repo.worker = self.workers.id
+            if self.shared.relaxed is self.repo.pool:  # claims, done marks and renewals: no wait for the disk
+                self.shared.relaxed = self.workers.relaxed = relaxed_pool(self.repo.pool)
             self._registered = True
             log.info("worker %s joined (live workers: %d)", self.workers.id, len(self.workers.live()))
         return self.shared
@@ -95,6 +97,8 @@ class SharedDispatcher(Dispatcher):
                 self.workers.leave()
             except psycopg.Error:
                 log.warning("could not deregister worker %s; the others reap it", self.workers.id)
+        if self.shared.relaxed is not self.repo.pool:
+            self.shared.relaxed.close()
 
     async def problems(self) -> list[str]:
         """For /healthz: the database must take writes (re-checked after a failure)."""

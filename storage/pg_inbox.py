@@ -16,12 +16,13 @@ from datetime import datetime
 from typing import Any
 
 from psycopg import Connection
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from .pg_repo import _clean
 
-__all__ = ["InboxRecord", "PgInbox"]
+__all__ = ["InboxRecord", "PgInbox", "relaxed_pool"]
 
 _COLUMNS = "id, platform, event_id, chat_key, payload, state, received_at"
 # the event and its chat's row in one statement (autocommit: stored before the platform hears 200)
@@ -32,11 +33,11 @@ _APPEND = (
     "SELECT count(*) FROM ins"
 )
 _CLAIM = (
-    "WITH chats AS (SELECT c.chat_key FROM inbox_chats c "
+    # from the open events (a small partial index), not from every chat ever seen
+    "WITH chats AS (SELECT c.chat_key FROM inbox_chats c JOIN (SELECT chat_key, min(id) AS first FROM inbox "
+    "WHERE state <> 'done' GROUP BY chat_key) o ON o.chat_key = c.chat_key "
     "WHERE (c.claimed_until IS NULL OR c.claimed_until < now()) "
-    "AND EXISTS (SELECT 1 FROM inbox i WHERE i.chat_key = c.chat_key AND i.state <> 'done') "
-    "ORDER BY (SELECT min(i.id) FROM inbox i WHERE i.chat_key = c.chat_key AND i.state <> 'done') "
-    "LIMIT %(limit)s FOR UPDATE OF c SKIP LOCKED), "
+    "ORDER BY o.first LIMIT %(limit)s FOR UPDATE OF c SKIP LOCKED), "
     "picked AS (UPDATE inbox i SET state = 'claimed', claimed_at = now() WHERE i.id IN ("
     "SELECT id FROM inbox WHERE chat_key IN (SELECT chat_key FROM chats) AND state <> 'done' ORDER BY id "
     "LIMIT %(limit)s) RETURNING " + ", ".join("i." + c for c in _COLUMNS.split(", ")) + "), "
@@ -51,6 +52,15 @@ _DONE = (
     "AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.chat_key = d.chat_key AND i.state = 'claimed' "
     "AND i.id <> %(id)s)"
 )
+
+
+def relaxed_pool(pool: ConnectionPool[Connection[Any]], max_size: int = 4) -> ConnectionPool[Connection[Any]]:
+    """A few connections beside `pool` whose commits do not wait for the WAL flush (synchronous_commit off)."""
+    conninfo = pool.conninfo if isinstance(pool.conninfo, str) else ""
+    params = conninfo_to_dict(conninfo)
+    options = f"{params.get('options') or ''} -c synchronous_commit=off".strip()
+    return ConnectionPool(make_conninfo(conninfo, options=options), min_size=1, max_size=max_size, open=True,
+                          name=f"{pool.name}-relaxed", kwargs={"autocommit": True})
 
 
 @dataclass(frozen=True)
@@ -69,8 +79,13 @@ class InboxRecord:
 class PgInbox:
     """The inbox table: append (deduplicated), claim per chat, mark done, list what is still open."""
 
-    def __init__(self, pool: ConnectionPool[Connection[Any]], lease_seconds: float = 60.0, worker: str = "") -> None:
+    def __init__(self, pool: ConnectionPool[Connection[Any]], lease_seconds: float = 60.0, worker: str = "",
+                 relaxed: ConnectionPool[Connection[Any]] | None = None) -> None:
         self.pool = pool
+        # claims and done marks need not wait for the disk (relaxed_pool): a database crash that forgets the last
+        # few only has those events processed again, the at-least-once the inbox promises anyway; storing an
+        # event (before the platform hears 200) always goes through `pool` and waits
+        self.relaxed = relaxed or pool
         self.lease_seconds = lease_seconds
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
 
@@ -97,7 +112,7 @@ class PgInbox:
 
     def release(self, chat_keys: list[str]) -> None:
         """Give chats back unprocessed (this worker stops, or cannot serve their platform)."""
-        with self.pool.connection() as conn:
+        with self.relaxed.connection() as conn:
             conn.execute(
                 "UPDATE inbox_chats SET claimed_by = '', claimed_until = NULL WHERE chat_key = ANY(%s) AND claimed_by = %s",
                 (chat_keys, self.worker),
@@ -118,18 +133,18 @@ class PgInbox:
         One statement: the chats' rows locked (SKIP LOCKED: another worker's claim passes them by), their
         open events marked claimed, the chats leased to this worker.
         """
-        with self.pool.connection() as conn:
+        with self.relaxed.connection() as conn:
             rows = conn.execute(_CLAIM, {"limit": limit, "me": self.worker, "lease": self.lease_seconds}).fetchall()
         return sorted((InboxRecord(*r) for r in rows), key=lambda r: r.id)
 
     def mark_done(self, record_id: int) -> None:
         """An event is handled; the chat is released once none of its other claimed events is left (one statement)."""
-        with self.pool.connection() as conn:
+        with self.relaxed.connection() as conn:
             conn.execute(_DONE, {"id": record_id})
 
     def prune(self, keep_seconds: float = 86400.0) -> int:
         """Forget events done longer ago than `keep_seconds` (a platform's redeliveries come within hours)."""
-        with self.pool.connection() as conn:
+        with self.relaxed.connection() as conn:
             cur = conn.execute(
                 "DELETE FROM inbox WHERE state = 'done' AND done_at < now() - make_interval(secs => %s)", (keep_seconds,)
             )

@@ -64,6 +64,7 @@ class PgWorkers:
         self.url = url
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.liveness = PgLease(url, f"worker:{self.id}")
+        self.relaxed = pool  # where tend() runs: a pool whose commits need not wait for the disk will do
         self._polling: PgLease | None = None
         self._left = False  # after leave() nothing may take the liveness lock again (a late housekeeping thread)
 
@@ -99,7 +100,7 @@ class PgWorkers:
 
     def tend(self, lease_seconds: float) -> tuple[int, int, int, int]:
         """reap() and renew() in one statement: (workers reaped, sends marked interrupted, chats released, live workers)."""
-        with self.pool.connection() as conn:
+        with self.relaxed.connection() as conn:
             row = conn.execute(_TEND, {"lease": lease_seconds, "me": self.id}).fetchone()
         return (int(row[0]), int(row[1]), int(row[2]), int(row[3])) if row else (0, 0, 0, 0)
 
