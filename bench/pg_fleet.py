@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import sys
 import time
@@ -183,6 +184,46 @@ async def stop_worker(proc: asyncio.subprocess.Process) -> int:
     return proc.returncode or 0
 
 
+class _Poster:
+    """Bare HTTP/1.1 keep-alive POSTs for the webhooks: aiohttp's client cost this process (beside the workers
+    under test, on the same two cores) more CPU per update than the update costs the worker to store."""
+
+    def __init__(self) -> None:
+        self._idle: dict[int, list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = defaultdict(list)
+
+    async def post(self, port: int, path: str, body: bytes, headers: dict[str, str]) -> int:
+        """The response status (its body read and dropped); raises OSError/ValueError on a broken exchange."""
+        idle = self._idle[port]
+        reader, writer = idle.pop() if idle else await asyncio.open_connection("127.0.0.1", port)
+        try:
+            head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+            writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: {len(body)}\r\n{head}\r\n".encode() + body)
+            status = int((await reader.readline()).split()[1])
+            length, close = 0, False
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                name = name.strip().lower()
+                length = int(value) if name == "content-length" else length
+                close = close or (name == "connection" and value.strip().lower() == "close")
+            await reader.readexactly(length)
+        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            writer.close()
+            raise
+        if close:
+            writer.close()
+        else:
+            idle.append((reader, writer))
+        return status
+
+    def close(self) -> None:
+        """Close every idle connection."""
+        for idle in self._idle.values():
+            for _, writer in idle:
+                writer.close()
+        self._idle.clear()
+
+
 @dataclass
 class Fleet:
     """Telegram's side: webhooks round-robin over live workers, and what each chat received."""
@@ -199,7 +240,7 @@ class Fleet:
     def __post_init__(self) -> None:
         self._turn = itertools.count()
         self._arrived: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
-        self._http: aiohttp.ClientSession | None = None
+        self._http: _Poster | None = None
         for fake in self.fakes:
             fake.on_call = self._seen
 
@@ -210,12 +251,12 @@ class Fleet:
             self._arrived[chat].set()
 
     async def __aenter__(self) -> Fleet:
-        self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
+        self._http = _Poster()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         if self._http is not None:
-            await self._http.close()
+            self._http.close()
 
     def drop(self, port: int) -> None:
         """A worker is gone: the reverse proxy stops sending to it."""
@@ -227,16 +268,16 @@ class Fleet:
         assert self._http is not None
         update = {"update_id": next(_UPDATE_IDS), **update}
         headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+        body = json.dumps(update).encode()
         for attempt in range(200):
             ports = list(self.ports)
             port = ports[(next(self._turn) + attempt) % len(ports)]
             try:
-                async with self._http.post(f"http://127.0.0.1:{port}/telegram/webhook", json=update, headers=headers,
-                                           timeout=aiohttp.ClientTimeout(total=10)) as resp:
-                    if resp.status == 200:
-                        self.acked[chat].append(update["update_id"])
-                        return int(update["update_id"])
-            except (aiohttp.ClientError, TimeoutError):
+                status = await asyncio.wait_for(self._http.post(port, "/telegram/webhook", body, headers), 10)
+                if status == 200:
+                    self.acked[chat].append(update["update_id"])
+                    return int(update["update_id"])
+            except (OSError, ValueError, IndexError, asyncio.IncompleteReadError, TimeoutError):
                 pass
             await asyncio.sleep(0.05)
         raise AssertionError(f"no worker acknowledged update {update['update_id']}")

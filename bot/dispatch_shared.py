@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 CHAT_LEASE_S = 60.0  # a chat's claim; renewed while this worker lives, freed at once when it dies
 REAP_EVERY_S = 1.0  # how often a worker looks for dead ones (and renews its own claims)
-POLL_S = 0.1  # idle wait for events that other workers accepted
+POLL_S = 0.25  # idle wait for events that other workers accepted (our own accepts and freed chats poke at once)
 BATCH = 64  # events claimed at once
 PRUNE_EVERY_S = 600.0  # done events older than a day are deleted this often
 
@@ -151,15 +151,15 @@ class SharedDispatcher(Dispatcher):
         assert self._wake is not None
         while True:
             await self._housekeeping()
+            self._wake.clear()  # before claiming: a poke while the claim runs (a new event, a freed chat) is kept
             try:
                 claimed = await asyncio.to_thread(self.shared.claim, BATCH) if self._processors else []
             except psycopg.Error as exc:
                 log.warning("claiming from the shared inbox failed: %s", exc)
                 claimed = []
             self._take(claimed)
-            if claimed:
-                continue
-            self._wake.clear()
+            if len(claimed) >= BATCH:
+                continue  # a backlog: claim on at once
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll)
 
