@@ -10,9 +10,14 @@ the worse of the two ratios is the headline. TinyDB is measured the same way bes
 `scale_2_workers`: updates answered per second by two real `itabot run` workers on one database ÷ by one,
 Telegram webhooks delivered round-robin (bench/pg_fleet.py) by closed-loop officers each reporting one
 measure; the fake Bot API, the driver, PostgreSQL and the workers share this machine (its cores recorded).
+Each run starts once the workers' start-up work is done and each worker has answered `/report` for every
+office (long-lived workers hold the offices' parsed years). The CPU every side spent per answered update is
+recorded from /proc: W (the workers) and O (PostgreSQL's server and backends, the fake Bot API and driver in
+this process); with everything on two cores, two workers can reach at most 2W/(W+O) of one worker's rate
+(`bound_2_workers`), so a ratio far below that bound is contention, one above it the neighbours' load.
 One `itabot run` on TinyDB under the same load is reported beside it.
 
-Run: `python -m bench.hosting [--quick]` (needs PostgreSQL's server binaries, as the tests do).
+Run: `python -m bench.hosting [--quick] [--scale-only]` (needs PostgreSQL's server binaries, as the tests do).
 """
 
 from __future__ import annotations
