@@ -9,7 +9,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +21,7 @@ from .atomic import (
     AtomicJSONStorage,
     StoreCorrupted,
     atomic_write_bytes,
+    file_signature,
     private_mkdir,
     remove_stale_temp_files,
     safe_json_loads,
@@ -563,6 +564,18 @@ class TinyRepository:
     def list_settings(self, org_id: str) -> dict[str, Any]:
         """Every per-organization setting by its key."""
         return {r["key"]: copy.deepcopy(r["value"]) for r in self._table(self._org_file(org_id), "settings").all()}
+
+    def plan_stamps(self, org_ids: Sequence[str], years: Sequence[int]) -> dict[str, Hashable]:
+        """Per office, the signatures of the files reminder planning reads (its office file and these
+        years'): any write replaces a file and changes them. In memory there are none (always re-planned)."""
+        if self.data_dir is None:
+            return {}
+        root = self.data_dir
+        return {
+            org_id: tuple(file_signature(root / rel)
+                          for rel in (self._org_file(org_id), *(self._fy_file(org_id, y) for y in years)))
+            for org_id in org_ids
+        }
 
     def data_years(self, org_id: str) -> list[int]:
         """Fiscal years holding anything (a plan, reports or sends), not only those with a plan."""
