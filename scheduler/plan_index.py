@@ -11,10 +11,15 @@ TinyDB) that changes with anything planning reads: plan, people, settings, repor
 the reminders.toml beside the data. An office whose repository gives no stamp is planned every time,
 as before. The executor still plans each selected office in full and checks the send log before
 every send, so the index only decides whom to look at: it can make a tick cheaper, never send twice.
+On TinyDB the summaries are kept in ``<data dir>/.plan_index`` with their stamps, so a restart plans only
+the offices that changed meanwhile; the file names the scheduler code and holiday tables that made it,
+and another release (or a damaged file) starts from nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import threading
@@ -22,18 +27,24 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+import holidays
 
 from domain.fiscal import fiscal_year_of
 from domain.sends import RESULT_WAITING
+from storage.atomic import atomic_write_bytes
 from storage.clock import BANGKOK
 from storage.repository import Repository
 
 from .planner import PlannedSend
-from .policy import POLICY_FILE, ReminderPolicy
+from .policy import POLICY_FILE, ReminderPolicy, policy_from_dict
 from .reminders import OrgPlans, load_org_plans
 from .workdays import WorkCalendar, in_quiet_window
 
-__all__ = ["PlanIndex", "Stamps", "years_around"]
+__all__ = ["INDEX_FILE", "PlanIndex", "Stamps", "years_around"]
+
+INDEX_FILE = ".plan_index"
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +79,33 @@ class _Office:
         return any(due <= now < expires for due, expires in self.windows)
 
 
+def _made_by() -> str:
+    """What made the summaries: this release's planning code and the holiday tables."""
+    digest = hashlib.sha256(str(getattr(holidays, "__version__", "")).encode())
+    for name in ("planner.py", "policy.py", "workdays.py", "reminders.py", "plan_index.py"):
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _tuples(value: Any) -> Any:
+    """JSON lists back into the tuples stamps are made of."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _dump(office: _Office) -> dict[str, Any]:
+    return {"stamp": office.stamp, "years": office.years, "policy": office.policy.to_dict(),
+            "moments": [m.isoformat() for m in office.moments],
+            "windows": [[d.isoformat(), e.isoformat()] for d, e in office.windows], "waiting": office.waiting}
+
+
+def _undump(row: dict[str, Any]) -> _Office:
+    policy = policy_from_dict(row["policy"])
+    return _Office(_tuples(row["stamp"]), (int(row["years"][0]), int(row["years"][1])), policy,
+                   WorkCalendar.for_policy(policy), tuple(datetime.fromisoformat(m) for m in row["moments"]),
+                   tuple((datetime.fromisoformat(d), datetime.fromisoformat(e)) for d, e in row["windows"]),
+                   bool(row["waiting"]))
+
+
 def _summary(repo: Repository, plans: OrgPlans, stamp: Hashable | None, years: tuple[int, int]) -> _Office:
     logged: set[str] = set()
     waiting = False
@@ -84,12 +122,39 @@ def _summary(repo: Repository, plans: OrgPlans, stamp: Hashable | None, years: t
 class PlanIndex:
     """Per office, the summary of its plans, kept until its stamp changes (thread-safe)."""
 
-    def __init__(self, repo: Repository, stamps: Stamps | None = None) -> None:
+    def __init__(self, repo: Repository, stamps: Stamps | None = None, keep: Path | None = None) -> None:
         self.repo = repo
         self._stamps = stamps or getattr(repo, "plan_stamps", None)
         self._offices: dict[str, _Office] = {}
         self._lock = threading.Lock()
         self.planned = 0  # offices planned since start (what the cache saves shows in the benchmark)
+        self._keep = keep  # where the summaries outlive the process (None: in memory only)
+        self._made_by = _made_by() if keep is not None else ""
+        self._dirty = False
+        if keep is not None:
+            self._offices = self._load(keep)
+
+    def _load(self, path: Path) -> dict[str, _Office]:
+        """The summaries a previous run kept (nothing when missing, damaged or made by other code)."""
+        try:
+            doc = json.loads(path.read_bytes())
+            if doc.get("made_by") != self._made_by:
+                return {}
+            return {str(org_id): _undump(row) for org_id, row in doc["offices"].items()}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError):
+            return {}
+
+    def save(self) -> None:
+        """Keep the summaries for the next start (when anything was planned since the last save)."""
+        if self._keep is None or not self._dirty:
+            return
+        with self._lock:
+            doc = {"made_by": self._made_by, "offices": {o: _dump(v) for o, v in self._offices.items()}}
+            self._dirty = False
+        try:
+            atomic_write_bytes(self._keep, json.dumps(doc, separators=(",", ":")).encode("utf-8"))
+        except OSError:
+            log.warning("could not keep the reminder plan summaries in %s", self._keep)
 
     def _policy_file(self) -> Hashable:
         """The shared reminders.toml is read by every office's policy: its change re-plans them all."""
@@ -127,11 +192,14 @@ class PlanIndex:
                     plans = load_org_plans(self.repo, org_id, now, years)
                     self._offices[org_id] = _summary(self.repo, plans, stamp, years)
                     self.planned += 1
+                    self._dirty = True
                 except Exception:  # one office's bad policy or plan must not stop the others
                     log.exception("planning reminders of %s failed", org_id)
                     self._offices.pop(org_id, None)
             for gone in set(self._offices) - set(org_ids):
                 del self._offices[gone]
+                self._dirty = True
+        self.save()
         return org_ids
 
     def moments(self, now: datetime) -> list[datetime]:

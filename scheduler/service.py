@@ -21,6 +21,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -33,7 +34,7 @@ from storage.repository import Repository
 
 from .delivery import DEFAULT_RETRY_DELAYS, Notifier, Sleep
 from .messages import RoundReports
-from .plan_index import PlanIndex, Stamps
+from .plan_index import INDEX_FILE, PlanIndex, Stamps
 from .reminders import mark_interrupted, run_due
 
 __all__ = ["ReminderService", "REDERIVE_JOB"]
@@ -82,7 +83,9 @@ class ReminderService:
         self.scheduler = AsyncIOScheduler(timezone=BANGKOK, job_defaults=JOB_DEFAULTS)
         self._lock: asyncio.Lock | None = None
         self._catch_up: asyncio.Task[list[SendRecord]] | None = None
-        self.index = PlanIndex(repo, stamps)  # per office, re-planned only when its data changed
+        data_dir = getattr(repo, "data_dir", None)  # TinyDB: the summaries outlive a restart beside the data
+        keep = Path(data_dir) / INDEX_FILE if data_dir is not None and stamps is None else None
+        self.index = PlanIndex(repo, stamps, keep)  # per office, re-planned only when its data changed
 
     # ----- lifecycle -------------------------------------------------------------------------
     def prepare(self) -> list[datetime]:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from domain.events import Reply
+from scheduler.plan_index import INDEX_FILE
 from scheduler.service import ReminderService
 from storage.clock import BANGKOK
 from storage.models import Measure, Officer, Organization, ReportEntry, SendRecord, Unit
@@ -68,8 +69,17 @@ async def test_an_unchanged_office_is_not_planned_again_and_each_reminder_goes_o
 
     again = ReminderService(TinyRepository(data), office.clock, told)  # a restart
     again.prepare()
+    assert again.index.planned == 1  # the kept summaries: only o1, whose send log changed since, is planned
     await again.tick()
     assert told.got == ["สมหญิง", "สมชาย"]  # neither duplicated nor dropped
+
+    (data / INDEX_FILE).write_bytes(b'{"made_by": "another release", "offices": {}}')
+    join(office, "U0somsri00000000000000000000000003", "สำนักปลัด", "สมศรี")
+    last = ReminderService(TinyRepository(data), office.clock, told)  # summaries of other code: all planned
+    last.prepare()
+    assert last.index.planned == 2
+    await last.tick()
+    assert told.got == ["สมหญิง", "สมชาย", "สมศรี"]
 
 
 async def test_an_office_without_stamps_is_planned_every_time_as_before() -> None:
