@@ -156,3 +156,12 @@ def test_a_send_updated_in_place_moves_the_stamp(stamped: tuple[Any, Stamps]) ->
     before = stamps(["o1"], [2569])
     repo.log_send(_send("o1", "sent"))  # the same key: an update, not a new row
     assert stamps(["o1"], [2569]) != before
+
+
+def test_the_planning_benchmark_runs_and_its_change_reaches_one_person(tmp_path: Path) -> None:
+    from bench import planning
+
+    out = planning.run(offices=3, work_dir=str(tmp_path))
+    assert out["sent_in_steady_ticks"] == 0 and out["sent_after_change"] == 1
+    assert out["offices_planned_after_change"] == 1 and out["sends_logged_at_setup"] == 3 * 20
+    assert out["planning.refresh_ms_1000"] > 0 and not any(tmp_path.iterdir())
