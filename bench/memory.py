@@ -120,6 +120,7 @@ async def _run(n_orgs: int, measures: int, work_dir: str | None) -> dict[str, An
         stop.set()
         await sampler
         hwm_kb = proc_status_kb(proc.pid, "VmHWM")
+        cpu_total = proc_cpu_seconds(proc.pid)
         if proc.poll() is not None:
             raise RuntimeError(f"itabot run died during the load (exit {proc.returncode})")
         proc.send_signal(signal.SIGTERM)
@@ -140,6 +141,7 @@ async def _run(n_orgs: int, measures: int, work_dir: str | None) -> dict[str, An
             "data_dir_mb": round(sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file()) / 1e6, 1),
             "startup_seconds": round(startup, 2),
             "startup_cpu_seconds": round(startup_cpu, 2),
+            "cpu_seconds_to_end_of_load": round(cpu_total, 2),  # the bot's own CPU, startup included
             "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # at start, at the end
             "load": load.figures(),
             "exit_code_after_sigterm": exit_code,  # None: still running 120 s after SIGTERM (then killed)
