@@ -93,12 +93,14 @@ def _tuples(value: Any) -> Any:
 
 
 def _dump(office: _Office) -> dict[str, Any]:
+    """A summary as JSON, to outlive the process."""
     return {"stamp": office.stamp, "years": office.years, "policy": office.policy.to_dict(),
             "moments": [m.isoformat() for m in office.moments],
             "windows": [[d.isoformat(), e.isoformat()] for d, e in office.windows], "waiting": office.waiting}
 
 
 def _undump(row: dict[str, Any]) -> _Office:
+    """A kept summary back (any damage raises, and the whole file is then ignored)."""
     policy = policy_from_dict(row["policy"])
     return _Office(_tuples(row["stamp"]), (int(row["years"][0]), int(row["years"][1])), policy,
                    WorkCalendar.for_policy(policy), tuple(datetime.fromisoformat(m) for m in row["moments"]),
@@ -107,6 +109,7 @@ def _undump(row: dict[str, Any]) -> _Office:
 
 
 def _summary(repo: Repository, plans: OrgPlans, stamp: Hashable | None, years: tuple[int, int]) -> _Office:
+    """What the clock needs from an office's plans: alarms, windows of unsent sends, sends waiting for pushes."""
     logged: set[str] = set()
     waiting = False
     for year in years:
