@@ -32,7 +32,7 @@ from typing import Any
 import holidays
 
 from domain.fiscal import fiscal_year_of
-from domain.sends import RESULT_WAITING
+from domain.sends import RESULT_SENDING, RESULT_WAITING
 from storage.atomic import atomic_write_bytes
 from storage.clock import BANGKOK
 from storage.repository import Repository
@@ -69,6 +69,7 @@ class _Office:
     moments: tuple[datetime, ...]
     windows: tuple[tuple[datetime, datetime], ...]  # of planned sends not yet in the send log
     waiting: bool
+    sending: bool = False  # the log holds a send still "sending" (a crash may have cut it)
 
     def may_send(self, now: datetime) -> bool:
         """Whether a run at `now` could send anything for this office."""
@@ -96,7 +97,8 @@ def _dump(office: _Office) -> dict[str, Any]:
     """A summary as JSON, to outlive the process."""
     return {"stamp": office.stamp, "years": office.years, "policy": office.policy.to_dict(),
             "moments": [m.isoformat() for m in office.moments],
-            "windows": [[d.isoformat(), e.isoformat()] for d, e in office.windows], "waiting": office.waiting}
+            "windows": [[d.isoformat(), e.isoformat()] for d, e in office.windows], "waiting": office.waiting,
+            "sending": office.sending}
 
 
 def _undump(row: dict[str, Any]) -> _Office:
@@ -105,21 +107,23 @@ def _undump(row: dict[str, Any]) -> _Office:
     return _Office(_tuples(row["stamp"]), (int(row["years"][0]), int(row["years"][1])), policy,
                    WorkCalendar.for_policy(policy), tuple(datetime.fromisoformat(m) for m in row["moments"]),
                    tuple((datetime.fromisoformat(d), datetime.fromisoformat(e)) for d, e in row["windows"]),
-                   bool(row["waiting"]))
+                   bool(row["waiting"]), bool(row["sending"]))
 
 
 def _summary(repo: Repository, plans: OrgPlans, stamp: Hashable | None, years: tuple[int, int]) -> _Office:
     """What the clock needs from an office's plans: alarms, windows of unsent sends, sends waiting for pushes."""
     logged: set[str] = set()
-    waiting = False
+    waiting = sending = False
     for year in years:
         for record in repo.list_sends(plans.org_id, year):
             logged.add(record.key)
             waiting = waiting or record.result == RESULT_WAITING
+            sending = sending or record.result == RESULT_SENDING
     sends: list[PlannedSend] = [s for rp in plans.rounds for s in rp.sends]
     windows = {(s.due, s.slot.expires) for s in sends if s.key not in logged}
     moments = {slot.due for rp in plans.rounds for slot in rp.slots}
-    return _Office(stamp, years, plans.policy, plans.calendar, tuple(sorted(moments)), tuple(sorted(windows)), waiting)
+    return _Office(stamp, years, plans.policy, plans.calendar, tuple(sorted(moments)), tuple(sorted(windows)), waiting,
+                   sending)
 
 
 class PlanIndex:
@@ -178,6 +182,17 @@ class PlanIndex:
         except Exception:  # without stamps every office is planned: slower, never wrong
             log.exception("reading the offices' change stamps failed")
             return {}
+
+    def unsettled(self, now: datetime) -> list[str]:
+        """Offices whose send log may hold a send a crash cut short: changed since their kept summary
+        (or never summarized), or summarized with a send still "sending"; the others need no recovery."""
+        years = years_around(now)
+        org_ids = [o.id for o in self.repo.list_orgs()]
+        stamps = self._read_stamps(org_ids, years)
+        shared = self._policy_file()
+        with self._lock:
+            return [o for o in org_ids if (known := self._offices.get(o)) is None or known.sending
+                    or o not in stamps or known.stamp != (stamps[o], shared) or known.years != years]
 
     def refresh(self, now: datetime) -> list[str]:
         """Bring every office up to date (planning only those that changed); the offices, in order."""

@@ -92,10 +92,10 @@ class ReminderService:
         """The slow part of a start, for a worker thread: recover cut sends, plan every office; the alarms."""
         now = self.clock.now()
         fy = fiscal_year_of(now.astimezone(BANGKOK).date())
-        for org in self.repo.list_orgs() if self._recover else []:
-            cut = mark_interrupted(self.repo, org.id, (fy - 1, fy))
+        for org_id in self.index.unsettled(now) if self._recover else []:  # unchanged offices: nothing was cut
+            cut = mark_interrupted(self.repo, org_id, (fy - 1, fy))
             if cut:
-                log.warning("%s: %d send(s) cut by a crash marked interrupted", org.id, cut)
+                log.warning("%s: %d send(s) cut by a crash marked interrupted", org_id, cut)
         self._recover = False  # done: a later start (lease taken again) must not repeat it
         return self.planned_moments(now)
 

@@ -165,3 +165,18 @@ def test_the_planning_benchmark_runs_and_its_change_reaches_one_person(tmp_path:
     assert out["sent_in_steady_ticks"] == 0 and out["sent_after_change"] == 1
     assert out["offices_planned_after_change"] == 1 and out["sends_logged_at_setup"] == 3 * 20
     assert out["planning.refresh_ms_1000"] > 0 and not any(tmp_path.iterdir())
+
+
+async def test_a_send_cut_by_a_crash_is_marked_interrupted_even_when_the_office_looks_unchanged(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    office = make_office(data, now=MOMENT)
+    office.repo.save_org(Organization(id="o2", name="อบต.อื่น"))
+    join(office, SOMYING, "กองคลัง", "สมหญิง")
+    service = ReminderService(office.repo, office.clock, Recorder())
+    service.prepare()
+    office.repo.log_send(_send("o1", "sending"))  # a send in flight ...
+    service.index.refresh(MOMENT)  # ... summarized (and kept) while in flight; then the process dies
+    again = ReminderService(TinyRepository(data), office.clock, Recorder())
+    assert again.index.unsettled(MOMENT) == ["o1"]  # unchanged since its kept summary, but that saw a send in flight
+    again.prepare()
+    assert again.repo.get_send("o1", 2569, "k1").result == "interrupted"  # the cut send is found, never resent
