@@ -8,6 +8,10 @@ this process). Once the bot polls, one officer of every organization runs the sc
 conversation of bench/telegram_throughput.py (closed loop, all at once), so every organization's
 files are touched. The figure is the kernel's high-water mark of the bot's resident set
 (VmHWM in /proc/<pid>/status) read just before SIGTERM; VmRSS is also sampled during the run.
+The directory has been opened once before, as a live one has (its files are in the record of files
+found good, storage/verified.py); `startup_seconds` (wall) and `startup_cpu_seconds` (the process's
+user + system time from /proc/<pid>/stat) run from the start of `itabot run` to its first getUpdates,
+and the load average beside them says how busy the machine was.
 
 Run: `python -m bench.memory [--quick]` (Linux only: it reads /proc).
 """
@@ -28,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from storage.migrate import migrate_data_dir
+from storage.tinydb_repo import TinyRepository
 
 from .fake_bot_api import FakeBotAPI
 from .telegram_throughput import OPEN_ROUND_DATA, drive, officer_script
@@ -47,6 +52,15 @@ def proc_status_kb(pid: int, field: str) -> int:
     except (OSError, ValueError):
         pass
     return 0
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (/proc/<pid>/stat); 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -87,6 +101,7 @@ async def _run(n_orgs: int, measures: int, work_dir: str | None) -> dict[str, An
         data_dir = tmp / "data"
         orgs = build_data_dir(data_dir, n_orgs, OPEN_ROUND_DATA)
         migrate_data_dir(data_dir)  # at this release's schema, as a live directory is: no upgrade backup at start
+        TinyRepository(data_dir).close()  # opened before, as a live directory has been: its files are known good
         users = load_users(orgs, n_orgs)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LINE_", "ITABOT_"))}
         env.update(TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_BASE_URL=fake.root_url, ITABOT_HOST="127.0.0.1",
@@ -94,7 +109,9 @@ async def _run(n_orgs: int, measures: int, work_dir: str | None) -> dict[str, An
         cmd = [*_command(), "run", "--data-dir", str(data_dir), "--today", NOW.date().isoformat()]
         log = (tmp / "itabot.log").open("wb")
         proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT)
-        startup = await _wait_polling(fake, proc, timeout=600)  # 200 offices' files are validated first
+        load_before = os.getloadavg()[0]
+        startup = await _wait_polling(fake, proc, timeout=600)
+        startup_cpu = proc_cpu_seconds(proc.pid)
         idle_kb = proc_status_kb(proc.pid, "VmRSS")
         peak = [idle_kb]
         stop = asyncio.Event()
@@ -103,6 +120,7 @@ async def _run(n_orgs: int, measures: int, work_dir: str | None) -> dict[str, An
         stop.set()
         await sampler
         hwm_kb = proc_status_kb(proc.pid, "VmHWM")
+        cpu_total = proc_cpu_seconds(proc.pid)
         if proc.poll() is not None:
             raise RuntimeError(f"itabot run died during the load (exit {proc.returncode})")
         proc.send_signal(signal.SIGTERM)
@@ -122,6 +140,9 @@ async def _run(n_orgs: int, measures: int, work_dir: str | None) -> dict[str, An
             "organizations": n_orgs,
             "data_dir_mb": round(sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file()) / 1e6, 1),
             "startup_seconds": round(startup, 2),
+            "startup_cpu_seconds": round(startup_cpu, 2),
+            "cpu_seconds_to_end_of_load": round(cpu_total, 2),  # the bot's own CPU, startup included
+            "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # at start, at the end
             "load": load.figures(),
             "exit_code_after_sigterm": exit_code,  # None: still running 120 s after SIGTERM (then killed)
             "seconds_to_exit_after_sigterm": round(stop_seconds, 1),

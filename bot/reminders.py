@@ -89,19 +89,23 @@ class ReminderComponent:
         """No routes: reminders only send."""
 
     async def start(self) -> None:
-        """Derive the jobs from the calendar and the stored reports, send what was missed."""
+        """Derive the jobs from the calendar and the stored reports, send what was missed (in the background:
+        the chats are answered meanwhile)."""
         if self.shared is not None:  # every worker sends; the lease holder plans
             await self.shared.start()
             self.services.engine.remind = self.request_remind
             return
+        loop = asyncio.get_running_loop()
         if self.lock.take():
-            self._begin()
+            self._track(loop.create_task(self._begin()))
             return
         log.warning("another itabot process sends reminders for this data directory; reminders start when it stops")
-        self._track(asyncio.get_running_loop().create_task(self._await_lock()))
+        self._track(loop.create_task(self._await_lock()))
 
-    def _begin(self) -> None:
-        self.service.start()
+    async def _begin(self) -> None:
+        """Plan every office on a worker thread (hundreds of offices: seconds), then set the alarms."""
+        moments = await asyncio.to_thread(self.service.prepare)
+        self.service.start(moments)
         self.services.engine.remind = self.request_remind
 
     async def _await_lock(self) -> None:
@@ -109,7 +113,7 @@ class ReminderComponent:
         while not self.lock.take():
             await asyncio.sleep(self.lock_retry)
         log.info("reminders on: the lock is ours now")
-        self._begin()
+        await self._begin()
 
     def _track(self, task: asyncio.Task[Any]) -> None:
         self._tasks.add(task)

@@ -1,8 +1,9 @@
 """Reminders with several workers on one PostgreSQL database: one plans, all send, each send once.
 
 Whichever worker holds the lease "reminders" (an advisory lock, storage/pg_lease.py) runs the
-ReminderService: its alarms and re-derives no longer send, they ask for a pass over every organization
-(`reminder_work`). Every worker claims organizations from that table (FOR UPDATE SKIP LOCKED) and sends
+ReminderService: its alarms and re-derives no longer send, they ask for a pass over the organizations
+that have something due (`reminder_work`; scheduler/plan_index.py picks them, re-planning only offices
+whose data changed). Every worker claims organizations from that table (FOR UPDATE SKIP LOCKED) and sends
 their due reminders through the usual executor, whose send log is claimed per send (`claim_send`), so
 each (office, round, kind, person) goes out once whichever worker gets there. A worker that dies loses
 the lease (another takes over planning within LEASE_RETRY_S) and its claimed organizations (the reaper
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import psycopg
@@ -25,6 +27,7 @@ from scheduler.service import ReminderService
 from storage.models import SendRecord
 from storage.pg_lease import PgLease
 from storage.pg_workers import PgReminderWork
+from storage.plan_stamps import pg_plan_stamps
 
 from .dispatch_shared import SharedDispatcher
 from .round_report import ReportDocuments
@@ -36,7 +39,7 @@ log = logging.getLogger(__name__)
 
 LEASE_RETRY_S = 5.0  # how soon a live worker notices that the planner is gone
 WORK_POLL_S = 1.0  # idle wait for reminder work requested by the planner on another worker
-REQUEST_GAP_S = 20.0  # the start's catch-up tick right after the early request adds nothing: skipped
+REQUEST_GAP_S = 20.0  # an office asked for again this soon (an alarm and a re-derive at one minute): skipped
 
 
 class SharedReminders:
@@ -49,11 +52,12 @@ class SharedReminders:
         self.reports = reports
         self.lease_retry = lease_retry
         self.work = PgReminderWork(dispatcher.repo.pool, dispatcher.workers.id)
+        self._pool = dispatcher.repo.pool
         self.lease = PgLease(dispatcher.workers.url, "reminders")
         self.service: ReminderService | None = None
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
-        self._requested = -REQUEST_GAP_S
+        self._requested: dict[str, float] = {}  # office → when its pass was last asked for (monotonic)
 
     async def start(self) -> None:
         """Start competing for the lease and serving reminder work."""
@@ -63,7 +67,11 @@ class SharedReminders:
 
     def _new_service(self) -> ReminderService:
         return ReminderService(self.services.repo, self.services.clock, self.notifier, reports=self.reports,
-                               send_due=self.request_all, recover=False)
+                               send_due=self.request_all, recover=False, stamps=self._stamps)
+
+    def _stamps(self, org_ids: Sequence[str], years: Sequence[int]) -> dict[str, Hashable]:
+        """Offices' change stamps: the planner re-plans only those that changed (storage/plan_stamps.py)."""
+        return pg_plan_stamps(self._pool, org_ids, years)
 
     async def _plan(self) -> None:
         """Hold the lease or wait for it; planning starts and stops with it."""
@@ -74,9 +82,8 @@ class SharedReminders:
                 held = False
             if held and self.service is None:
                 log.info("reminders: this worker plans them now (lease taken)")
-                await self.request_all()  # what is due now goes out while the alarms are being derived
                 service = self._new_service()
-                moments = await asyncio.to_thread(service.planned_moments)  # every office's plan: off the loop
+                moments = await asyncio.to_thread(service.prepare)  # every office's plan, once: off the loop
                 self.service = service
                 service.start(moments)
             elif not held and self.service is not None:
@@ -85,13 +92,16 @@ class SharedReminders:
                 self.service = None
             await asyncio.sleep(self.lease_retry)
 
-    async def request_all(self) -> list[SendRecord]:
-        """A planner's tick: ask every worker to send what is due, organization by organization."""
-        if time.monotonic() - self._requested < REQUEST_GAP_S:
+    async def request_all(self, org_ids: Sequence[str] | None = None) -> list[SendRecord]:
+        """A planner's tick: ask every worker to send what is due in these organizations (None: all)."""
+        if org_ids is None:
+            org_ids = [o.id for o in await asyncio.to_thread(self.services.repo.list_orgs)]
+        now = time.monotonic()
+        fresh = [o for o in org_ids if now - self._requested.get(o, -REQUEST_GAP_S) >= REQUEST_GAP_S]
+        if not fresh:
             return []
-        self._requested = time.monotonic()
-        orgs = [o.id for o in await asyncio.to_thread(self.services.repo.list_orgs)]
-        await asyncio.to_thread(self.work.request, orgs)
+        await asyncio.to_thread(self.work.request, fresh)
+        self._requested.update((o, now) for o in fresh)
         self._wake.set()
         return []
 

@@ -5,6 +5,9 @@ not yet in the send log (scheduler/reminders.py). All truth lives in the reposit
 in-memory job store losing everything on restart is harmless: `start()` rebuilds the jobs from the
 plans, runs one catch-up tick (a reminder missed while down goes out once if it still matters), and
 a periodic job re-derives every 15 minutes so new reports, plan changes and policy edits are seen.
+Both look only at what changed or is due (scheduler/plan_index.py): an office is planned again when its
+data changed, and a tick runs the executor only for offices with an unsent send due (or waiting sends).
+Planning runs on a worker thread, never on the event loop that answers the chats.
 
 One ReminderService per process (APScheduler: one scheduler per process); two processes on one
 data directory would each send — `itabot run` owns the scheduler. Several workers on one PostgreSQL
@@ -18,6 +21,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -30,7 +34,8 @@ from storage.repository import Repository
 
 from .delivery import DEFAULT_RETRY_DELAYS, Notifier, Sleep
 from .messages import RoundReports
-from .reminders import load_org_plans, mark_interrupted, run_due
+from .plan_index import INDEX_FILE, PlanIndex, Stamps
+from .reminders import mark_interrupted, run_due
 
 __all__ = ["ReminderService", "REDERIVE_JOB"]
 
@@ -62,8 +67,9 @@ class ReminderService:
         sleep: Sleep = asyncio.sleep,
         rederive_minutes: int = 15,
         reports: RoundReports | None = None,
-        send_due: Callable[[], Awaitable[list[SendRecord]]] | None = None,
+        send_due: Callable[[Sequence[str]], Awaitable[list[SendRecord]]] | None = None,
         recover: bool = True,
+        stamps: Stamps | None = None,
     ) -> None:
         self._reports = reports
         self._send_due = send_due  # several workers: the tick hands the sending to them (bot/reminders.py)
@@ -77,19 +83,29 @@ class ReminderService:
         self.scheduler = AsyncIOScheduler(timezone=BANGKOK, job_defaults=JOB_DEFAULTS)
         self._lock: asyncio.Lock | None = None
         self._catch_up: asyncio.Task[list[SendRecord]] | None = None
+        data_dir = getattr(repo, "data_dir", None)  # TinyDB: the summaries outlive a restart beside the data
+        keep = Path(data_dir) / INDEX_FILE if data_dir is not None and stamps is None else None
+        self.index = PlanIndex(repo, stamps, keep)  # per office, re-planned only when its data changed
 
     # ----- lifecycle -------------------------------------------------------------------------
-    def start(self, moments: list[datetime] | None = None) -> None:
-        """Recover, derive the jobs, start the scheduler and send what was missed (needs a running loop).
-
-        `moments`: the planned moments, when the caller derived them off the event loop (planned_moments)."""
-        self._lock = asyncio.Lock()
+    def prepare(self) -> list[datetime]:
+        """The slow part of a start, for a worker thread: recover cut sends, plan every office; the alarms."""
         now = self.clock.now()
         fy = fiscal_year_of(now.astimezone(BANGKOK).date())
-        for org in self.repo.list_orgs() if self._recover else []:
-            cut = mark_interrupted(self.repo, org.id, (fy - 1, fy))
+        for org_id in self.index.unsettled(now) if self._recover else []:  # unchanged offices: nothing was cut
+            cut = mark_interrupted(self.repo, org_id, (fy - 1, fy))
             if cut:
-                log.warning("%s: %d send(s) cut by a crash marked interrupted", org.id, cut)
+                log.warning("%s: %d send(s) cut by a crash marked interrupted", org_id, cut)
+        self._recover = False  # done: a later start (lease taken again) must not repeat it
+        return self.planned_moments(now)
+
+    def start(self, moments: list[datetime] | None = None) -> None:
+        """Derive the jobs, start the scheduler and send what was missed (needs a running loop).
+
+        `moments`: what `prepare()` returned, when the caller ran it off the event loop; else it runs here."""
+        self._lock = asyncio.Lock()
+        if moments is None:
+            moments = self.prepare()
         self.scheduler.add_job(
             self.refresh,
             CronTrigger(minute=f"*/{self._rederive_minutes}", hour="6-18", day_of_week="mon-fri", timezone=BANGKOK),
@@ -113,17 +129,8 @@ class ReminderService:
 
     # ----- jobs ------------------------------------------------------------------------------
     def planned_moments(self, now: datetime | None = None) -> list[datetime]:
-        """Every future due moment of every organization's plans, each once."""
-        now = now or self.clock.now()
-        moments: set[datetime] = set()
-        for org in self.repo.list_orgs():
-            try:
-                plans = load_org_plans(self.repo, org.id, now)
-            except Exception:  # a bad policy/plan of one organization must not stop the others
-                log.exception("planning reminders of %s failed", org.id)
-                continue
-            moments.update(s.due for rp in plans.rounds for s in rp.slots if s.due > now)
-        return sorted(moments)
+        """Every future due moment of every organization's plans, each once (changed offices re-planned)."""
+        return self.index.moments(now or self.clock.now())
 
     def rebuild(self, moments: list[datetime] | None = None) -> int:
         """Replace the send jobs with one DateTrigger per future due moment; returns their number."""
@@ -150,7 +157,7 @@ class ReminderService:
     async def refresh(self) -> list[SendRecord]:
         """Periodic re-derive: pick up new reports/plans/policies, then send what is due."""
         try:
-            self.rebuild()
+            self.rebuild(await asyncio.to_thread(self.planned_moments))
         except Exception:  # a damaged plan must not stop the reminders of everyone else
             log.exception("rebuilding reminder jobs failed")
         return await self.tick()
@@ -161,11 +168,13 @@ class ReminderService:
             self._lock = asyncio.Lock()
         async with self._lock:
             try:
+                now = self.clock.now()
+                org_ids = await asyncio.to_thread(self.index.due_offices, now)
                 if self._send_due is not None:
-                    return await self._send_due()
+                    return await self._send_due(org_ids)
                 return await run_due(
-                    self.repo, self.clock, self.notifier, retry_delays=self._retry_delays, sleep=self._sleep,
-                    reports=self._reports,
+                    self.repo, self.clock, self.notifier, now, retry_delays=self._retry_delays, sleep=self._sleep,
+                    org_ids=org_ids, reports=self._reports,
                 )
             except Exception:
                 log.exception("reminder run failed")

@@ -31,7 +31,7 @@ __all__ = [
 
 MAX_JSON_DEPTH = 32  # our files nest 5 deep; LINE and Telegram bodies about 8
 PROCESS_START = time.time()
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # unrolled: ~2.5x faster on long Thai strings
 _NOT_BRACKETS = bytes(i for i in range(256) if i not in b"[]{}")
 
 
@@ -174,6 +174,10 @@ def file_signature(path: Path) -> tuple[int, int, int] | None:
 
 Validator = Callable[[dict[str, Any]], str | None]
 """Checks a parsed file: None when good, else what is wrong (a missing field, a wrong type)."""
+Trust = Callable[[bytes], bool]
+"""True when exactly these bytes were found good before (storage/verified.py): no check needed."""
+Vouch = Callable[[bytes], None]
+"""Told the bytes of the file once they are known good (checked in full, or written by us)."""
 
 
 class AtomicJSONStorage(Storage):
@@ -190,10 +194,14 @@ class AtomicJSONStorage(Storage):
         path: str | Path,
         validate: Validator | None = None,
         writing: Callable[[], bool] | None = None,
+        trust: Trust | None = None,
+        vouch: Vouch | None = None,
         **_: Any,
     ) -> None:
         self.path = Path(path)
         self._validate = validate
+        self._trust = trust
+        self._vouch = vouch
         self._writing = writing or (lambda: False)
         self._cache: dict[str, Any] | None = None
         self._sig: tuple[int, int, int] | None = None
@@ -228,6 +236,10 @@ class AtomicJSONStorage(Storage):
             raise self._refuse(f"unreadable: {exc.strerror or exc}") from exc
         if not raw.strip():
             raise self._refuse("empty file / ไฟล์ว่าง")
+        if self._trust is not None and self._trust(raw):  # these very bytes were checked before
+            with contextlib.suppress(ValueError):
+                self._cache, self._sig, self._damaged = json.loads(raw), sig, None
+                return
         try:
             data = safe_json_loads(raw)
         except ValueError as exc:
@@ -238,6 +250,8 @@ class AtomicJSONStorage(Storage):
         if problem is not None:
             raise self._refuse(problem)
         self._cache, self._sig, self._damaged = data, sig, None
+        if self._vouch is not None:
+            self._vouch(raw)
 
     def write(self, data: dict[str, Any]) -> None:
         """Serialize, then atomically replace the file; the cache follows only a durable write."""
@@ -251,6 +265,8 @@ class AtomicJSONStorage(Storage):
             self._cache, self._sig = None, None
             raise
         self._cache, self._sig = data, file_signature(self.path)
+        if self._vouch is not None:  # written from checked records: the next start need not check it
+            self._vouch(payload)
 
     def close(self) -> None:
         """Nothing is held open between calls."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import typing
 from collections.abc import Callable
 from typing import Any
 
 from .models import Approval, Invite, Measure, Officer, Organization, ReportEntry, Review, SendRecord, Unit
 
-__all__ = ["validator_for"]
+__all__ = ["CHECKS", "validator_for"]
 
 Check = Callable[[Any], str | None]
 
@@ -100,6 +101,16 @@ _TABLES: dict[str, dict[str, Check]] = {
         "approvals": _record_check(Approval),
     },
 }
+
+
+def _checks_name() -> str:
+    """What the checks are: every checked model's fields and types (a release that changes them re-checks all)."""
+    models = (Organization, Invite, Unit, Officer, Measure, ReportEntry, SendRecord, Review, Approval)
+    text = repr([(m.__name__, sorted((k, str(v)) for k, v in typing.get_type_hints(m).items())) for m in models])
+    return "v1:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+CHECKS = _checks_name()
 
 
 def _kind(rel: str) -> str:

@@ -9,7 +9,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +21,7 @@ from .atomic import (
     AtomicJSONStorage,
     StoreCorrupted,
     atomic_write_bytes,
+    file_signature,
     private_mkdir,
     remove_stale_temp_files,
     safe_json_loads,
@@ -39,8 +40,9 @@ from .models import (
     from_dict,
     to_dict,
 )
-from .schema import validator_for
+from .schema import CHECKS, validator_for
 from .state_store import StateStore
+from .verified import VERIFIED_FILE, Verified
 
 __all__ = ["TinyRepository"]
 
@@ -113,27 +115,43 @@ class TinyRepository:
         self._local = threading.local()  # which thread holds the write lock (it reads copies)
         self._throttle: dict[str, list[float]] = {}  # in memory only when data_dir is None
         self._states = StateStore(self.data_dir)  # a step appends to its chat's file, not the office file
+        self._verified = Verified(self.data_dir, CHECKS)  # files found good before: not checked again
         if self.data_dir is not None:
             private_mkdir(self.data_dir)
             with contextlib.suppress(OSError):  # private by default; a read-only mount is reported later
                 os.chmod(self.data_dir, 0o700)
             remove_stale_temp_files(self.data_dir)  # left by a killed process
             migrate_data_dir(self.data_dir)  # an older release's directory is brought up to date, backup first
-            for name in self._all_db_files():
-                self._db_at(name)  # validate every file at startup: damaged ones stop us here
+            self._check_all_files()
             self._states.check_all()
             self._finish_redemptions()  # complete what a crash interrupted (write-ahead records)
 
     # ----- files -------------------------------------------------------------------------------
-    def _all_db_files(self) -> list[str]:
+    def _check_all_files(self) -> None:
+        """At start, damaged files stop us: each file is hashed, and checked in full only when its bytes
+        are not the ones found good before (storage/verified.py); known-good files load when first used."""
         assert self.data_dir is not None
-        found = []
-        for path in sorted(self.data_dir.rglob("*.json")):
-            rel = path.relative_to(self.data_dir)
-            if rel.parts and rel.parts[0] in ("evidence", "exports", "backups", "site"):  # site: report/site.py
-                continue
-            found.append(str(rel))
-        return found
+        for rel in self._all_db_files():
+            try:
+                raw = (self.data_dir / rel).read_bytes()
+            except OSError:
+                raw = b""  # the full load below names the problem
+            if not self._verified.known(rel, raw):
+                self._db_at(rel)  # parse and check now: damage is reported here
+        self._verified.save()
+
+    def _all_db_files(self) -> list[str]:
+        """The registry and every office's files (evidence, exports, backups and the site are not walked)."""
+        assert self.data_dir is not None
+        skip = {"evidence", "exports", "backups", "site", "inbox"}  # site: report/site.py
+        found: list[str] = []
+        for top, dirs, files in os.walk(self.data_dir):
+            here = Path(top).relative_to(self.data_dir)
+            if here == Path("."):
+                dirs[:] = [d for d in dirs if d not in skip]
+            found.extend(str(here / f) if here != Path(".") else f for f in files
+                         if f.endswith(".json") and f != VERIFIED_FILE)
+        return sorted(found)
 
     def _db_at(self, rel: str) -> TinyDB:
         with self._lock:
@@ -145,7 +163,8 @@ class TinyRepository:
                 db = TinyDB(storage=MemoryStorage)
             else:
                 db = TinyDB(
-                    self.data_dir / rel, storage=AtomicJSONStorage, validate=validator_for(rel), writing=self._writing
+                    self.data_dir / rel, storage=AtomicJSONStorage, validate=validator_for(rel), writing=self._writing,
+                    trust=lambda raw: self._verified.known(rel, raw), vouch=lambda raw: self._verified.vouch(rel, raw),
                 )
                 db.storage.read()  # parse now so damage is reported, not skipped
             self._dbs[rel] = db
@@ -546,6 +565,18 @@ class TinyRepository:
         """Every per-organization setting by its key."""
         return {r["key"]: copy.deepcopy(r["value"]) for r in self._table(self._org_file(org_id), "settings").all()}
 
+    def plan_stamps(self, org_ids: Sequence[str], years: Sequence[int]) -> dict[str, Hashable]:
+        """Per office, the signatures of the files reminder planning reads (its office file and these
+        years'): any write replaces a file and changes them. In memory there are none (always re-planned)."""
+        if self.data_dir is None:
+            return {}
+        root = self.data_dir
+        return {
+            org_id: tuple(file_signature(root / rel)
+                          for rel in (self._org_file(org_id), *(self._fy_file(org_id, y) for y in years)))
+            for org_id in org_ids
+        }
+
     def data_years(self, org_id: str) -> list[int]:
         """Fiscal years holding anything (a plan, reports or sends), not only those with a plan."""
         if self.data_dir is None:
@@ -555,7 +586,8 @@ class TinyRepository:
 
     # ----- maintenance ------------------------------------------------------------------------
     def close(self) -> None:
-        """Drop open handles (files are never held open)."""
+        """Drop open handles (files are never held open); keep the record of files found good."""
+        self._verified.save()
         with self._lock:
             self._dbs.clear()
 
