@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,6 +56,8 @@ class PgCluster:
     port: int
     owner: pwd.struct_passwd | None
     _names: Iterator[int] = field(default_factory=itertools.count)
+    _admin: Any = None  # one autocommit connection that empties the shared database between tests
+    _wipe: bytes = b""
 
     def _cmd(self, *args: str) -> list[str]:
         if self.owner is None:
@@ -93,13 +96,28 @@ class PgCluster:
         """The shared migrated database with every table emptied (the schema version kept)."""
         import psycopg
 
-        with psycopg.connect(self.url(SHARED), autocommit=True) as conn:
-            tables = [r[0] for r in conn.execute(
+        if self._admin is None or self._admin.closed:
+            self._admin = psycopg.connect(self.url(SHARED), autocommit=True)
+            tables = [r[0] for r in self._admin.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'itabot_schema'"
-            )]
-            for table in tables:  # DELETE on a few rows beats TRUNCATE's new files
-                conn.execute(f'DELETE FROM "{table}"'.encode())
+            )]  # DELETE on a few rows beats TRUNCATE's new files; one round trip for all tables
+            self._wipe = "".join(f'DELETE FROM "{table}";' for table in tables).encode()
+        try:
+            self._admin.execute(self._wipe)
+        except psycopg.OperationalError:  # a test terminated our connection: once more on a new one
+            self._admin.close()
+            return self.emptied()
         return self.url(SHARED)
+
+    def end_other_sessions(self) -> int:
+        """Disconnect every client of the shared database but ours (a killed worker's, a leaked pool's)."""
+        if self._admin is None or self._admin.closed:
+            return 0
+        rows = self._admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (SHARED,),
+        ).fetchall()
+        return len(rows)
 
     def drop_database(self, name: str) -> None:
         """Drop a test's database (closing leftover connections)."""
@@ -107,6 +125,8 @@ class PgCluster:
 
     def stop(self) -> None:
         """Stop the server and remove its directory."""
+        if self._admin is not None:
+            self._admin.close()
         try:
             self.run("pg_ctl", "stop", "-D", str(self.root / "data"), "-m", "immediate", "-w")
         finally:
