@@ -12,8 +12,8 @@ from PIL import Image
 from report.compile import RoundReport, compile_round
 from storage.clock import BANGKOK
 from storage.evidence import EvidenceStore
+from storage.factory import Store
 from storage.models import Evidence, Measure, Organization, ReportEntry, Unit, new_id, now_iso
-from storage.tinydb_repo import TinyRepository
 from tests.factory import open_store
 
 __all__ = ["FY", "LONG_ANSWER", "NOW", "Fixture", "build", "make_image", "thai_url", "typical"]
@@ -36,7 +36,7 @@ def make_image(color: tuple[int, int, int] = (200, 60, 40), size: tuple[int, int
 class Fixture:
     """A repository with one organization, its units and FY 2569 plan, plus helpers to answer."""
 
-    repo: TinyRepository
+    repo: Store
     store: EvidenceStore
     org: Organization
     units: dict[str, Unit]
