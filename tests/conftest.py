@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.pg import pg_cluster, pg_empty_url, pg_url
-from tests.tools import BACKEND_ENV, BACKENDS, suite_backend
+from tests.pg import pg_bin_dir_or_none, pg_cluster, pg_empty_url, pg_url
+from tests.tools import BACKEND_ENV, BACKENDS, suite_backend, tools_required
 
 __all__ = ["pg_cluster", "pg_empty_url", "pg_url", "store_backend"]
 
@@ -53,6 +53,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    if backend == "postgresql" and pg_bin_dir_or_none() is None:  # a bare machine: the whole pass, one reason
+        reason = "the PostgreSQL pass needs initdb (Debian package postgresql); .ci/run installs it"
+        if tools_required():
+            raise pytest.UsageError(reason + " but ITABOT_REQUIRE_TOOLS=1 and it is missing")
+        for item in items:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(autouse=True)
