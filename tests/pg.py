@@ -23,7 +23,7 @@ import pytest
 
 from tests.tools import tools_required
 
-__all__ = ["PgCluster", "pg_bin_dir", "pg_bin_dir_or_none", "pg_cluster", "pg_empty_url", "pg_url", "start_cluster"]
+__all__ = ["RUNNING", "PgCluster", "pg_bin_dir", "pg_bin_dir_or_none", "pg_cluster", "pg_empty_url", "pg_url", "start_cluster"]
 
 SHARED = "itabot_test"
 _SUPERUSER = "itabot"
@@ -176,13 +176,18 @@ def _make_shared(cluster: PgCluster) -> None:
         migrate(conn)
 
 
+RUNNING: list[PgCluster] = []  # this process's server, for tests/factory.py `empty_store`
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
-    """One PostgreSQL server for the whole session."""
+    """One PostgreSQL server for the whole session (per xdist worker)."""
     cluster = start_cluster()
+    RUNNING.append(cluster)
     try:
         yield cluster
     finally:
+        RUNNING.remove(cluster)
         cluster.stop()
 
 

@@ -85,7 +85,6 @@ async def host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bangkok_tz: None
     telegram.webhook = {"url": f"{web.url}/telegram/webhook"}  # as `itabot run` registers it
     line.webhook_endpoint = f"{web.url}/line/webhook"  # as pasted into the LINE console
     line.pushes.extend({"to": f"U{i}"} for i in range(12))
-    monkeypatch.delenv("ITABOT_DATABASE_URL", raising=False)
     monkeypatch.chdir(tmp_path)  # no developer's .env is read
     for key, value in made.env().items():
         monkeypatch.setenv(key, value)

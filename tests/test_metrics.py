@@ -78,6 +78,7 @@ async def test_metrics_count_updates_replies_latency_reminders_and_depths(tmp_pa
             done = got.get(("itabot_updates_handled_total", tg), 0) >= 3 and got.get(
                 ("itabot_updates_handled_total", (("platform", "line"),)), 0) >= 2 and got.get(
                 ("itabot_reminders_total", (("result", "failed"),)), 0) >= 1
+            done = done and got.get(("itabot_inbox_depth", ()), -1) == 0  # marked done just after the reply
             if done or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.2)

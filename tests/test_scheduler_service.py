@@ -186,7 +186,8 @@ DRIVER = textwrap.dedent("""
     from datetime import datetime
     from scheduler.service import ReminderService
     from storage.clock import BANGKOK, FixedClock
-    from storage.tinydb_repo import TinyRepository
+    from pathlib import Path
+    from tests.factory import open_store
 
     data_dir, out, *moments = sys.argv[1:]
     stamps = [datetime.fromisoformat(m).replace(tzinfo=BANGKOK) for m in moments]
@@ -201,7 +202,7 @@ DRIVER = textwrap.dedent("""
             return True
 
     async def main():
-        svc = ReminderService(open_store(data_dir), clock, FileNotifier(), retry_delays=())
+        svc = ReminderService(open_store(Path(data_dir)), clock, FileNotifier(), retry_delays=())
         svc.start()
         await svc.ready()
         for stamp in stamps[1:]:

@@ -20,7 +20,7 @@ PHOTO = b"\x89PNG\r\n\x1a\n" + b"evidence-bytes" * 50
 
 def seed(data_dir: Path) -> None:
     """Two offices with people, invites, plans for two years, revised reports with a file, state, sends, settings."""
-    office = make_office(data_dir)
+    office = make_office(data_dir, tinydb=True)  # a TinyDB directory, the copy's source
     repo = office.repo
     ev = EvidenceStore(data_dir / "evidence").put(PHOTO, "ภาพกิจกรรม.png", "image/png", created_at="2026-02-10")
     officer = Officer(id="p1", org_id="o1", display_name="สมชาย ใจดี", role="officer", unit_ids=["u0"],
