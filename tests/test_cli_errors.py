@@ -63,7 +63,6 @@ def _cases(data: Path, tmp: Path) -> list[tuple[list[str], int, str]]:
         (["summary", *d, "--now", "2026-03-26 10:00", "--today", "2026-03-27"], 2, "คนละวัน"),
         (["summary", *d, "--round", "5"], 2, "ไม่รู้จักรอบ \"5\" ใช้ได้: รอบ 3 เดือน"),
         (["nosuchcommand"], 2, "invalid choice"),
-        (["demo", "--data-dir", "/proc/itabot-none/data"], 1, "ทำไม่สำเร็จ"),
         (["backup", *d, "--out", "/proc/itabot-none/x.tar.gz"], 1, ""),
         (["template", "--format", "xlsx", "--out", "/proc/itabot-none/t.xlsx", *d], 1, "ทำไม่สำเร็จ"),
         (["template", "--format", "csv", "--out", str(tmp), *d], 1, ""),
@@ -80,12 +79,14 @@ def _cases(data: Path, tmp: Path) -> list[tuple[list[str], int, str]]:
         (["summary", *d, "--today", TODAY, "--format", "xlsx", "--out", "/dev/full"], 1, "ดิสก์เต็ม"),
         (["template", "--format", "csv", "--out", "/dev/full", *d], 1, "ดิสก์เต็ม"),
     ] + ([  # the store's own files (the PostgreSQL pass keeps the records in the database)
+        (["demo", "--data-dir", "/proc/itabot-none/data"], 1, "ทำไม่สำเร็จ"),
         (["invite", "--data-dir", "/proc/itabot-none/data", "--unit", "1", "--role", "officer"], 1, ""),
         (["plan", "--data-dir", str(bad_json)], 3, "registry.json"),
         (["summary", "--data-dir", str(bad_json)], 3, "no backup found"),
         (["demo", "--data-dir", "/proc/self"], 1, "ปรับรูปแบบข้อมูลใน /proc/self ไม่ได้"),  # exists, unwritable
     ] if suite_backend() == "tinydb" else [
-        (["demo", "--data-dir", "/proc/self"], 1, "/proc/self"),  # exists, unwritable: named
+        (["demo", "--data-dir", "/proc/itabot-none/data"], 1, "เขียนโฟลเดอร์ข้อมูลไม่ได้"),
+        (["demo", "--data-dir", "/proc/self"], 1, "เขียนโฟลเดอร์ข้อมูลไม่ได้"),  # exists, unwritable
     ])
 
 

@@ -74,7 +74,7 @@ async def host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bangkok_tz: None
     data_dir = tmp_path / "data"
     umask = os.umask(0o077)  # as every itabot command runs
     try:
-        make_office(data_dir).repo.close()
+        make_office(data_dir, tinydb=True).repo.close()  # a TinyDB host (a PostgreSQL one: the last test)
     finally:
         os.umask(umask)
     (data_dir / "backups").mkdir(mode=0o700)
@@ -85,6 +85,7 @@ async def host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bangkok_tz: None
     telegram.webhook = {"url": f"{web.url}/telegram/webhook"}  # as `itabot run` registers it
     line.webhook_endpoint = f"{web.url}/line/webhook"  # as pasted into the LINE console
     line.pushes.extend({"to": f"U{i}"} for i in range(12))
+    monkeypatch.delenv("ITABOT_DATABASE_URL", raising=False)
     monkeypatch.chdir(tmp_path)  # no developer's .env is read
     for key, value in made.env().items():
         monkeypatch.setenv(key, value)

@@ -314,6 +314,7 @@ async def test_admin_is_told_once_at_80_percent_with_the_reminders_at_risk(tmp_p
     assert any("ครบ 5 ข้อความแล้ว" in t for t in told)  # then the cap itself
 
 
+@pytest.mark.backend("tinydb")  # the data directory's sender lock; on PostgreSQL every worker sends and claims
 async def test_a_server_starting_while_remind_runs_takes_over_the_reminders_afterwards(tmp_path: Path) -> None:
     from bot.outbox import OfficerNotifier, Outbox
     from bot.reminders import ReminderComponent, SchedulerLock
