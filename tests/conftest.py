@@ -10,6 +10,7 @@ the other pass.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +21,10 @@ from tests.tools import BACKEND_ENV, BACKENDS, suite_backend, tools_required
 
 __all__ = ["pg_cluster", "pg_empty_url", "pg_url", "store_backend"]
 
-_LEAKS: list[str] = []  # tests whose code left a PostgreSQL pool open (closed for it at teardown)
+
+
+class PoolLeftOpen(UserWarning):
+    """The code under test opened a PostgreSQL pool and never closed it (the fixture closed it)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -83,14 +87,7 @@ def store_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     yield "postgresql"
     left = [repo for repo in opened if not repo.pool.closed]
     if any(not getattr(repo, "test_owned", False) for repo in left):
-        _LEAKS.append(request.node.nodeid)
+        warnings.warn(PoolLeftOpen(f"{request.node.nodeid} left a PostgreSQL pool open"), stacklevel=1)
     for repo in left:
         repo.close()
     cluster.end_other_sessions()
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _LEAKS:
-        terminalreporter.write_line(f"PostgreSQL pools left open by the code under test in {len(_LEAKS)} tests:")
-        for nodeid in _LEAKS:
-            terminalreporter.write_line(f"  {nodeid}")
