@@ -14,15 +14,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/itabot demo
 
-# the suite runs twice, once per store; PYTEST_ARGS for more, e.g. PYTEST_ARGS='-x -k report'
+# the suite runs twice, once per store (both passes run even when the first fails); PYTEST_ARGS e.g. '-x -k report'
 WORKERS ?= 2
 PYTEST := $(BIN)/pytest -n $(WORKERS) --durations=15 $(PYTEST_ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	ITABOT_TEST_BACKEND=tinydb $(PYTEST)
-	ITABOT_TEST_BACKEND=postgresql $(PYTEST)
+	ok=0; ITABOT_TEST_BACKEND=tinydb $(PYTEST) || ok=1; ITABOT_TEST_BACKEND=postgresql $(PYTEST) || ok=1; exit $$ok
 
 test-tinydb: $(STAMP)
 	ITABOT_TEST_BACKEND=tinydb $(PYTEST)
