@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test soak bench lint clean
+.PHONY: demo test test-tinydb test-pg soak bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +14,24 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/itabot demo
 
+# the suite runs twice, once per store (both passes run even when the first fails); PYTEST_ARGS e.g. '-x -k report'
+WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(WORKERS) --durations=15 $(PYTEST_ARGS)
+
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	ok=0; ITABOT_TEST_BACKEND=tinydb $(PYTEST) || ok=1; ITABOT_TEST_BACKEND=postgresql $(PYTEST) || ok=1; exit $$ok
+
+test-tinydb: $(STAMP)
+	ITABOT_TEST_BACKEND=tinydb $(PYTEST)
+
+test-pg: $(STAMP)
+	ITABOT_TEST_BACKEND=postgresql $(PYTEST)
 
 soak: $(STAMP)
-	$(BIN)/pytest -m soak
+	ITABOT_TEST_BACKEND=tinydb $(BIN)/pytest -m soak
+	ITABOT_TEST_BACKEND=postgresql $(BIN)/pytest -m soak
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)

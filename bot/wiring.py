@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from handlers.engine import Engine
+from storage.atomic import check_writable
 from storage.clock import Clock
 from storage.evidence import DEFAULT_MAX_BYTES, EvidenceStore
 from storage.factory import Store, open_repository
@@ -56,6 +57,8 @@ WORK_LIMITS = Limits(cpu_seconds=120, memory_mb=3072, wall_seconds=180)
 def build_services(data_dir: Path | None, clock: Clock, max_file_bytes: int = DEFAULT_MAX_BYTES) -> Services:
     """Open the data directory (None: in memory) and wire the engine to it."""
     database_url = os.environ.get("ITABOT_DATABASE_URL", "")
+    if database_url and data_dir is not None:  # evidence, exports, link_secret live there (TinyDB checks it itself)
+        check_writable(data_dir)
     repo = open_repository(data_dir, database_url)  # PostgreSQL when set
     shared_evidence = os.environ.get("ITABOT_EVIDENCE_DIR")  # several workers: one directory they all mount
     evidence_dir = Path(shared_evidence) if shared_evidence else data_dir / "evidence" if data_dir else None

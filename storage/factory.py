@@ -66,4 +66,6 @@ def open_repository(data_dir: str | Path | None, database_url: str | None = None
             "ไม่ได้ติดตั้งไดรเวอร์ PostgreSQL / the PostgreSQL driver is missing: pip install 'itabot[postgres]'"
         ) from exc
     conninfo, min_size, max_size = pool_options(database_url)
-    return PgRepository.open(conninfo, min_size=min_size, max_size=max_size)
+    repo = PgRepository.open(conninfo, min_size=min_size, max_size=max_size)
+    repo.data_dir = Path(data_dir) if data_dir is not None else None  # files beside the database: reminders.toml
+    return repo

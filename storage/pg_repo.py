@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from psycopg import Connection
@@ -95,6 +96,7 @@ class PgRepository:
     def __init__(self, pool: ConnectionPool[Connection[Any]]) -> None:
         self.pool = pool
         self.worker = ""  # set by a registered worker (storage/pg_workers.py): its sends carry its id
+        self.data_dir: Path | None = None  # this process's data directory (reminders.toml), as TinyDB's
         self._cache_lock = threading.Lock()  # engine calls run on several threads
         # (office, year) → (row count, newest seq, parsed rows in seq order)
         self._reports_cache: OrderedDict[tuple[str, int], tuple[int, int, list[ReportEntry]]] = OrderedDict()
@@ -318,6 +320,10 @@ class PgRepository:
                 "SELECT pg_advisory_xact_lock(hashtextextended(concat_ws(chr(31), %s::text, %s::text, %s::text, %s::text, %s::text), 0))",
                 key,
             )
+            same = conn.execute(f"SELECT data FROM reports WHERE {where} AND id = %s",  # type: ignore[arg-type]
+                                (*key, _key(entry.id))).fetchone()
+            if same is not None:  # the same save again (a retry after a crash or a lost reply): kept once
+                return from_dict(ReportEntry, same[0])
             row = conn.execute(f"SELECT count(*) FROM reports WHERE {where}", key).fetchone()  # type: ignore[arg-type]
             entry.revision = int(row[0] if row else 0) + 1
             conn.execute(

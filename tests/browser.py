@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import fcntl
 import os
 import subprocess
 from pathlib import Path
@@ -31,8 +32,16 @@ def axe_source(npm: str) -> str:
     """axe.min.js, installed with npm into ITABOT_TEST_CACHE (default ~/.cache/itabot-tests) when missing."""
     cache = Path(os.environ.get("ITABOT_TEST_CACHE") or Path.home() / ".cache" / "itabot-tests") / "axe"
     script = cache / "node_modules" / "axe-core" / "axe.min.js"
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "w") as lock:  # parallel test workers (pytest -n) install it once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _install_axe(npm, cache, script)
+    return script.read_text("utf-8")
+
+
+def _install_axe(npm: str, cache: Path, script: Path) -> None:
+    """npm install axe-core into the cache unless it is there; skip (bare machine) or fail (CI) if npm fails."""
     if not script.is_file():
-        cache.mkdir(parents=True, exist_ok=True)
         done = subprocess.run([npm, "install", "--prefix", str(cache), "--no-audit", "--no-fund",
                                f"axe-core@{AXE_VERSION}"], capture_output=True, text=True, timeout=600, check=False)
         if done.returncode != 0 or not script.is_file():
@@ -40,7 +49,6 @@ def axe_source(npm: str) -> str:
             if tools_required():
                 pytest.fail(reason)
             pytest.skip(reason)
-    return script.read_text("utf-8")
 
 
 def blank(png: Path) -> bool:

@@ -17,8 +17,10 @@ from typing import Any
 import storage.atomic as atomic
 from handlers.services import InviteError, redeem_invite
 from storage.clock import BANGKOK, FixedClock
+from storage.factory import Store
 from storage.models import Measure, ReportEntry
 from storage.tinydb_repo import TinyRepository
+from tests.factory import open_store
 
 CLOCK = FixedClock(datetime(2026, 2, 10, 10, 0, tzinfo=BANGKOK))
 
@@ -49,7 +51,7 @@ def saved_entry() -> ReportEntry:
                        status="done", summary="ประกาศแผนบนเว็บไซต์")
 
 
-def race(repo: TinyRepository, tag: str, codes: list[str], go: Path) -> None:
+def race(repo: Store, tag: str, codes: list[str], go: Path) -> None:
     """Wait for the start signal, then try every code; print which ones this process won."""
     print("ready", flush=True)
     while not go.exists():
@@ -65,7 +67,7 @@ def race(repo: TinyRepository, tag: str, codes: list[str], go: Path) -> None:
 def main(data_dir: str, op: str, *args: str) -> None:
     """Run the named operation against the data directory."""
     if op == "redeem-all":
-        race(TinyRepository(data_dir), args[0], Path(args[1]).read_text().split(), Path(args[2]))
+        race(open_store(Path(data_dir)), args[0], Path(args[1]).read_text().split(), Path(args[2]))
         return
     done = count_writes(int(args[0]))
     repo = TinyRepository(data_dir)

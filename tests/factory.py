@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -11,8 +12,10 @@ from handlers.engine import Engine
 from handlers.services import create_invite
 from storage.clock import BANGKOK, FixedClock
 from storage.evidence import EvidenceStore
+from storage.factory import Store, open_repository
 from storage.models import Measure, Organization, Unit
 from storage.tinydb_repo import TinyRepository
+from tests.tools import suite_backend
 
 UNITS = ["สำนักปลัด", "กองคลัง", "กองช่าง"]
 
@@ -21,7 +24,7 @@ UNITS = ["สำนักปลัด", "กองคลัง", "กองช�
 class Office:
     """An organization in a repository, with an engine and a clock, ready for chats."""
 
-    repo: TinyRepository
+    repo: Store
     evidence: EvidenceStore
     clock: FixedClock
     engine: Engine
@@ -92,12 +95,36 @@ class Chat:
         return "\n".join(r.text for r in self.last)
 
 
+def open_store(data_dir: Path | None) -> Store:
+    """The store a test works on: TinyDB under data_dir (None: memory), or in the PostgreSQL pass the test's database.
+
+    Evidence files stay under data_dir either way; tests/conftest.py closes the PostgreSQL pool after the test.
+    """
+    url = os.environ.get("ITABOT_DATABASE_URL", "")
+    if suite_backend() != "postgresql" or not url:
+        return TinyRepository(data_dir)
+    if data_dir is not None:  # as TinyDB would: evidence, exports and link_secret live there on PostgreSQL too
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    repo = open_repository(data_dir, url)
+    repo.test_owned = True  # type: ignore[attr-defined]  # not a leak of the code under test
+    return repo
+
+
+def empty_store() -> None:
+    """Start over with nothing stored: a new in-memory TinyDB is that already; on PostgreSQL empty the test's database."""
+    from tests.pg import RUNNING
+
+    if suite_backend() == "postgresql" and RUNNING:
+        RUNNING[0].emptied()
+
+
 def make_office(
-    data_dir: Path | None = None, now: datetime | None = None, measures: int = 4, exports: bool = False
+    data_dir: Path | None = None, now: datetime | None = None, measures: int = 4, exports: bool = False,
+    tinydb: bool = False,
 ) -> Office:
-    """An office with three units and a plan for FY 2569; the clock sits in round 6."""
+    """An office with three units and a plan for FY 2569; the clock sits in round 6 (tinydb: TinyDB files always)."""
     clock = FixedClock(now or datetime(2026, 2, 10, 10, 0, tzinfo=BANGKOK))
-    repo = TinyRepository(data_dir)
+    repo = TinyRepository(data_dir) if tinydb else open_store(data_dir)
     evidence = EvidenceStore(data_dir / "evidence" if data_dir else None, max_bytes=1024 * 1024)
     org = Organization(id="o1", name="อบต.ทดสอบ", district="เมือง", province="ศรีสะเกษ")
     repo.save_org(org)

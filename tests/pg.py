@@ -17,27 +17,38 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.tools import require_tool
+from tests.tools import tools_required
 
-__all__ = ["PgCluster", "pg_bin_dir", "pg_cluster", "pg_empty_url", "pg_url", "start_cluster"]
+__all__ = ["RUNNING", "PgCluster", "pg_bin_dir", "pg_bin_dir_or_none", "pg_cluster", "pg_empty_url", "pg_url", "start_cluster"]
 
 SHARED = "itabot_test"
 _SUPERUSER = "itabot"
 
 
-def pg_bin_dir() -> Path:
-    """Where initdb/pg_ctl are: on PATH, else Debian's /usr/lib/postgresql/<version>/bin; else skip/fail."""
+def pg_bin_dir_or_none() -> Path | None:
+    """Where initdb/pg_ctl are: on PATH, else Debian's /usr/lib/postgresql/<version>/bin; None on a bare machine."""
+    if os.environ.get("ITABOT_TEST_NO_PG"):  # lets a developer see what a machine without PostgreSQL does
+        return None
     found = shutil.which("initdb")
     if found:
         return Path(found).resolve().parent
     debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
-    if debian:
-        return debian[-1].parent
-    require_tool("initdb", package="postgresql")  # skips on a bare machine, fails under ITABOT_REQUIRE_TOOLS=1
-    raise AssertionError("unreachable")
+    return debian[-1].parent if debian else None
+
+
+def pg_bin_dir() -> Path:
+    """Where initdb/pg_ctl are; else skip (bare machine) or fail (ITABOT_REQUIRE_TOOLS=1)."""
+    found = pg_bin_dir_or_none()
+    if found is not None:
+        return found
+    reason = "needs initdb (Debian package postgresql); .ci/run installs it"
+    if tools_required():
+        pytest.fail(reason + " but ITABOT_REQUIRE_TOOLS=1 and it is missing")
+    pytest.skip(reason)
 
 
 def _free_port() -> int:
@@ -55,6 +66,8 @@ class PgCluster:
     port: int
     owner: pwd.struct_passwd | None
     _names: Iterator[int] = field(default_factory=itertools.count)
+    _admin: Any = None  # one autocommit connection that empties the shared database between tests
+    _wipe: bytes = b""
 
     def _cmd(self, *args: str) -> list[str]:
         if self.owner is None:
@@ -93,13 +106,28 @@ class PgCluster:
         """The shared migrated database with every table emptied (the schema version kept)."""
         import psycopg
 
-        with psycopg.connect(self.url(SHARED), autocommit=True) as conn:
-            tables = [r[0] for r in conn.execute(
+        if self._admin is None or self._admin.closed:
+            self._admin = psycopg.connect(self.url(SHARED), autocommit=True)
+            tables = [r[0] for r in self._admin.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'itabot_schema'"
-            )]
-            for table in tables:  # DELETE on a few rows beats TRUNCATE's new files
-                conn.execute(f'DELETE FROM "{table}"'.encode())
+            )]  # DELETE on a few rows beats TRUNCATE's new files; one round trip for all tables
+            self._wipe = "".join(f'DELETE FROM "{table}";' for table in tables).encode()
+        try:
+            self._admin.execute(self._wipe)
+        except psycopg.OperationalError:  # a test terminated our connection: once more on a new one
+            self._admin.close()
+            return self.emptied()
         return self.url(SHARED)
+
+    def end_other_sessions(self) -> int:
+        """Disconnect every client of the shared database but ours (a killed worker's, a leaked pool's)."""
+        if self._admin is None or self._admin.closed:
+            return 0
+        rows = self._admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (SHARED,),
+        ).fetchall()
+        return len(rows)
 
     def drop_database(self, name: str) -> None:
         """Drop a test's database (closing leftover connections)."""
@@ -107,6 +135,8 @@ class PgCluster:
 
     def stop(self) -> None:
         """Stop the server and remove its directory."""
+        if self._admin is not None:
+            self._admin.close()
         try:
             self.run("pg_ctl", "stop", "-D", str(self.root / "data"), "-m", "immediate", "-w")
         finally:
@@ -146,13 +176,18 @@ def _make_shared(cluster: PgCluster) -> None:
         migrate(conn)
 
 
+RUNNING: list[PgCluster] = []  # this process's server, for tests/factory.py `empty_store`
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
-    """One PostgreSQL server for the whole session."""
+    """One PostgreSQL server for the whole session (per xdist worker)."""
     cluster = start_cluster()
+    RUNNING.append(cluster)
     try:
         yield cluster
     finally:
+        RUNNING.remove(cluster)
         cluster.stop()
 
 

@@ -12,8 +12,9 @@ from PIL import Image
 from report.compile import RoundReport, compile_round
 from storage.clock import BANGKOK
 from storage.evidence import EvidenceStore
+from storage.factory import Store
 from storage.models import Evidence, Measure, Organization, ReportEntry, Unit, new_id, now_iso
-from storage.tinydb_repo import TinyRepository
+from tests.factory import open_store
 
 __all__ = ["FY", "LONG_ANSWER", "NOW", "Fixture", "build", "make_image", "thai_url", "typical"]
 
@@ -35,7 +36,7 @@ def make_image(color: tuple[int, int, int] = (200, 60, 40), size: tuple[int, int
 class Fixture:
     """A repository with one organization, its units and FY 2569 plan, plus helpers to answer."""
 
-    repo: TinyRepository
+    repo: Store
     store: EvidenceStore
     org: Organization
     units: dict[str, Unit]
@@ -99,7 +100,7 @@ PLAN: list[tuple[int, str, str, str, str, list[int]]] = [  # no, indicator, titl
 
 def build(data_dir: Path | None = None, signer: bool = True) -> Fixture:
     """An อบต. with three units and a five-measure FY 2569 plan (measure 5 only in round 12)."""
-    repo = TinyRepository(data_dir)
+    repo = open_store(data_dir)
     store = EvidenceStore(data_dir / "evidence" if data_dir else None)
     org = Organization(
         id="org1", name="องค์การบริหารส่วนตำบลคำเนียม", type="อบต.", district="กาบเชิง", province="สุรินทร์",

@@ -17,6 +17,7 @@ from bench import fanout, stall, storage_growth, telegram_throughput
 from tests.pg import pg_bin_dir
 
 
+@pytest.mark.backend("tinydb")  # benchmarks that seed and time TinyDB data directories
 def test_storage_growth_tiny(tmp_path: Path) -> None:
     out = storage_growth.run(samples=3, sizes=(1, 3), work_dir=str(tmp_path))
     assert set(out["sizes"]) == {"1", "3"}
@@ -29,6 +30,7 @@ def test_storage_growth_tiny(tmp_path: Path) -> None:
     assert not any(tmp_path.iterdir())  # temporary data removed
 
 
+@pytest.mark.backend("tinydb")  # benchmarks that seed and time TinyDB data directories
 def test_telegram_throughput_tiny_conversations_complete(tmp_path: Path) -> None:
     out = telegram_throughput.run(n_officers=3, measures=1, n_orgs=3, repeats=1, work_dir=str(tmp_path),
                                   postgresql=False)
@@ -36,6 +38,7 @@ def test_telegram_throughput_tiny_conversations_complete(tmp_path: Path) -> None
     assert "postgresql" not in out
 
 
+@pytest.mark.backend("postgresql")  # the benchmark's PostgreSQL half
 def test_telegram_throughput_on_postgresql_tiny_conversations_complete(tmp_path: Path) -> None:
     pg_bin_dir()  # PostgreSQL's server tools: skipped on a bare machine, required under ITABOT_REQUIRE_TOOLS=1
     out = telegram_throughput.run(n_officers=3, measures=1, n_orgs=3, repeats=1, work_dir=str(tmp_path))
@@ -64,6 +67,7 @@ def test_fanout_tiny_delivers_each_reminder_once() -> None:
     assert 0 < out["messages_per_second"] <= 31  # the limiter keeps under the fake's 30/s cap
 
 
+@pytest.mark.backend("tinydb")  # benchmarks that seed and time TinyDB data directories
 def test_main_writes_results_and_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "results.json"
     code = bench_main.main(["--quick", "--only", "storage_growth", "--out", str(target), "--work-dir", str(tmp_path)])
@@ -92,6 +96,7 @@ def test_evidence_reuse_tiny_finds_every_near_copy() -> None:
     assert out["evidence_reuse.lookup_ms_p99"] > 0
 
 
+@pytest.mark.backend("tinydb")  # the stall benchmark seeds a TinyDB data directory
 def test_stall_tiny_heavy_requests_complete_while_healthz_answers(tmp_path: Path) -> None:
     out = stall.run(depth=4, photos=5, work_dir=str(tmp_path))
     assert out["healthz_polls"] > 10 and isinstance(out["stall.healthz_p99_ms"], float)

@@ -17,16 +17,19 @@ from bot.cli import main
 from bot.commands.demo import ensure_demo
 from bot.config import make_clock
 from bot.wiring import build_services
+from tests.tools import suite_backend
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = "2026-02-10"
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory with the sample office and plan."""
-    data = tmp_path_factory.mktemp("demo") / "data"
-    ensure_demo(build_services(data, make_clock(TODAY)))
+@pytest.fixture
+def demo_dir(tmp_path: Path) -> Path:
+    """A data directory (or on PostgreSQL the test's database) with the sample office and plan."""
+    data = tmp_path / "demo" / "data"
+    services = build_services(data, make_clock(TODAY))
+    ensure_demo(services)
+    services.close()
     return data
 
 
@@ -60,19 +63,14 @@ def _cases(data: Path, tmp: Path) -> list[tuple[list[str], int, str]]:
         (["summary", *d, "--now", "2026-03-26 10:00", "--today", "2026-03-27"], 2, "คนละวัน"),
         (["summary", *d, "--round", "5"], 2, "ไม่รู้จักรอบ \"5\" ใช้ได้: รอบ 3 เดือน"),
         (["nosuchcommand"], 2, "invalid choice"),
-        (["demo", "--data-dir", "/proc/itabot-none/data"], 1, "ทำไม่สำเร็จ"),
-        (["invite", "--data-dir", "/proc/itabot-none/data", "--unit", "1", "--role", "officer"], 1, ""),
         (["backup", *d, "--out", "/proc/itabot-none/x.tar.gz"], 1, ""),
         (["template", "--format", "xlsx", "--out", "/proc/itabot-none/t.xlsx", *d], 1, "ทำไม่สำเร็จ"),
         (["template", "--format", "csv", "--out", str(tmp), *d], 1, ""),
         (["import", "/nonexistent/plan.csv", *d], 1, "/nonexistent/plan.csv"),
         (["import", str(tmp), *d], 1, ""),
         (["import", str(empty_csv), *d], 1, ""),
-        (["plan", "--data-dir", str(bad_json)], 3, "registry.json"),
-        (["summary", "--data-dir", str(bad_json)], 3, "no backup found"),
         (["summary", *d, "--today", TODAY, "--format", "docx", "--out", "/proc/itabot-none/r.docx"], 1, ""),
         (["schedule", *d, "--fiscal-year", "abc"], 2, "invalid int"),
-        (["demo", "--data-dir", "/proc/self"], 1, "ปรับรูปแบบข้อมูลใน /proc/self ไม่ได้"),  # exists, unwritable
         (["backup", "--data-dir", "/proc/self"], 1, "ตรวจสิทธิ์เขียน"),
         # a full disk (/dev/full answers every write with ENOSPC)
         (["backup", *d, "--out", "/dev/full"], 1, "ดิสก์เต็ม"),
@@ -80,7 +78,16 @@ def _cases(data: Path, tmp: Path) -> list[tuple[list[str], int, str]]:
         (["summary", *d, "--today", TODAY, "--format", "docx", "--out", "/dev/full"], 1, "ดิสก์เต็ม"),
         (["summary", *d, "--today", TODAY, "--format", "xlsx", "--out", "/dev/full"], 1, "ดิสก์เต็ม"),
         (["template", "--format", "csv", "--out", "/dev/full", *d], 1, "ดิสก์เต็ม"),
-    ]
+    ] + ([  # the store's own files (the PostgreSQL pass keeps the records in the database)
+        (["demo", "--data-dir", "/proc/itabot-none/data"], 1, "ทำไม่สำเร็จ"),
+        (["invite", "--data-dir", "/proc/itabot-none/data", "--unit", "1", "--role", "officer"], 1, ""),
+        (["plan", "--data-dir", str(bad_json)], 3, "registry.json"),
+        (["summary", "--data-dir", str(bad_json)], 3, "no backup found"),
+        (["demo", "--data-dir", "/proc/self"], 1, "ปรับรูปแบบข้อมูลใน /proc/self ไม่ได้"),  # exists, unwritable
+    ] if suite_backend() == "tinydb" else [
+        (["demo", "--data-dir", "/proc/itabot-none/data"], 1, "เขียนโฟลเดอร์ข้อมูลไม่ได้"),
+        (["demo", "--data-dir", "/proc/self"], 1, "เขียนโฟลเดอร์ข้อมูลไม่ได้"),  # exists, unwritable
+    ])
 
 
 def test_bad_input_matrix_gives_one_line_and_exit_code(

@@ -17,6 +17,8 @@ from bot.cli import main as cli
 from storage.models import Organization, ReportEntry
 from storage.tinydb_repo import TinyRepository
 
+pytestmark = pytest.mark.backend("tinydb")  # damaged TinyDB files, their backups and modes
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -74,7 +74,7 @@ async def host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bangkok_tz: None
     data_dir = tmp_path / "data"
     umask = os.umask(0o077)  # as every itabot command runs
     try:
-        make_office(data_dir).repo.close()
+        make_office(data_dir, tinydb=True).repo.close()  # a TinyDB host (a PostgreSQL one: the last test)
     finally:
         os.umask(umask)
     (data_dir / "backups").mkdir(mode=0o700)
@@ -186,6 +186,7 @@ async def test_polling_without_public_url_is_fine_and_platforms_left_out_are_das
     assert lines["Telegram webhook"].startswith("✗") and "left-over.example" in lines["Telegram webhook"]
 
 
+@pytest.mark.backend("postgresql")  # the database checks
 async def test_postgresql_store_migrated_or_not(host: Host, capsys, pg_url: str, pg_empty_url: str) -> None:
     _, lines = await doctor(capsys, "--database-url", pg_url, "--min-free-mb", "1")
     assert lines["database"].startswith("✓") and f"schema {LATEST} (latest)" in lines["database"]

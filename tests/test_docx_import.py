@@ -12,7 +12,7 @@ import pytest
 from handlers.plan_import import PlanImportError, apply_plan, ensure_org, parse_plan_bytes, preview_text
 from handlers.samples import oit_template, sample_csv_bytes, sample_plan
 from storage.clock import FixedClock
-from storage.tinydb_repo import TinyRepository
+from tests.factory import open_store
 
 HEADER_002 = [
     "ตัวชี้วัด",
@@ -205,7 +205,7 @@ def test_seed002_table_across_three_pages() -> None:
 
 
 def test_seed002_import_into_store() -> None:
-    repo = TinyRepository(None)
+    repo = open_store(None)
     org = ensure_org(repo, "อบต.คำเนียม", FixedClock(date(2025, 11, 1)))
     result = apply_plan(repo, org.id, 2569, parse_plan_bytes(build_seed002_docx(), "plan.docx"))
     assert result.created == 10
@@ -250,7 +250,7 @@ def test_seed004_measure_iit_and_oit_tables() -> None:
     assert all(r.components for r in oit)
     assert [p for p in parsed.problems if "ไม่พบตัวชี้วัด" in p] == []
 
-    repo = TinyRepository(None)
+    repo = open_store(None)
     org = ensure_org(repo, "เทศบาลตำบลมะรือโบตก", FixedClock(date(2023, 8, 18)))
     apply_plan(repo, org.id, 2566, parsed)
     units = {u.name: u for u in repo.list_units(org.id)}

@@ -6,8 +6,7 @@ from datetime import timedelta
 
 from domain.events import Incoming
 from storage.models import Organization, Unit
-from storage.tinydb_repo import TinyRepository
-from tests.factory import make_office
+from tests.factory import make_office, open_store
 
 
 def test_unknown_user_only_learns_how_to_register() -> None:
@@ -193,7 +192,7 @@ def test_the_invite_throttle_survives_a_restart_and_has_an_overall_limit(tmp_pat
     guesser = office.chat("guesser")
     for i in range(5):
         guesser.say(f"/start WRONG00{i}")
-    restarted = Engine(TinyRepository(tmp_path), office.evidence, office.clock)  # a new process, same data
+    restarted = Engine(open_store(tmp_path), office.evidence, office.clock)  # a new process, same data
     code = office.invite("officer", "กองคลัง")
     again = restarted.handle(Incoming("test", "guesser", "command", command="start", args=code))
     assert "รอ 10 นาที" in again[0].text and office.repo.find_identity("test", "guesser") is None

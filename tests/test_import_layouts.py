@@ -134,14 +134,14 @@ def test_seed002_from_its_pdf_equals_the_word_import_title_for_title(pdfs: dict[
 def test_pdf_from_a_path_through_the_cli(pdfs: dict[str, bytes], tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     from bot.cli import main
-    from storage.tinydb_repo import TinyRepository
+    from tests.factory import open_store
 
     path = tmp_path / "แนวทาง.pdf"
     path.write_bytes(pdfs["per_indicator"])
     data = tmp_path / "data"
     assert main(["import", str(path), "--org", "อบต.ทดสอบ", "--yes", "--data-dir", str(data), "--today", "2025-11-03"]) == 0
     assert "✅ นำเข้าแล้ว" in capsys.readouterr().out
-    repo = TinyRepository(data)
+    repo = open_store(data)
     measures = repo.list_measures(repo.list_orgs()[0].id, 2569)
     assert [m.indicator_no for m in measures] == ["1", "2"]
 

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from bot.cli import main
 from handlers.plan_import import PlanImportError, parse_plan_bytes, preview_text
-from storage.tinydb_repo import TinyRepository
+from tests.factory import open_store
 
 HEADER = ["ลำดับ", "มาตรการ/กิจกรรม", "ผู้รับผิดชอบ"]
 
@@ -93,7 +93,7 @@ def test_giant_grids_are_refused_before_they_are_built(
     data = tmp_path / "data"
     assert main(["import", str(path), "--yes", "--data-dir", str(data), "--today", "2025-11-03"]) == 1
     assert message in capsys.readouterr().err
-    repo = TinyRepository(data)
+    repo = open_store(data)
     assert repo.list_orgs() == []  # nothing stored
 
 
@@ -134,7 +134,7 @@ def test_latin_csv_is_read_as_latin_not_as_garbled_thai(tmp_path: Path, capsys: 
     assert main(["import", str(path), "--org", "Mairie", "--data-dir", str(store), "--today", "2025-11-03"]) == 0  # preview
     out = capsys.readouterr()
     assert "1. Révision générale des procédures" in out.out and "--yes" in out.out
-    assert TinyRepository(store).list_orgs() == []
+    assert open_store(store).list_orgs() == []
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,10 @@ import pytest
 
 from bot.cli import main
 from handlers.plan_import import ColumnChoice, MappingNeeded, parse_plan_bytes
-from storage.tinydb_repo import TinyRepository
-from tests.factory import make_office
+from tests.factory import make_office, open_store
 from tests.plan_layouts import UNKNOWN_ROWS, build_unknown_docx
 from tests.test_docx_import import _add_table
+from tests.tools import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = "2025-11-03"
@@ -63,14 +63,14 @@ def test_cli_shows_the_tables_then_imports_with_table_and_columns_and_remembers(
     assert code == 1
     assert "ตารางที่ 1 (3 คอลัมน์ × 3 แถว)" in out and "1:สิ่งที่จะทำ | 2:คนทำ | 3:เมื่อไร" in out
     assert "ไม่พบตารางมาตรการที่อ่านได้แน่ชัด" in err and "--table 1 --columns title=2,responsible=3" in err
-    assert TinyRepository(data).list_orgs() == []  # nothing stored
+    assert open_store(data).list_orgs() == []  # nothing stored
 
     code, out, err = run(capsys, data, "import", str(plan), "--org", "อบต.ทดสอบ", "--yes", "--table", "1",
                          "--columns", "title=1,responsible=2,period=3")
     assert code == 0, err
     assert "คอลัมน์ 1 «สิ่งที่จะทำ» → ชื่อมาตรการ" in out and "คอลัมน์ 2 «คนทำ» → ผู้รับผิดชอบ" in out
     assert "จำการอ่านคอลัมน์นี้ไว้แล้ว" in out
-    repo = TinyRepository(data)
+    repo = open_store(data)
     org = repo.list_orgs()[0]
     assert [m.title for m in repo.list_measures(org.id, 2569)] == [r[0] for r in UNKNOWN_ROWS]
 
@@ -79,7 +79,7 @@ def test_cli_shows_the_tables_then_imports_with_table_and_columns_and_remembers(
     code, out, err = run(capsys, data, "import", str(nxt), "--yes", "--fiscal-year", "2570")
     assert code == 0, err
     assert "ใช้การอ่านคอลัมน์ที่เลือกไว้ครั้งก่อน" in out
-    measures = TinyRepository(data).list_measures(org.id, 2570)
+    measures = open_store(data).list_measures(org.id, 2570)
     assert [(m.title, m.period) for m in measures] == [("ปรับปรุงเว็บไซต์ให้อ่านง่ายบนมือถือ", "ปลายปี")]
 
 
@@ -108,7 +108,7 @@ def test_cli_asks_on_a_terminal(tmp_path: Path) -> None:
     data, plan = tmp_path / "data", tmp_path / "แผน.docx"
     plan.write_bytes(build_unknown_docx())
     main_fd, term_fd = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LINE_", "ITABOT_"))}
+    env = clean_env()
     env["PYTHONPATH"] = str(ROOT)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "import", str(plan), "--org", "อบต.ทดสอบ", "--data-dir", str(data),
@@ -121,7 +121,7 @@ def test_cli_asks_on_a_terminal(tmp_path: Path) -> None:
     text = out.decode()
     assert proc.returncode == 0, text
     assert "ตารางที่ (เลข" in text and "คอลัมน์ (เช่น" in text and "✅ นำเข้าแล้ว" in text
-    repo = TinyRepository(data)
+    repo = open_store(data)
     assert len(repo.list_measures(repo.list_orgs()[0].id, 2569)) == 2
 
 

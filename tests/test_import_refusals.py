@@ -11,8 +11,7 @@ import pytest
 from PIL import Image
 
 from bot.cli import main
-from storage.tinydb_repo import TinyRepository
-from tests.factory import make_office
+from tests.factory import make_office, open_store
 from tests.test_docx_import import build_seed002_docx
 
 TODAY = "2025-11-03"
@@ -86,7 +85,7 @@ def test_cli_changes_nothing_and_says_why(
     plan = tmp_path / "plan.docx"
     plan.write_bytes(build_seed002_docx())
     assert main(["import", str(plan), "--org", "อบต.ทดสอบ", "--yes", "--data-dir", str(data), "--today", TODAY]) == 0
-    repo = TinyRepository(data)
+    repo = open_store(data)
     org = repo.list_orgs()[0]
     before = [(m.id, m.title) for m in repo.list_measures(org.id, 2569)]
     capsys.readouterr()
@@ -95,7 +94,7 @@ def test_cli_changes_nothing_and_says_why(
     assert main(["import", str(bad), "--yes", "--data-dir", str(data), "--today", TODAY]) == 1
     out = capsys.readouterr()
     assert why in out.err and "นำเข้าแล้ว" not in out.out
-    assert [(m.id, m.title) for m in TinyRepository(data).list_measures(org.id, 2569)] == before
+    assert [(m.id, m.title) for m in open_store(data).list_measures(org.id, 2569)] == before
 
 
 @pytest.mark.parametrize(("name", "make", "why"), CASES[:2] + CASES[3:], ids=[c[0] for c in CASES[:2] + CASES[3:]])

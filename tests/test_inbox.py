@@ -13,6 +13,8 @@ import pytest
 from storage.atomic import StoreCorrupted
 from storage.inbox import FileInbox, InboxBusy, InboxRecord
 
+pytestmark = pytest.mark.backend("tinydb")  # the file inbox (PostgreSQL's is tests/test_pg_inbox.py)
+
 
 def rec(n: int, chat: str = "c1") -> InboxRecord:
     return InboxRecord(f"line:{n}", "line", chat, {"n": n})

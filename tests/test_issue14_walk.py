@@ -23,6 +23,7 @@ from bot.config import make_clock
 from bot.console import ConsoleAdapter
 from bot.wiring import Services, build_services
 from storage.models import Measure, ReportEntry
+from tests.tools import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = "2026-02-10"  # round 6 of FY 2569; round 3 is overdue
@@ -427,20 +428,20 @@ def test_a_buddhist_era_today_is_refused_with_the_fix(tmp_path: Path, capsys: py
 
 def test_import_previews_and_a_first_import_needs_org(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from handlers.samples import sample_csv_bytes
-    from storage.tinydb_repo import TinyRepository
+    from tests.factory import open_store
 
     data, plan = tmp_path / "data", tmp_path / "plan.csv"
     plan.write_bytes(sample_csv_bytes(2569))
     code, text = _cli(["import", str(plan), "--data-dir", str(data), "--today", TODAY, "--org", "อบต.ทดลอง"], capsys)
     assert code == 0 and "พบมาตรการ 10 รายการ" in text and "--yes" in text and "นำเข้าแล้ว" not in text
-    assert TinyRepository(data).list_orgs() == []  # a preview stores nothing
+    assert open_store(data).list_orgs() == []  # a preview stores nothing
     code, text = _cli(["import", str(plan), "--yes", "--data-dir", str(data), "--today", TODAY], capsys)
     assert code == 2 and "--org" in text and "หน่วยงานของฉัน" not in text
-    assert TinyRepository(data).list_orgs() == []
+    assert open_store(data).list_orgs() == []
 
 
 def test_run_with_no_platform_refuses_and_says_why(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LINE_", "ITABOT_"))}
+    env = clean_env()
     env["PYTHONPATH"] = str(ROOT)
     done = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--data-dir", str(tmp_path / "d")],
                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)

@@ -17,6 +17,8 @@ from storage import migrate
 from storage.migrate import SCHEMA_VERSION, MigrationError, schema_version
 from storage.tinydb_repo import TinyRepository
 
+pytestmark = pytest.mark.backend("tinydb")  # release 0.1 data directories (TinyDB files)
+
 RELEASE_0_1 = Path(__file__).parent / "data" / "release-0.1"
 DEMO_ORG, TEST_ORG = "oaea6e7b0b1", "o09e08a3068"  # องค์การบริหารส่วนตำบลคำเนียม, เทศบาลตำบลทดสอบ
 

@@ -30,6 +30,8 @@ from storage.pg_repo import PgRepository
 from tests.fakes.telegram_api import ApiCall, FakeTelegramAPI
 from tests.test_telegram_run import free_port
 
+pytestmark = pytest.mark.backend("postgresql")  # PostgreSQL's own SQL, schema and workers
+
 EVENING = "2026-09-10 20:00"  # round 12 is open; outside the reminders' hours, so chats hear only replies
 
 

@@ -15,15 +15,19 @@ import pytest
 
 from handlers.services import create_invite
 from storage.tinydb_repo import TinyRepository
-from tests.factory import make_office
+from tests.factory import make_office, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def env() -> dict[str, str]:
+    """This test's environment (with the suite's database URL) for the child processes."""
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
 def run_op(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "tests.crash_ops", str(data), *args], capture_output=True,
-                          text=True, timeout=60, cwd=ROOT, env=ENV)
+                          text=True, timeout=60, cwd=ROOT, env=env())
 
 
 def prepared(tmp_path: Path) -> tuple[Path, str]:
@@ -53,6 +57,7 @@ def kill_at_every_write(tmp_path: Path, base: Path, *op: str) -> list[Path]:
     return copies
 
 
+@pytest.mark.backend("tinydb")  # kills between TinyDB's file writes
 def test_replacing_the_plan_is_old_or_new_after_a_kill_at_every_write(tmp_path: Path) -> None:
     base, _ = prepared(tmp_path)
     for copy in kill_at_every_write(tmp_path, base, "plan"):
@@ -60,6 +65,7 @@ def test_replacing_the_plan_is_old_or_new_after_a_kill_at_every_write(tmp_path: 
         assert ids in (["m1", "m2", "m3", "m4"], [f"n{i}" for i in range(1, 8)]), (copy.name, ids)
 
 
+@pytest.mark.backend("tinydb")  # kills between TinyDB's file writes
 def test_a_reader_never_sees_an_empty_plan_while_it_is_replaced(tmp_path: Path) -> None:
     office = make_office(tmp_path)
     reader = TinyRepository(tmp_path)  # another process's view of the same files
@@ -80,6 +86,7 @@ def test_a_reader_never_sees_an_empty_plan_while_it_is_replaced(tmp_path: Path) 
     assert seen <= {2, 4} and seen  # never 0: no "no plan" answer to /report mid-import
 
 
+@pytest.mark.backend("tinydb")  # kills between TinyDB's file writes
 def test_redeeming_an_invite_is_old_or_new_after_a_kill_at_every_write(tmp_path: Path) -> None:
     base, code = prepared(tmp_path)
     for copy in kill_at_every_write(tmp_path, base, "invite", code):
@@ -96,6 +103,7 @@ def test_redeeming_an_invite_is_old_or_new_after_a_kill_at_every_write(tmp_path:
         assert repo._table("registry.json", "redemptions").all() == []  # recovery finished the copies
 
 
+@pytest.mark.backend("tinydb")  # kills between TinyDB's file writes
 def test_saving_a_report_with_its_state_is_old_or_new_and_a_repeat_is_stored_once(tmp_path: Path) -> None:
     from tests.crash_ops import saved_entry
 
@@ -131,7 +139,7 @@ def race_for_codes(tmp_path: Path, tries: int) -> None:
     go = tmp_path / "go"
     procs = [
         subprocess.Popen([sys.executable, "-m", "tests.crash_ops", str(tmp_path), "redeem-all", tag,
-                          str(tmp_path / "codes.txt"), str(go)], stdout=subprocess.PIPE, text=True, cwd=ROOT, env=ENV)
+                          str(tmp_path / "codes.txt"), str(go)], stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env())
         for tag in ("A", "B")
     ]
     for proc in procs:
@@ -141,6 +149,6 @@ def race_for_codes(tmp_path: Path, tries: int) -> None:
     wins = [line.split()[1] for out in outputs for line in out.splitlines() if line.startswith("won ")]
     assert sorted(wins) == sorted(codes)  # every code used exactly once, by one of the two
     assert [len(out.splitlines()) for out in outputs] == [tries, tries]  # both really tried every code
-    repo = TinyRepository(tmp_path)
+    repo = open_store(tmp_path)
     assert len(repo.list_officers("o1")) == tries
     assert len({repo.get_invite(c).used_by for c in codes}) == tries  # type: ignore[union-attr]

@@ -26,6 +26,8 @@ from storage.pg_schema import LATEST, SchemaMismatch, connect, migrate
 from storage.tinydb_repo import TinyRepository
 from tests.factory import Chat
 
+pytestmark = pytest.mark.backend("postgresql")  # PostgreSQL's own SQL, schema and workers
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -14,6 +14,8 @@ import pytest
 from storage.pg_inbox import InboxRecord, PgInbox
 from storage.pg_repo import PgRepository
 
+pytestmark = pytest.mark.backend("postgresql")  # PostgreSQL's own SQL, schema and workers
+
 
 @pytest.fixture
 def repo(pg_url: str) -> Iterator[PgRepository]:

@@ -16,6 +16,8 @@ from storage.pg_lease import PgLease
 from storage.pg_repo import PgRepository
 from storage.pg_schema import LATEST, connect, migrate
 
+pytestmark = pytest.mark.backend("postgresql")  # PostgreSQL's own SQL, schema and workers
+
 
 @pytest.fixture
 def repo(pg_url: str) -> Iterator[PgRepository]:

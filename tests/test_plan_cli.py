@@ -18,8 +18,9 @@ from bot.cli import main
 from bot.commands.plan import PREVIEW_ONLY
 from handlers.plan_import import TEMPLATE_HEADERS
 from handlers.samples import sample_csv_bytes
-from storage.tinydb_repo import TinyRepository
+from tests.factory import open_store
 from tests.test_docx_import import BAD_DOCX, build_seed002_docx
+from tests.tools import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = "2025-11-03"  # fiscal year 2569
@@ -121,7 +122,7 @@ def test_bad_file_changes_nothing_and_names_the_row(
         csv.writer(fh).writerows(rows)
     code, _, err = run(capsys, data, "import", "--yes", str(broken), "--org", "อบต.ทดสอบ")
     assert code == 1 and "แถวที่ 7" in err and "ตัวชี้วัด" in err
-    assert TinyRepository(data).list_orgs() == []  # not even the organization was created
+    assert open_store(data).list_orgs() == []  # not even the organization was created
 
     assert run(capsys, data, "import", "--yes", str(sample_csv), "--org", "อบต.ทดสอบ")[0] == 0
     before = plan_json(capsys, data)
@@ -157,7 +158,7 @@ def test_without_a_terminal_or_yes_it_only_previews(capsys: pytest.CaptureFixtur
     code, out, err = run(capsys, data, "import", str(doc), "--org", "อบต.ทดสอบ")
     assert code == 0 and "ตัวชี้วัด 15" in out and err == ""
     assert out.rstrip().endswith(PREVIEW_ONLY) and "--yes" in PREVIEW_ONLY
-    assert TinyRepository(data).list_orgs() == []  # nothing stored, not even the organization
+    assert open_store(data).list_orgs() == []  # nothing stored, not even the organization
     code, out, _ = run(capsys, data, "import", str(doc), "--org", "อบต.ทดสอบ", "--yes")
     assert code == 0 and "เพิ่ม 10" in out and "นำเข้าแล้ว → อบต.ทดสอบ" in out
 
@@ -181,7 +182,7 @@ def test_a_first_import_needs_org(capsys: pytest.CaptureFixture[str], tmp_path: 
     code, out, err = run(capsys, data, "import", "--yes", str(sample_csv))
     assert code == 2 and "พบมาตรการ 10 รายการ" in out and "นำเข้าแล้ว" not in out
     assert "การนำเข้าครั้งแรกต้องระบุชื่อหน่วยงาน" in err and "--org" in err
-    assert TinyRepository(data).list_orgs() == []  # no "หน่วยงานของฉัน" made up
+    assert open_store(data).list_orgs() == []  # no "หน่วยงานของฉัน" made up
     code, out, _ = run(capsys, data, "import", "--yes", str(sample_csv), "--org", "เทศบาลตำบลหนองแวง")
     assert code == 0 and "นำเข้าแล้ว → เทศบาลตำบลหนองแวง" in out
 
@@ -189,7 +190,7 @@ def test_a_first_import_needs_org(capsys: pytest.CaptureFixture[str], tmp_path: 
 def _import_on_a_terminal(data: Path, plan: Path, answer: str) -> tuple[int, str]:
     """`itabot import` with a pseudo-terminal as stdin that types `answer`; exit code and everything printed."""
     main_fd, term_fd = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LINE_", "ITABOT_"))}
+    env = clean_env()
     env["PYTHONPATH"] = str(ROOT)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "import", str(plan), "--org", "อบต.ทดสอบ", "--data-dir", str(data),
@@ -207,10 +208,10 @@ def test_on_a_terminal_it_previews_and_asks(tmp_path: Path, sample_csv: Path) ->
     code, out = _import_on_a_terminal(data, sample_csv, "n")
     assert code == 1 and "พบมาตรการ 10 รายการ" in out and "นำเข้าแผนนี้หรือไม่? (y/N)" in out
     assert "ยกเลิกแล้ว ยังไม่ได้นำเข้า" in out and "นำเข้าแล้ว" not in out
-    assert TinyRepository(data).list_orgs() == []
+    assert open_store(data).list_orgs() == []
     code, out = _import_on_a_terminal(data, sample_csv, "y")
     assert code == 0 and "นำเข้าแผนนี้หรือไม่? (y/N)" in out and "✅ นำเข้าแล้ว → อบต.ทดสอบ" in out
-    repo = TinyRepository(data)
+    repo = open_store(data)
     assert len(repo.list_measures(repo.list_orgs()[0].id, 2569)) == 10
 
 

@@ -24,6 +24,7 @@ from handlers.units import match_unit, read_responsible, split_responsible
 from storage.clock import FixedClock
 from storage.models import ReportEntry, Unit
 from storage.tinydb_repo import TinyRepository
+from tests.factory import open_store
 
 SEED_INDICATORS = [  # as seed 002 writes them, spacing repaired; views print these labels
     "1 การปฏิบัติหน้าที่",
@@ -76,7 +77,7 @@ def to_xlsx(rows: list[list[str]], title_rows: int = 0) -> bytes:
 
 
 def repo_with_org() -> tuple[TinyRepository, str]:
-    repo = TinyRepository(None)
+    repo = open_store(None)
     org = ensure_org(repo, "อบต.ทดสอบ", FixedClock(date(2025, 11, 1)))
     return repo, org.id
 
@@ -427,7 +428,7 @@ def test_preview_counts_units_rounds_and_problems() -> None:
 
 
 def test_ensure_org() -> None:
-    repo = TinyRepository(None)
+    repo = open_store(None)
     clock = FixedClock(date(2025, 11, 1))
     first = ensure_org(repo, None, clock)
     assert first.name and ensure_org(repo, None, clock).id == first.id

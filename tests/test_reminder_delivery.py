@@ -7,7 +7,6 @@ path in-process), the fake LINE API and the fake Telegram Bot API on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import socket
@@ -24,10 +23,10 @@ from bot.wiring import build_services
 from domain.sends import REASON_QUOTA, RESULT_FOLDED, RESULT_SENT, RESULT_WAITING
 from storage.clock import BANGKOK, FixedClock
 from storage.models import Identity
-from storage.tinydb_repo import TinyRepository
-from tests.factory import Chat, Office, make_office
+from tests.factory import Chat, Office, make_office, open_store
 from tests.fakes.line_api import FakeLineAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.tools import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "line-channel-secret-for-tests"
@@ -58,7 +57,7 @@ def join(office: Office, user_id: str, unit: str, name: str, platform: str = "li
 
 def bare_env(**extra: str) -> dict[str, str]:
     """The environment without any real platform or data settings, plus what a test gives."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LINE_", "ITABOT_"))}
+    env = clean_env()
     env.update(PYTHONPATH=str(ROOT), **extra)
     return env
 
@@ -116,7 +115,7 @@ async def test_remind_then_the_server_on_the_same_day_reaches_the_officer_once(t
     finally:
         await api.stop()
     assert len(push_texts(api, SOMYING)) == 1  # not a second time by the server
-    sent = [r for r in TinyRepository(data).list_sends("o1", 2569) if r.recipient != "o1"]
+    sent = [r for r in open_store(data).list_sends("o1", 2569) if r.recipient != "o1"]
     assert sorted(r.result for r in sent) == [RESULT_SENT, RESULT_SENT]
 
 
@@ -127,7 +126,7 @@ async def test_remind_without_a_platform_refuses_and_the_server_sends_later(tmp_
     code, out = await itabot(tmp_path, bare_env(), "remind", "--data-dir", str(data), "--now", "2026-03-26 10:00")
     assert code == 2
     assert out.strip().count("\n") == 0 and "itabot remind --dry-run" in out  # one Thai line
-    assert TinyRepository(data).list_sends("o1", 2569) == []  # nothing recorded as sent
+    assert open_store(data).list_sends("o1", 2569) == []  # nothing recorded as sent
     api = await FakeLineAPI(TOKEN).start()
     try:
         output = await serve_until(tmp_path, line_env(api), data, "2026-03-26 10:30", lambda: api.pushes_to(SOMYING), api)
@@ -201,7 +200,7 @@ async def test_quota_used_up_is_named_fallback_to_telegram_then_one_reminder_whe
         assert line.pushes == []
         [tg] = telegram.texts_to(SOMCHAI_TG)  # สมชาย also has Telegram: reached there
         assert "อีก 7 วันครบกำหนด" in tg
-        log = {r.recipient: r for r in TinyRepository(data).list_sends("o1", 2569)}
+        log = {r.recipient: r for r in open_store(data).list_sends("o1", 2569)}
         waiting = log[next(p.id for p in office.repo.list_officers("o1") if p.display_name == "สมหญิง")]
         assert (waiting.result, waiting.reason) == (RESULT_WAITING, REASON_QUOTA)
         assert "ส่งแล้ว 1 · ไม่สำเร็จ 1: โควตา LINE หมด 1" in schedule_line(data, capsys, "24 มี.ค. 2569 09:00")
@@ -213,7 +212,7 @@ async def test_quota_used_up_is_named_fallback_to_telegram_then_one_reminder_whe
         await remind_at(data, settings(line, telegram), "2026-03-27T09:00")
         [one] = push_texts(line, SOMYING)  # one reminder, not the waiting one and the new one
         assert "อีก 4 วันครบกำหนด" in one
-        assert TinyRepository(data).get_send("o1", 2569, waiting.key).result == RESULT_FOLDED  # type: ignore[union-attr]
+        assert open_store(data).get_send("o1", 2569, waiting.key).result == RESULT_FOLDED  # type: ignore[union-attr]
         await remind_at(data, settings(line, telegram), "2026-03-27T13:00")
         assert len(push_texts(line, SOMYING)) == 1
     finally:
@@ -264,7 +263,7 @@ async def test_a_person_who_blocked_the_bot_on_telegram_is_logged_as_blocked_not
     finally:
         await line.stop()
         await telegram.stop()
-    [record] = [r for r in TinyRepository(data).list_sends("o1", 2569) if r.kind == "remind_T-7"]
+    [record] = [r for r in open_store(data).list_sends("o1", 2569) if r.kind == "remind_T-7"]
     assert (record.reason, record.attempts) == ("blocked", 1)  # a refusal is not retried
     office.clock.set(at("2026-03-24T11:00"))
     admin.say("/status")
@@ -315,6 +314,7 @@ async def test_admin_is_told_once_at_80_percent_with_the_reminders_at_risk(tmp_p
     assert any("ครบ 5 ข้อความแล้ว" in t for t in told)  # then the cap itself
 
 
+@pytest.mark.backend("tinydb")  # the data directory's sender lock; on PostgreSQL every worker sends and claims
 async def test_a_server_starting_while_remind_runs_takes_over_the_reminders_afterwards(tmp_path: Path) -> None:
     from bot.outbox import OfficerNotifier, Outbox
     from bot.reminders import ReminderComponent, SchedulerLock

@@ -28,7 +28,11 @@ from storage.models import (
 )
 from storage.tinydb_repo import TinyRepository
 
-BACKENDS = ["tinydb-memory", "tinydb-files", "postgresql"]
+BACKENDS = [  # each in its own pass of the suite (tests/conftest.py)
+    pytest.param("tinydb-memory", marks=pytest.mark.backend("tinydb")),
+    pytest.param("tinydb-files", marks=pytest.mark.backend("tinydb")),
+    pytest.param("postgresql", marks=pytest.mark.backend("postgresql")),
+]
 
 
 @dataclass

@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from bot.cli import main
-from storage.tinydb_repo import TinyRepository
+from tests.factory import open_store
 from tests.report_fixtures import make_image
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +96,7 @@ def test_correcting_the_text_keeps_link_photo_and_pdf_and_removing_one_keeps_his
     assert not any("อบรม" in p for p in shown["docx"]) and shown["annex"] == ["0"]
 
     # the history: every revision, who and when, the photo still in revisions 1 and 2
-    history = TinyRepository(data).list_reports(next(iter(TinyRepository(data).list_orgs())).id, 2569, 6)
+    history = open_store(data).list_reports(next(iter(open_store(data).list_orgs())).id, 2569, 6)
     mine = [e for e in history if e.summary]
     assert [e.revision for e in mine] == [1, 2, 3]
     everything = [LINK, "อบรม.jpg", "คำสั่ง.pdf"]

@@ -19,7 +19,7 @@ from handlers.matching import match_button
 from handlers.texts import t
 from storage.clock import BANGKOK
 from storage.models import ReportEntry
-from tests.factory import Chat, Office, make_office
+from tests.factory import Chat, Office, empty_store, make_office
 
 SEED = 20261201
 SEQUENCES = int(os.environ.get("FUZZ_SEQUENCES", "2000"))
@@ -177,6 +177,9 @@ def test_random_inputs_never_strand_the_officer_nor_save_unconfirmed() -> None:
     for n in range(SEQUENCES):
         if n % PER_OFFICE == 0:
             saved += len(run.saved) if run else 0
+            if run:
+                run.office.repo.close()
+            empty_store()  # each office starts on a store of its own
             office = make_office(now=NOW[(n // PER_OFFICE) % len(NOW)])
             chat = office.register("fz", "officer", "กองคลัง", "สำนักปลัด")
             run = Run(office, chat, random.Random(rng.random()))

@@ -11,7 +11,7 @@ from report.compile import RoundReport
 from report.docx import render_docx
 from report.render import to_pdf
 from storage.evidence import EvidenceStore
-from storage.tinydb_repo import TinyRepository
+from tests.factory import open_store
 from tests.pdf_pages import Page, pages, split_words
 from tests.plan53 import build_53, compile_53
 from tests.report_fixtures import LONG_ANSWER, build, thai_url, typical
@@ -53,7 +53,7 @@ def report53(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Page]
     require_tool("soffice", "libreoffice", package="libreoffice-writer-nogui")
     require_tool("pdftotext", package="poppler-utils")
     out = tmp_path_factory.mktemp("r53")
-    repo, store = TinyRepository(None), EvidenceStore(out / "evidence")
+    repo, store = open_store(None), EvidenceStore(out / "evidence")
     org = build_53(repo, store)
     report = compile_53(repo, org.id)
     pdf = to_pdf(render_docx(report, out / "r53.docx", store), out)

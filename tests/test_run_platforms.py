@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -12,11 +11,12 @@ from pathlib import Path
 import aiohttp
 
 from tests.test_telegram_run import ROOT, free_port
+from tests.tools import clean_env as suite_env
 
 
 def clean_env() -> dict[str, str]:
     """The environment without any platform, itabot or database settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LINE_", "ITABOT_"))}
+    env = suite_env()
     env["PYTHONPATH"] = str(ROOT)
     return env
 

@@ -10,12 +10,12 @@ import pytest
 from bench.line_cost import build_office
 from bot.cli import main
 from storage.models import ReportEntry
-from storage.tinydb_repo import TinyRepository
+from tests.factory import open_store
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    repo = TinyRepository(tmp_path / "data")
+    repo = open_store(tmp_path / "data")
     build_office(repo, "bench", n_officers=5, n_measures=6)
     return tmp_path / "data"
 
@@ -37,7 +37,7 @@ def test_schedule_lists_the_four_rounds_with_their_planned_sends(data_dir: Path,
 
 
 def test_schedule_counts_drop_when_a_unit_reports(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    repo = TinyRepository(data_dir)
+    repo = open_store(data_dir)
     repo.add_report(ReportEntry("r1", "bench", 2569, "m1", 3, "u2", "done", summary="ทำแล้ว",
                                 created_at="2025-12-18T10:00:00+07:00"))
     main(["schedule", "--fiscal-year", "2569", "--data-dir", str(data_dir), "--today", "2025-12-20"])
@@ -53,7 +53,7 @@ def test_remind_dry_run_prints_recipients_and_sends_nothing(data_dir: Path, caps
         assert f"→ {who} (line:U" in out
     assert "เจ้าหน้าที่ 4" not in out
     assert "อีก 7 วันครบกำหนด" in out
-    assert TinyRepository(data_dir).list_sends("bench", 2569) == []
+    assert open_store(data_dir).list_sends("bench", 2569) == []
     # Saturday: nothing
     main(["remind", "--dry-run", "--today", "2025-12-27", "--data-dir", str(data_dir)])
     assert "ไม่มีข้อความที่ต้องส่ง" in capsys.readouterr().out
@@ -69,7 +69,7 @@ def test_remind_without_a_platform_refuses_in_one_line_and_records_nothing(
     assert main(args) == 2
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "--dry-run" in out and "ส่งจริงไม่ได้" in out
-    assert TinyRepository(data_dir).list_sends("bench", 2569) == []  # the server will still send them
+    assert open_store(data_dir).list_sends("bench", 2569) == []  # the server will still send them
 
 
 def test_bad_time_is_refused(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

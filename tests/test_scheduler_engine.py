@@ -11,11 +11,11 @@ from scheduler.reminders import run_due
 from storage.clock import BANGKOK, FixedClock
 from storage.evidence import EvidenceStore
 from storage.models import Officer
-from storage.tinydb_repo import TinyRepository
+from tests.factory import open_store
 
 
 async def test_reminder_button_starts_the_report_flow() -> None:
-    repo = TinyRepository(None)
+    repo = open_store(None)
     office = build_office(repo, "bench", n_officers=5, n_measures=6)
     for person in office.officers + office.heads:
         for ident in person.identities:

@@ -16,7 +16,7 @@ from scheduler.reminders import run_due
 from scheduler.workdays import WorkCalendar, in_quiet_window, next_open_moment
 from storage.clock import BANGKOK, FixedClock
 from storage.models import Identity, Measure, Officer, Organization, ReportEntry, Unit
-from storage.tinydb_repo import TinyRepository
+from tests.factory import open_store
 from tests.pdf_pages import pdf_expected
 
 
@@ -25,7 +25,7 @@ def at(stamp: str) -> datetime:
 
 
 def test_policy_file_and_setting_override_the_defaults(tmp_path: Path) -> None:
-    repo = TinyRepository(tmp_path)
+    repo = open_store(tmp_path)
     assert load_policy(repo, "o1") == ReminderPolicy()
     (tmp_path / "reminders.toml").write_text(
         '[default]\noverdue_max = 2\n[org.o1]\nremind_days_before = [5, 0]\nsend_time = "10:00"\n', encoding="utf-8"
@@ -40,7 +40,7 @@ def test_policy_file_and_setting_override_the_defaults(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("bad", [{"overdue_maximum": 3}, {"send_time": "7 โมง"}, {"quiet_start": "17:00"}])
 def test_bad_policy_is_refused_clearly(bad: dict[str, object]) -> None:
-    repo = TinyRepository(None)
+    repo = open_store(None)
     repo.set_setting("o1", "reminder_policy", bad)
     with pytest.raises(PolicyError):
         load_policy(repo, "o1")
@@ -89,7 +89,7 @@ def test_one_message_per_officer_across_their_units_and_long_lists_are_cut() -> 
     t7 = [s for s in plan.sends if s.kind == "remind_T-7"]
     assert [s.officer.id for s in t7] == ["x"]  # y has no chat account: skipped
     assert len(t7[0].items) == 30  # 15 measures × 2 units, in one message
-    reply = MessageBuilder(TinyRepository(None), at("2025-12-24T09:00")).build(t7[0])
+    reply = MessageBuilder(open_store(None), at("2025-12-24T09:00")).build(t7[0])
     assert reply.text.count("\n• ") == MAX_ITEMS + 1 and "และอีก 18 มาตรการ" in reply.text
     assert "(กองคลัง)" in reply.text  # two units: each line says which
     assert max(len(line) for line in reply.text.splitlines()) < 90
@@ -108,7 +108,7 @@ async def test_completed_round_sends_text_and_documents_to_heads(tmp_path: Path,
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) if pooled else None
-    repo = TinyRepository(tmp_path / "data")
+    repo = open_store(tmp_path / "data")
     repo.save_org(Organization("o", "อบต.ทดสอบ"))
     repo.save_unit(Unit("u1", "o", "สำนักปลัด"))
     repo.save_officer(Officer("h", "o", "ปลัด", role="head", identities=[Identity("telegram", "1")]))

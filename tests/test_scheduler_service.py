@@ -21,6 +21,7 @@ from scheduler.service import REDERIVE_JOB, ReminderService
 from storage.clock import BANGKOK, FixedClock
 from storage.models import Officer
 from storage.tinydb_repo import TinyRepository
+from tests.factory import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 ORG = "bench"
@@ -44,7 +45,7 @@ class Recorder:
 
 
 def office(tmp_path: Path) -> TinyRepository:
-    repo = TinyRepository(tmp_path / "data")
+    repo = open_store(tmp_path / "data")
     build_office(repo, ORG, n_officers=5, n_measures=6)
     return repo
 
@@ -65,7 +66,7 @@ async def test_new_service_instance_neither_duplicates_nor_drops(tmp_path: Path)
 
     # killed on 17 Dec, back on 25 Dec at 10:00: T-7 (24 Dec) was missed and still matters
     clock.set(at("2025-12-25T10:00"))
-    repo2 = TinyRepository(tmp_path / "data")  # a fresh process would open the files anew
+    repo2 = open_store(tmp_path / "data")  # a fresh process would open the files anew
     svc2 = ReminderService(repo2, clock, rec, retry_delays=())
     svc2.start()
     late = await svc2.ready()
@@ -74,7 +75,7 @@ async def test_new_service_instance_neither_duplicates_nor_drops(tmp_path: Path)
     svc2.shutdown()
 
     # restarted again the same day: nothing new
-    svc3 = ReminderService(TinyRepository(tmp_path / "data"), clock, rec, retry_delays=())
+    svc3 = ReminderService(open_store(tmp_path / "data"), clock, rec, retry_delays=())
     svc3.start()
     assert await svc3.ready() == []
     svc3.shutdown()
@@ -152,7 +153,7 @@ async def test_crash_between_log_and_send_is_not_resent_but_shown(tmp_path: Path
     with pytest.raises(SystemExit):
         await run_due(repo, clock, Dies(), retry_delays=())
     rec = Recorder(clock)
-    svc = ReminderService(TinyRepository(tmp_path / "data"), clock, rec, retry_delays=())
+    svc = ReminderService(open_store(tmp_path / "data"), clock, rec, retry_delays=())
     svc.start()
     sent = await svc.ready()
     svc.shutdown()
@@ -185,7 +186,8 @@ DRIVER = textwrap.dedent("""
     from datetime import datetime
     from scheduler.service import ReminderService
     from storage.clock import BANGKOK, FixedClock
-    from storage.tinydb_repo import TinyRepository
+    from pathlib import Path
+    from tests.factory import open_store
 
     data_dir, out, *moments = sys.argv[1:]
     stamps = [datetime.fromisoformat(m).replace(tzinfo=BANGKOK) for m in moments]
@@ -200,7 +202,7 @@ DRIVER = textwrap.dedent("""
             return True
 
     async def main():
-        svc = ReminderService(TinyRepository(data_dir), clock, FileNotifier(), retry_delays=())
+        svc = ReminderService(open_store(Path(data_dir)), clock, FileNotifier(), retry_delays=())
         svc.start()
         await svc.ready()
         for stamp in stamps[1:]:
@@ -244,7 +246,7 @@ def test_sigkilled_process_restarts_without_duplicates_or_drops(tmp_path: Path) 
     assert all(n == 1 for n in days.values())
     expected = {(o, stamp) for o in CHASED for stamp in ("2025-12-17T09:00", "2025-12-25T10:00", "2025-12-26T09:00")}
     assert set(days) == expected
-    sends = TinyRepository(data).list_sends(ORG, 2569)
+    sends = open_store(data).list_sends(ORG, 2569)
     assert Counter(s.kind for s in sends) == {"round_open": 4, "remind_T-7": 4, "remind_T-3": 4}
 
 

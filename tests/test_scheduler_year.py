@@ -13,6 +13,7 @@ from scheduler.workdays import WorkCalendar
 from storage.clock import BANGKOK, FixedClock
 from storage.models import Identity, Measure, Officer, Organization, ReportEntry, Unit, new_id, now_iso
 from storage.tinydb_repo import TinyRepository
+from tests.factory import open_store
 
 ORG = "org1"
 FY = 2569
@@ -96,7 +97,7 @@ ANSWERS = {
 def walked() -> tuple[TinyRepository, Recorder]:
     import asyncio
 
-    repo = TinyRepository(None)
+    repo = open_store(None)
     build(repo)
     clock = FixedClock(datetime(2025, 10, 1, 0, 0, tzinfo=BANGKOK))
     rec = Recorder(clock)

@@ -4,7 +4,6 @@ after a restart; events it did not acknowledge are redelivered (as LINE does) an
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
 import sys
@@ -18,6 +17,7 @@ import pytest
 from tests.factory import make_office
 from tests.fakes.line_api import FakeLineAPI, WebhookBuilder
 from tests.test_telegram_run import free_port
+from tests.tools import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "line-channel-secret-for-sigkill"
@@ -26,7 +26,7 @@ TOKEN = "sigkill-access-token"
 
 async def start_bot(data: Path, api: FakeLineAPI, port: int) -> asyncio.subprocess.Process:
     """`itabot run` with LINE pointed at the fake API; returns once /healthz answers."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LINE_", "ITABOT_"))}
+    env = clean_env()
     env.update(LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN=TOKEN, LINE_API_BASE_URL=api.root_url,
                PYTHONPATH=str(ROOT))
     proc = await asyncio.create_subprocess_exec(

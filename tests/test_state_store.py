@@ -18,6 +18,8 @@ from storage.atomic import StoreCorrupted
 from storage.state_store import StateStore, state_file_name
 from storage.tinydb_repo import TinyRepository
 
+pytestmark = pytest.mark.backend("tinydb")  # TinyDB's per-chat state files
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

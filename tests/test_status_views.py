@@ -39,7 +39,7 @@ from storage.evidence import EvidenceStore
 from storage.models import Measure, Officer, Organization, ReportEntry, Unit, from_dict, new_id, now_iso
 from storage.tinydb_repo import TinyRepository
 from tests.docx_read import open_docx
-from tests.factory import Chat
+from tests.factory import Chat, open_store
 
 FY = 2569
 NOW = datetime(2026, 3, 20, 10, 0, tzinfo=BANGKOK)
@@ -103,7 +103,7 @@ def plan(repo: TinyRepository, fy: int, rounds: list[int]) -> None:
 
 
 def office() -> Office:
-    repo = TinyRepository(None)
+    repo = open_store(None)
     store = EvidenceStore(None)
     clock = FixedClock(NOW)
     repo.save_org(Organization(ORG, "อบต.ทดสอบ", district="เมือง", province="ศรีสะเกษ"))
@@ -258,7 +258,7 @@ def test_planner_and_digest_owe_the_same() -> None:
 
 
 def test_twelve_month_report_carries_round_six_answers(tmp_path: Path) -> None:
-    repo = TinyRepository(None)
+    repo = open_store(None)
     store = EvidenceStore(None)
     repo.save_org(Organization(ORG, "อบต.ทดสอบ"))
     for name, (uid, parent) in UNITS.items():

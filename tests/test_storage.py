@@ -22,6 +22,7 @@ from storage.tinydb_repo import TinyRepository
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.backend("tinydb")  # TinyDB files and cache
 def test_sigkill_mid_write_never_loses_an_acknowledged_write(tmp_path: Path) -> None:
     rng = random.Random(7)
     acknowledged: set[str] = set()
@@ -54,6 +55,7 @@ def test_sigkill_mid_write_never_loses_an_acknowledged_write(tmp_path: Path) -> 
     assert len(acknowledged) >= 12
 
 
+@pytest.mark.backend("tinydb")  # TinyDB files and cache
 def test_damaged_file_stops_startup_naming_file_and_backup(tmp_path: Path, capsys) -> None:
     repo = TinyRepository(tmp_path)
     repo.save_org(Organization(id="o1", name="อบต.ทดสอบ"))
@@ -71,6 +73,7 @@ def test_damaged_file_stops_startup_naming_file_and_backup(tmp_path: Path, capsy
     assert TinyRepository(tmp_path).get_org("o1") is not None
 
 
+@pytest.mark.backend("tinydb")  # TinyDB files and cache
 def test_one_file_per_org_and_year(tmp_path: Path) -> None:
     repo = TinyRepository(tmp_path)
     for i in range(3):
@@ -81,6 +84,7 @@ def test_one_file_per_org_and_year(tmp_path: Path) -> None:
     assert [r.id for r in repo.list_reports("o1", 2569)] == ["r1"]
 
 
+@pytest.mark.backend("tinydb")  # TinyDB files and cache
 def test_another_process_sees_new_writes(tmp_path: Path) -> None:
     first, second = TinyRepository(tmp_path), TinyRepository(tmp_path)
     first.save_org(Organization(id="o1", name="a"))
@@ -108,6 +112,7 @@ def test_evidence_files_are_content_addressed_and_names_are_safe(tmp_path: Path)
             validate_url(bad)
 
 
+@pytest.mark.backend("tinydb")  # TinyDB files and cache
 def test_backup_archive_holds_every_database(tmp_path: Path) -> None:
     import tarfile
 
@@ -122,6 +127,7 @@ def test_backup_archive_holds_every_database(tmp_path: Path) -> None:
     assert "data/registry.json" in names and "data/orgs/o1/fy2569.json" in names
 
 
+@pytest.mark.backend("tinydb")  # TinyDB files and cache
 def test_records_read_back_are_copies(tmp_path: Path) -> None:
     from storage.models import Evidence, Officer
 
@@ -142,6 +148,7 @@ def test_records_read_back_are_copies(tmp_path: Path) -> None:
         assert repo.list_reports("o1", 2569)[0].evidence[0].url == "https://a.go.th"
 
 
+@pytest.mark.backend("tinydb")  # TinyDB files and cache
 def test_another_process_saves_are_seen_by_cached_reads(tmp_path: Path) -> None:
     reader, writer = TinyRepository(tmp_path), TinyRepository(tmp_path)  # two processes' views of one directory
     writer.save_measures("o1", 2569, [Measure(id="m1", no=1, indicator="1", title="ประชุม")])

@@ -20,7 +20,7 @@ PHOTO = b"\x89PNG\r\n\x1a\n" + b"evidence-bytes" * 50
 
 def seed(data_dir: Path) -> None:
     """Two offices with people, invites, plans for two years, revised reports with a file, state, sends, settings."""
-    office = make_office(data_dir)
+    office = make_office(data_dir, tinydb=True)  # a TinyDB directory, the copy's source
     repo = office.repo
     ev = EvidenceStore(data_dir / "evidence").put(PHOTO, "ภาพกิจกรรม.png", "image/png", created_at="2026-02-10")
     officer = Officer(id="p1", org_id="o1", display_name="สมชาย ใจดี", role="officer", unit_ids=["u0"],
@@ -87,6 +87,7 @@ def row(out: str, kind: str) -> list[str]:
     return line.split()
 
 
+@pytest.mark.backend("tinydb")  # copies between TinyDB directories
 def test_copy_between_directories_is_complete_verified_and_safe_to_repeat(tmp_path: Path, capsys) -> None:
     src, dst = tmp_path / "src", tmp_path / "dst"
     seed(src)
@@ -113,6 +114,7 @@ def test_copy_between_directories_is_complete_verified_and_safe_to_repeat(tmp_pa
     assert [r.id for r in TinyRepository(dst).list_reports("o1", 2569)] == ["r1", "r2"]  # not appended twice
 
 
+@pytest.mark.backend("tinydb")  # copies between TinyDB directories
 def test_a_target_holding_other_data_is_refused_unless_merged(tmp_path: Path, capsys) -> None:
     src, dst = tmp_path / "src", tmp_path / "dst"
     seed(src)
@@ -130,6 +132,7 @@ def test_a_target_holding_other_data_is_refused_unless_merged(tmp_path: Path, ca
     assert [o.id for o in merged.list_officers("o1")] == ["p1"]
 
 
+@pytest.mark.backend("tinydb")  # copies between TinyDB directories
 def test_damaged_evidence_shows_as_a_failed_check(tmp_path: Path, capsys) -> None:
     src, dst = tmp_path / "src", tmp_path / "dst"
     seed(src)
@@ -149,6 +152,7 @@ def test_bad_ends_are_usage_errors(tmp_path: Path, capsys) -> None:
     assert code == 2 and "the same store" in out
 
 
+@pytest.mark.backend("postgresql")  # copies into and out of PostgreSQL
 def test_round_trip_through_postgresql_keeps_everything(tmp_path: Path, capsys, pg_url: str) -> None:
     src, back = tmp_path / "src", tmp_path / "back"
     seed(src)
@@ -170,6 +174,7 @@ def test_round_trip_through_postgresql_keeps_everything(tmp_path: Path, capsys, 
     assert EvidenceStore(back / "evidence").read(hashlib.sha256(PHOTO).hexdigest()) == PHOTO
 
 
+@pytest.mark.backend("postgresql")  # copies into and out of PostgreSQL
 def test_an_unmigrated_or_unreachable_database_is_refused_before_anything(tmp_path: Path, capsys, pg_empty_url: str) -> None:
     seed(tmp_path / "src")
     code, out = run(capsys, "--from", str(tmp_path / "src"), "--to", pg_empty_url, "--to-evidence", str(tmp_path / "e"))

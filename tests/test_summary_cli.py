@@ -136,12 +136,15 @@ def test_xlsx_and_png_default_to_the_exports_folder(data_dir: Path, capsys: pyte
         assert code == 0 and img.format == "PNG"
 
 
-def test_clear_thai_errors(tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_empty_store_says_to_import_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, "summary", "--data-dir", str(tmp_path / "missing"))
     assert code == 2 and "ไม่พบโฟลเดอร์ข้อมูล" in err
     (tmp_path / "empty").mkdir()
     code, _, err = _run(capsys, "summary", "--data-dir", str(tmp_path / "empty"))
     assert code == 2 and "ยังไม่มีหน่วยงาน" in err
+
+
+def test_clear_thai_errors(tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, "summary", "--data-dir", str(data_dir), "--today", TODAY, "--unit", "กองไม่มีจริง")
     assert code == 2 and "ไม่พบส่วนราชการ" in err and "กองคลัง" in err
     code, _, err = _run(capsys, "summary", "--data-dir", str(data_dir), "--today", "2030-01-05")

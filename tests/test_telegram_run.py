@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sys
@@ -14,9 +13,9 @@ import aiohttp
 
 from handlers.services import create_invite
 from storage.clock import BANGKOK, FixedClock
-from storage.tinydb_repo import TinyRepository
-from tests.factory import make_office
+from tests.factory import make_office, open_store
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.tools import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
 USER = 5150
@@ -36,7 +35,7 @@ async def test_itabot_run_polls_the_fake_server_and_stops_cleanly(tmp_path: Path
 
     api = await FakeTelegramAPI().start()
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LINE_", "ITABOT_"))}
+    env = clean_env()
     env.update(TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=api.root_url, PYTHONPATH=str(ROOT))
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "run", "--data-dir", str(data), "--today", "2026-02-10",
@@ -61,7 +60,7 @@ async def test_itabot_run_polls_the_fake_server_and_stops_cleanly(tmp_path: Path
     output = (await proc.stdout.read()).decode() if proc.stdout else ""
     assert "itabot stopped" in output
     assert output.count("itabot ทำงานแล้ว") == 1 and "เปิดแชต Telegram;" in output  # says once what it started
-    repo = TinyRepository(data)
+    repo = open_store(data)
     try:
         assert repo.find_identity("telegram", str(USER)) is not None  # the registration was stored
     finally:
