@@ -70,7 +70,8 @@ def _key(fy: int, rnd: int) -> str:
 
 def current_digest(ctx: Ctx, fy: int, rnd: int) -> str:
     """The digest of the round's answers as the report shows them (carried ones included)."""
-    return rv.answers_digest(ctx.repo.list_reports(ctx.org.id, fy), rnd)
+    digest: str = ctx.cached(f"digest:{rnd}", fy, lambda snap: rv.answers_digest(snap, rnd))
+    return digest
 
 
 def _render(ctx: Ctx, fy: int, rnd: int) -> Any:
