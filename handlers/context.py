@@ -134,10 +134,14 @@ class Ctx:
         snap = self.snapshot(fiscal_year)
         return self.derived.get((what, self.org.id, fiscal_year), (snap,), lambda: make(snap))
 
+    def by_round(self, fiscal_year: int) -> dict[int, dict[tuple[str, str], ReportEntry]]:
+        """The year's answers_by_round (domain.status), shared until an answer is saved: read only."""
+        by_round: dict[int, dict[tuple[str, str], ReportEntry]] = self.cached("latest", fiscal_year, answers_by_round)
+        return by_round
+
     def latest(self, fiscal_year: int, round_no: int) -> dict[tuple[str, str], ReportEntry]:
         """Newest answer per (measure, unit) in a round itself (domain.status.answers_by_round)."""
-        by_round = self.cached("latest", fiscal_year, answers_by_round)
-        return dict(by_round.get(round_no, {}))
+        return dict(self.by_round(fiscal_year).get(round_no, {}))
 
     def forget(self) -> None:
         """Drop what was read this event (after a write that changes it)."""

@@ -283,7 +283,7 @@ def ask_approver(ctx: Ctx, entry: ReportEntry) -> list[Reply]:
     if state == rv.APPROVED:
         return []
     if state == rv.NO_APPROVAL:
-        tot = totals(round_statuses(ctx.measures(fy), ctx.units, ctx.entries(fy), rnd))
+        tot = totals(round_statuses(ctx.measures(fy), ctx.units, (), rnd, by_round=ctx.by_round(fy)))
         if not tot.total or tot.reported < tot.total:
             return []
     approver = approver_of(ctx)

@@ -425,8 +425,13 @@ class TinyRepository:
                 if rel in self._reports_cache:
                     self._reports_cache.move_to_end(rel)
             return cached[1]
-        entries = tuple(_load(ReportEntry, r) for r in table.all())
-        sig = getattr(self._db_at(rel).storage, "_sig", None)
+        storage = self._db_at(rel).storage
+        if isinstance(storage, AtomicJSONStorage):  # the parsed rows as they are: _load copies what it keeps
+            rows = ((storage.read_shared() or {}).get("reports") or {}).values()
+        else:
+            rows = table.all()
+        entries = tuple(_load(ReportEntry, r) for r in rows)
+        sig = getattr(storage, "_sig", None)
         if sig is not None:  # converting rows is the cost of every list: keep them per file version
             self._cache_reports(rel, sig, entries)
         return entries
