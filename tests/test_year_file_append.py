@@ -47,3 +47,21 @@ def test_a_review_written_between_two_saves_is_kept(tmp_path: Path) -> None:
     data = _on_disk(tmp_path)
     assert len(data["reports"]) == 3 and len(data["reviews"]) == 1  # type: ignore[arg-type]
     assert [e.id for e in TinyRepository(tmp_path).list_reports("o1", 2569)] == ["r1", "r2", "r3"]
+
+
+def test_a_views_cached_figures_follow_a_save_made_by_another_process(tmp_path: Path) -> None:
+    from handlers.context import Derived
+
+    repo, derived = TinyRepository(tmp_path), Derived()
+    repo.add_report(_entry(1))
+
+    def count() -> int:
+        snap = repo.report_snapshot("o1", 2569)
+        value: int = derived.get(("count", "o1"), (snap,), lambda: len(snap))
+        return value
+
+    assert count() == 1 and repo.report_snapshot("o1", 2569) is repo.report_snapshot("o1", 2569)
+    TinyRepository(tmp_path).add_report(_entry(2))  # another process: the file changes under us
+    assert count() == 2
+    repo.add_report(_entry(3))
+    assert count() == 3
