@@ -51,7 +51,7 @@ class Derived:
     are shared by every event and thread: callers never change them.
     """
 
-    def __init__(self, size: int = 128) -> None:
+    def __init__(self, size: int = 72) -> None:  # ~3 values per office: the 24 offices the TinyDB cache keeps
         self._items: OrderedDict[tuple[Any, ...], tuple[tuple[object, ...], Any]] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
