@@ -60,17 +60,19 @@ class AiohttpRequest(BaseRequest):
         if self._session is not None and not self._session.closed:
             await self._session.close()
 
-    def _timeout(self, files: bool, read: ODVInput[float], write: ODVInput[float],
+    def _timeout(self, body: bool, files: bool, read: ODVInput[float], write: ODVInput[float],
                  connect: ODVInput[float], pool: ODVInput[float]) -> aiohttp.ClientTimeout:
-        """aiohttp's timeouts for one call: waiting for a pooled connection plus connecting, then each read."""
+        """aiohttp's timeouts for one call: pooled connection + connect, each read, and a bound on sending."""
         read_s = self._read if isinstance(read, DefaultValue) else read
         write_s = (self._media_write if files else self._write) if isinstance(write, DefaultValue) else write
         connect_s = self._connect if isinstance(connect, DefaultValue) else connect
         pool_s = self._pool if isinstance(pool, DefaultValue) else pool
         acquire = None if pool_s is None or connect_s is None else pool_s + connect_s
-        # aiohttp has no write timeout: the first read waits for the body to be written, so it gets both
-        first_read = None if read_s is None or write_s is None else read_s + write_s
-        return aiohttp.ClientTimeout(total=None, connect=acquire, sock_connect=connect_s, sock_read=first_read)
+        # aiohttp has no write timeout (its read timer starts once the body is sent): a call with a body gets a
+        # total of all its phases instead, so a stalled upload cannot hold a handler forever; downloads have none
+        parts = (acquire, write_s, read_s)
+        total = sum(p for p in parts if p is not None) if body and None not in parts else None
+        return aiohttp.ClientTimeout(total=total, connect=acquire, sock_connect=connect_s, sock_read=read_s)
 
     async def do_request(
         self,
@@ -87,7 +89,8 @@ class AiohttpRequest(BaseRequest):
         if session is None or session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
-        timeout = self._timeout(bool(files), read_timeout, write_timeout, connect_timeout, pool_timeout)
+        timeout = self._timeout(request_data is not None, bool(files), read_timeout, write_timeout,
+                                connect_timeout, pool_timeout)
         body: Any = None
         headers: dict[str, str] | None = None
         if request_data is not None:

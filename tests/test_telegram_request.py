@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp import web
+from telegram import InputFile
 from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
@@ -63,6 +64,24 @@ async def test_a_silent_server_is_a_timeout(request_obj: AiohttpRequest) -> None
     try:
         with pytest.raises(TimedOut):
             await request_obj.do_request(f"{base}/getMe", "POST", read_timeout=0.2, write_timeout=0.0)
+    finally:
+        await runner.cleanup()
+
+
+async def test_an_upload_the_server_never_reads_is_a_timeout(request_obj: AiohttpRequest) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        await asyncio.sleep(5)  # the body is never read: the bot's write stalls once the socket buffers are full
+        return web.Response()
+
+    runner, base = await _serve(handler)
+    loop = asyncio.get_running_loop()
+    upload = _data(chat_id=7, document=InputFile(b"x" * 30_000_000, filename="รายงาน.pdf"))
+    try:
+        start = loop.time()
+        with pytest.raises(TimedOut):
+            await request_obj.do_request(f"{base}/sendDocument", "POST", upload, read_timeout=0.3,
+                                         write_timeout=0.3, connect_timeout=0.1, pool_timeout=0.1)
+        assert loop.time() - start < 3
     finally:
         await runner.cleanup()
 
