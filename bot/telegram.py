@@ -38,6 +38,7 @@ from .outbox import Outbox, split_recipient
 from .ratelimit import ChatRateLimiter
 from .telegram_files import AlbumBuffer, download_attachment
 from .telegram_render import render_reply
+from .telegram_request import AiohttpRequest
 from .web import WebServer, telegram_webhook_handler
 
 __all__ = ["PLATFORM", "EngineLike", "TelegramAdapter", "deep_link", "webhook_path", "derive_secret", "MENU"]
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # what the public Bot API lets bots download
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+PARSED_KEPT = 1000  # parsed updates kept for their processing; the oldest beyond are parsed again if ever
+SEND_CONNECTIONS = 8  # HTTP connections for Bot API calls other than getUpdates
+SEND_POOL_WAIT_S = 20.0  # how long a call may wait for one of them
 POLL_RETRY_S = (1.0, 30.0)  # back-off after a failed getUpdates or an unwritable inbox: first, most
 ERROR_TEXT = "ขออภัย ระบบขัดข้องชั่วคราว ลองใหม่อีกครั้ง"
 UNSUPPORTED_TEXT = "ส่งได้เฉพาะข้อความ ลิงก์ รูปภาพ หรือไฟล์"
@@ -138,12 +142,17 @@ class TelegramAdapter:
         self.known_user = known_user  # strangers' files are never downloaded
         self.albums = AlbumBuffer(self.dispatch, album_wait)
         self._locks: dict[str, asyncio.Lock] = {}
+        self._parsed: dict[str, Update] = {}  # accepted updates not yet processed, as PTB read them
         builder = (
             Application.builder()
             .token(token)
             .defaults(Defaults(tzinfo=BANGKOK))
             .rate_limiter(rate_limiter or ChatRateLimiter())
         )
+        # aiohttp costs far less CPU per call than PTB's httpx; 8 connections at Telegram's ~0.1 s carry well over
+        # the 30 messages/s cap, and a burst beyond them waits for a free connection instead of failing after 1 s
+        builder = builder.request(AiohttpRequest(SEND_CONNECTIONS, pool_timeout=SEND_POOL_WAIT_S))
+        builder = builder.get_updates_request(AiohttpRequest(1))
         if api_root:
             root = api_root.rstrip("/")
             builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
@@ -166,21 +175,38 @@ class TelegramAdapter:
 
     async def feed(self, data: dict[str, Any]) -> None:
         """Store one verified webhook update durably (ValueError: malformed; InboxUnavailable: retry)."""
-        await self.dispatcher.accept([self._record(data)])
+        await self._accept([(self._parse(data), data)])
 
-    def _record(self, data: dict[str, Any]) -> InboxRecord:
-        """An inbox record of an update, refused (ValueError) when PTB cannot read it."""
+    def _parse(self, data: dict[str, Any]) -> Update:
+        """PTB's reading of an update, refused (ValueError) when PTB cannot read it."""
         try:
             update = Update.de_json(data, self.app.bot)
         except Exception as exc:  # noqa: BLE001 - PTB raises whatever a malformed field provokes
             raise ValueError(f"malformed update: {type(exc).__name__}") from exc
         if update is None or not isinstance(update.update_id, int):
             raise ValueError("not an update")
-        return InboxRecord(f"{PLATFORM}:{update.update_id}", PLATFORM, _lane(update), data)
+        return update
+
+    async def _accept(self, updates: list[tuple[Update, dict[str, Any]]]) -> None:
+        """Store updates durably; each is parsed once: the stored payload is read again only after a restart."""
+        records = [InboxRecord(f"{PLATFORM}:{u.update_id}", PLATFORM, _lane(u), data) for u, data in updates]
+        for record, (update, _) in zip(records, updates, strict=True):
+            self._parsed.setdefault(record.key, update)
+        while len(self._parsed) > PARSED_KEPT:  # another worker may process some (bot/dispatch_shared.py)
+            self._parsed.pop(next(iter(self._parsed)))
+        try:
+            fresh = await self.dispatcher.accept(records)
+        except BaseException:
+            for record in records:
+                self._parsed.pop(record.key, None)
+            raise
+        for record, new in zip(records, fresh, strict=True):
+            if not new:  # a duplicate: its first copy is (or was) processed from its own record
+                self._parsed.pop(record.key, None)
 
     async def _process(self, record: InboxRecord) -> None:
         """One stored update through PTB's handlers (errors go to _on_error)."""
-        update = Update.de_json(record.payload, self.app.bot)
+        update = self._parsed.pop(record.key, None) or Update.de_json(record.payload, self.app.bot)
         if update is not None:
             await self.app.process_update(update)
 
@@ -217,7 +243,7 @@ class TelegramAdapter:
                     read_timeout=self.poll_timeout + 10,
                 )
                 if updates:
-                    await self.dispatcher.accept([self._record(u.to_dict()) for u in updates])
+                    await self._accept([(u, u.to_dict()) for u in updates])
                     offset = max(u.update_id for u in updates) + 1
                 wait = POLL_RETRY_S[0]
             except InvalidToken:
@@ -238,6 +264,7 @@ class TelegramAdapter:
         await self.albums.flush_all()
         await self.dispatcher.drain()
         self.dispatcher.unregister(PLATFORM)
+        self._parsed.clear()
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()

@@ -137,6 +137,11 @@ class ReuseIndex:
         if use.phash:
             self._pending.append(row)
 
+    def ready(self) -> ReuseIndex:
+        """Built completely, so that lookups from several threads only read it."""
+        self._flush()
+        return self
+
     def _flush(self) -> None:
         if not self._pending:
             return

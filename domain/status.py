@@ -197,9 +197,14 @@ def round_statuses(
     round_no: int,
     only_units: Iterable[str] | None = None,
     carry: bool = True,
+    by_round: dict[int, dict[tuple[str, str], ReportEntry]] | None = None,
 ) -> list[MeasureStatus]:
-    """Every measure monitored in the round (restricted to some units' measures when asked), plan order."""
-    by_round = answers_by_round(entries)
+    """Every measure monitored in the round (restricted to some units' measures when asked), plan order.
+
+    `by_round`: answers_by_round(entries) when the caller already has it (a view keeps it per saved version).
+    """
+    if by_round is None:
+        by_round = answers_by_round(entries)
     wanted = set(only_units) if only_units is not None else None
     out = []
     for m in measures:

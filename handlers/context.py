@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from .texts import t
 
 __all__ = [
     "Ctx",
+    "Derived",
     "Handler",
     "ActionHandler",
     "COMMANDS",
@@ -40,6 +43,35 @@ __all__ = [
 MAX_TEXT = 4000  # one answer; the official form's cell is no essay, and phones choke on more
 
 
+class Derived:
+    """What views compute from saved answers, kept across events while the answers it came from are current.
+
+    A value is keyed by what it is and checked against its basis: the repository's read-only snapshots it was
+    computed from (`report_snapshot`), compared by identity, so a save (a new snapshot) recomputes it. Values
+    are shared by every event and thread: callers never change them.
+    """
+
+    def __init__(self, size: int = 72) -> None:  # ~3 values per office: the 24 offices the TinyDB cache keeps
+        self._items: OrderedDict[tuple[Any, ...], tuple[tuple[object, ...], Any]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], basis: tuple[object, ...], make: Callable[[], Any]) -> Any:
+        """The value for key computed from basis, made now unless the same basis made it before."""
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None and len(hit[0]) == len(basis) and all(a is b for a, b in zip(hit[0], basis, strict=True)):
+                self._items.move_to_end(key)
+                return hit[1]
+        value = make()
+        with self._lock:
+            self._items[key] = (basis, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
 @dataclass
 class Ctx:
     """What a flow needs to answer one event: who, where they are, and the services."""
@@ -58,6 +90,7 @@ class Ctx:
     saved: Callable[[ReportEntry], None] | None = None  # port: an answer was saved (its links get checked)
     site_url: str = ""  # where the published site is served (PUBLIC_BASE_URL/site); "" when not public
     pushes: list[Reply] = field(default_factory=list)  # messages to other people, sent after the replies
+    derived: Derived = field(default_factory=Derived)  # the engine's, shared by events: see Derived
     _units: list[Unit] | None = field(default=None, repr=False)
     _memo: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
 
@@ -84,19 +117,31 @@ class Ctx:
             self._memo[key] = self.repo.list_measures(self.org.id, fiscal_year)
         return list(self._memo[key])
 
-    def entries(self, fiscal_year: int) -> list[ReportEntry]:
-        """Every answer revision of the year (what domain.status reads), read once per event."""
+    def snapshot(self, fiscal_year: int) -> Sequence[ReportEntry]:
+        """Every answer revision of the year, read-only and shared (never change one), read once per event."""
         key = ("entries", fiscal_year)
         if key not in self._memo:
-            self._memo[key] = self.repo.list_reports(self.org.id, fiscal_year)
-        return list(self._memo[key])
+            self._memo[key] = self.repo.report_snapshot(self.org.id, fiscal_year)
+        snap: Sequence[ReportEntry] = self._memo[key]
+        return snap
+
+    def entries(self, fiscal_year: int) -> list[ReportEntry]:
+        """Every answer revision of the year (what domain.status reads); the entries are shared: read only."""
+        return list(self.snapshot(fiscal_year))
+
+    def cached(self, what: str, fiscal_year: int, make: Callable[[Sequence[ReportEntry]], Any]) -> Any:
+        """What `make` computes from the year's answers, kept until an answer of that year is saved."""
+        snap = self.snapshot(fiscal_year)
+        return self.derived.get((what, self.org.id, fiscal_year), (snap,), lambda: make(snap))
+
+    def by_round(self, fiscal_year: int) -> dict[int, dict[tuple[str, str], ReportEntry]]:
+        """The year's answers_by_round (domain.status), shared until an answer is saved: read only."""
+        by_round: dict[int, dict[tuple[str, str], ReportEntry]] = self.cached("latest", fiscal_year, answers_by_round)
+        return by_round
 
     def latest(self, fiscal_year: int, round_no: int) -> dict[tuple[str, str], ReportEntry]:
         """Newest answer per (measure, unit) in a round itself (domain.status.answers_by_round)."""
-        key = ("latest", fiscal_year)
-        if key not in self._memo:
-            self._memo[key] = answers_by_round(self.entries(fiscal_year))
-        return dict(self._memo[key].get(round_no, {}))
+        return dict(self.by_round(fiscal_year).get(round_no, {}))
 
     def forget(self) -> None:
         """Drop what was read this event (after a write that changes it)."""

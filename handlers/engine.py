@@ -29,7 +29,7 @@ from . import (  # noqa: F401  (register commands, actions, steps, screens)
     review_approval,
     review_flow,
 )
-from .context import ACTIONS, COMMANDS, STATELESS, STEPS, Ctx
+from .context import ACTIONS, COMMANDS, STATELESS, STEPS, Ctx, Derived
 from .matching import match_button
 from .report_flow import prompt_for, start_report
 from .screens import current_screen, noted
@@ -66,6 +66,7 @@ class Engine:
         self.saved: Callable[[ReportEntry], None] | None = None
         # set by `itabot run` when PUBLIC_BASE_URL is set: where the published site is served (…/site)
         self.site_url = ""
+        self.derived = Derived()  # what views compute from saved answers, kept until the next save
 
     def handle(self, event: Incoming) -> list[Reply]:
         """Answer one event; never raises, whatever the input."""
@@ -112,6 +113,7 @@ class Engine:
             self.bounded,
             saved=self.saved,
             site_url=self.site_url,
+            derived=self.derived,
         )
         if event.kind == "command":
             replies = self._command(ctx)

@@ -21,8 +21,9 @@ def reuse_index(ctx: Ctx) -> ReuseIndex:
     """Every saved evidence item of the office, all fiscal years, indexed once per event."""
     key = ("reuse", 0)
     if key not in ctx._memo:
-        entries = [e for fy in ctx.repo.fiscal_years(ctx.org.id) for e in ctx.entries(fy)]
-        ctx._memo[key] = ReuseIndex.from_entries(entries)
+        snaps = tuple(ctx.snapshot(fy) for fy in ctx.repo.fiscal_years(ctx.org.id))
+        ctx._memo[key] = ctx.derived.get(  # kept across events until the office saves an answer
+            ("reuse", ctx.org.id), snaps, lambda: ReuseIndex.from_entries(e for snap in snaps for e in snap).ready())
     index: ReuseIndex = ctx._memo[key]
     return index
 

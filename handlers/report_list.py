@@ -32,7 +32,7 @@ def round_text(ctx: Ctx) -> str:
 
 def my_round(ctx: Ctx, fy: int, rnd: int) -> list[MeasureStatus]:
     """The person's measures in a round with their units' answers (domain.status, carried ones included)."""
-    return my_statuses(ctx.officer, ctx.measures(fy), ctx.units, ctx.entries(fy), rnd)
+    return my_statuses(ctx.officer, ctx.measures(fy), ctx.units, (), rnd, ctx.by_round(fy))
 
 
 def mine(ctx: Ctx) -> tuple[list[Measure], set[str]]:

@@ -70,7 +70,8 @@ def _key(fy: int, rnd: int) -> str:
 
 def current_digest(ctx: Ctx, fy: int, rnd: int) -> str:
     """The digest of the round's answers as the report shows them (carried ones included)."""
-    return rv.answers_digest(ctx.repo.list_reports(ctx.org.id, fy), rnd)
+    digest: str = ctx.cached(f"digest:{rnd}", fy, lambda snap: rv.answers_digest(snap, rnd))
+    return digest
 
 
 def _render(ctx: Ctx, fy: int, rnd: int) -> Any:
@@ -282,7 +283,7 @@ def ask_approver(ctx: Ctx, entry: ReportEntry) -> list[Reply]:
     if state == rv.APPROVED:
         return []
     if state == rv.NO_APPROVAL:
-        tot = totals(round_statuses(ctx.measures(fy), ctx.units, ctx.entries(fy), rnd))
+        tot = totals(round_statuses(ctx.measures(fy), ctx.units, (), rnd, by_round=ctx.by_round(fy)))
         if not tot.total or tot.reported < tot.total:
             return []
     approver = approver_of(ctx)

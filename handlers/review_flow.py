@@ -38,7 +38,7 @@ def _rt(ctx: Ctx, key: str, **kw: object) -> str:
 def review_items(ctx: Ctx, fy: int, rnd: int) -> list[tuple[MeasureStatus, UnitAnswer]]:
     """Every answer (this round's or carried) of the units the person heads, in plan order."""
     scope = people.head_scope(ctx.officer, ctx.units)
-    statuses = round_statuses(ctx.measures(fy), ctx.units, ctx.entries(fy), rnd)
+    statuses = round_statuses(ctx.measures(fy), ctx.units, (), rnd, by_round=ctx.by_round(fy))
     return [
         (s, a) for s in statuses for a in s.answers if a.entry is not None and (scope is None or a.unit.id in scope)
     ]
@@ -305,11 +305,11 @@ def returned_count(ctx: Ctx, fy: int, rnd: int, statuses: list[MeasureStatus]) -
 def status_lines(ctx: Ctx, rc: RoundContext) -> list[str]:
     """/status: the person's own answers sent back (with the comment) and, for heads, how many wait for a fix."""
     fy, rnd = rc.fiscal_year, rc.round.months
-    mine = my_statuses(ctx.officer, rc.measures, ctx.units, ctx.entries(fy), rnd)
+    mine = my_statuses(ctx.officer, rc.measures, ctx.units, (), rnd, ctx.by_round(fy))
     lines = returned_lines(ctx, fy, rnd, mine, set(people.report_unit_ids(ctx.officer)))
     if is_head(ctx.officer):
         scope = people.head_scope(ctx.officer, ctx.units)
-        seen = [s for s in round_statuses(rc.measures, ctx.units, ctx.entries(fy), rnd)
+        seen = [s for s in round_statuses(rc.measures, ctx.units, (), rnd, by_round=ctx.by_round(fy))
                 if people.sees_measure(scope, s.measure, ctx.units)]
         lines += returned_count(ctx, fy, rnd, seen) + _approval_line(ctx, fy, rnd)
     return lines

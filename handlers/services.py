@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -173,11 +174,12 @@ def units_for_measure(officer: Officer, measure: Measure, units: list[Unit]) -> 
 
 
 def my_statuses(
-    officer: Officer, measures: list[Measure], units: list[Unit], entries: list[ReportEntry], round_no: int
+    officer: Officer, measures: list[Measure], units: list[Unit], entries: Sequence[ReportEntry], round_no: int,
+    by_round: dict[int, dict[tuple[str, str], ReportEntry]] | None = None,
 ) -> list[MeasureStatus]:
     """The person's measures in a round with the status of *their* units' answers (domain.status)."""
     mine = [u.id for u in officer_units(officer, units)]
-    return round_statuses(measures, units, entries, round_no, only_units=mine)
+    return round_statuses(measures, units, entries, round_no, only_units=mine, by_round=by_round)
 
 
 def save_report(

@@ -58,7 +58,7 @@ def counts_line(ctx: Ctx, statuses: list[MeasureStatus]) -> str:
 def officer_block(ctx: Ctx, rc: RoundContext) -> list[str]:
     """The person's measures this round: how many their units reported, and which are still owed."""
     rnd = rc.round.months
-    mine = my_statuses(ctx.officer, rc.measures, ctx.units, ctx.entries(rc.fiscal_year), rnd)
+    mine = my_statuses(ctx.officer, rc.measures, ctx.units, (), rnd, ctx.by_round(rc.fiscal_year))
     if not mine:
         return []
     pending = [s for s in mine if not s.reported]
@@ -94,7 +94,7 @@ def _incomplete(ctx: Ctx, statuses: list[MeasureStatus], scope: set[str] | None 
 def head_statuses(ctx: Ctx, rc: RoundContext) -> tuple[list[MeasureStatus], set[str] | None]:
     """The round's measures a head oversees (their units and sections; None scope: the organization)."""
     scope = people.head_scope(ctx.officer, ctx.units)
-    statuses = round_statuses(rc.measures, ctx.units, ctx.entries(rc.fiscal_year), rc.round.months)
+    statuses = round_statuses(rc.measures, ctx.units, (), rc.round.months, by_round=ctx.by_round(rc.fiscal_year))
     return [s for s in statuses if people.sees_measure(scope, s.measure, ctx.units)], scope
 
 

@@ -206,6 +206,7 @@ class AtomicJSONStorage(Storage):
         self._cache: dict[str, Any] | None = None
         self._sig: tuple[int, int, int] | None = None
         self._damaged: StoreCorrupted | None = None
+        self._text: tuple[str, dict[str, Any], str] | None = None  # a table's JSON as last appended to
 
     def _backup(self) -> Path | None:
         bak = self.path.with_name(self.path.name + ".bak")
@@ -253,11 +254,41 @@ class AtomicJSONStorage(Storage):
         if self._vouch is not None:
             self._vouch(raw)
 
+    def read_shared(self) -> dict[str, Any] | None:
+        """The tables as cached, never copied, even for a writer: the caller changes nothing in them."""
+        sig = file_signature(self.path)
+        if sig is None:
+            self._cache, self._sig, self._damaged = None, None, None
+            return None
+        if self._cache is None or sig != self._sig:
+            self._load(sig)
+        return self._cache
+
     def write(self, data: dict[str, Any]) -> None:
         """Serialize, then atomically replace the file; the cache follows only a durable write."""
+        self._publish(data, _dumps(data).encode("utf-8"))
+
+    def append_row(self, tables: dict[str, Any], name: str, doc_id: str, doc: dict[str, Any]) -> None:
+        """Write `tables` (as read_shared gave them) plus one row, re-serializing only what changed.
+
+        The file is still replaced whole and atomically; only the text of the grown table is reused from the
+        last append (a year's reports are ~0.5 MB of JSON, and a save adds one row to them).
+        """
+        old = tables.get(name, {})
+        grown = {**old, doc_id: doc}
+        data = {**tables, name: grown}
+        row = f"{_dumps(doc_id)}:{_dumps(doc)}"
+        kept = self._text if self._text is not None and self._text[0] == name and self._text[1] is old else None
+        text = _dumps(grown) if kept is None else f"{kept[2][:-1]}{',' if old else ''}{row}}}"
+        parts = (f"{_dumps(k)}:{text if k == name else _dumps(v)}" for k, v in data.items())
+        self._publish(data, f"{{{','.join(parts)}}}".encode())
+        self._text = (name, grown, text)
+
+    def _publish(self, data: dict[str, Any], payload: bytes) -> None:
+        """Atomically replace the file with payload (the JSON of data); the cache follows only a durable write."""
         if self._damaged is not None:
             raise self._damaged  # the .bak beside a damaged file is the last good copy: keep it
-        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self._text = None
         good_on_disk = self._sig is not None and file_signature(self.path) == self._sig
         try:
             atomic_write_bytes(self.path, payload, keep_backup=good_on_disk)
@@ -270,6 +301,11 @@ class AtomicJSONStorage(Storage):
 
     def close(self) -> None:
         """Nothing is held open between calls."""
+
+
+def _dumps(value: Any) -> str:
+    """The store's JSON: compact, UTF-8 as is."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _shape_problem(data: Any) -> str | None:

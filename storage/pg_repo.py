@@ -520,3 +520,7 @@ class PgRepository:
     def __repr__(self) -> str:
         conninfo = self.pool.conninfo
         return f"PgRepository({redact_url(conninfo) if isinstance(conninfo, str) else self.pool.name})"
+
+    def report_snapshot(self, org_id: str, fiscal_year: int) -> tuple[ReportEntry, ...]:
+        """The year's revisions, read-only (a fresh tuple each time: views cache on the tuple's identity)."""
+        return tuple(self.list_reports(org_id, fiscal_year))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from .models import Approval, Invite, Measure, Officer, Organization, ReportEntry, Review, SendRecord, Unit
@@ -54,6 +54,7 @@ class Repository(Protocol):
     def list_reports(
         self, org_id: str, fiscal_year: int, round_no: int | None = None, measure_id: str | None = None
     ) -> list[ReportEntry]: ...
+    def report_snapshot(self, org_id: str, fiscal_year: int) -> Sequence[ReportEntry]: ...
 
     # review decisions and approvals (append-only, oldest first)
     def add_review(self, review: Review) -> None: ...

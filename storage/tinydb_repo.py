@@ -109,7 +109,7 @@ class TinyRepository:
         self._ident_index: dict[tuple[str, str], tuple[str, str]] = {}
         self._ident_sig: Any = None
         # converted report rows of the most recently used year files (bounded: a province hosts hundreds)
-        self._reports_cache: OrderedDict[str, tuple[Any, list[ReportEntry]]] = OrderedDict()
+        self._reports_cache: OrderedDict[str, tuple[Any, tuple[ReportEntry, ...]]] = OrderedDict()
         self._reports_cache_max = 24
         self._measures_cache: OrderedDict[str, tuple[Any, list[Measure]]] = OrderedDict()  # same bound
         self._local = threading.local()  # which thread holds the write lock (it reads copies)
@@ -397,7 +397,9 @@ class TinyRepository:
         rel = self._fy_file(entry.org_id, entry.fiscal_year)
         with self.write_lock():
             storage = self._db_at(rel).storage
-            tables = storage.read() or {}  # under the lock: the signature now is the one this write replaces
+            # under the lock: the signature now is the one this write replaces; nothing below changes `tables`
+            shared = storage if isinstance(storage, AtomicJSONStorage) else None
+            tables = (shared.read_shared() if shared is not None else storage.read()) or {}
             before = getattr(storage, "_sig", None)
             rows: dict[str, Any] = tables.get("reports", {})
             earlier = 0
@@ -410,40 +412,50 @@ class TinyRepository:
                     earlier += 1
             entry.revision = earlier + 1
             doc = to_dict(entry)
-            grown = dict(rows)  # copy on write: readers on other threads may be iterating `rows`
-            grown[str(max((int(i) for i in rows), default=0) + 1)] = doc
-            storage.write({**tables, "reports": grown})  # one durable write of the year file
+            doc_id = str(max((int(i) for i in rows), default=0) + 1)
+            if shared is not None:  # one durable write of the year file, serializing only the new row
+                shared.append_row(tables, "reports", doc_id, doc)
+            else:  # copy on write: readers on other threads may be iterating `rows`
+                storage.write({**tables, "reports": {**rows, doc_id: doc}})
             cached, after = self._reports_cache.get(rel), getattr(storage, "_sig", None)
             if cached is not None and before is not None and after is not None and cached[0] == before:
-                self._cache_reports(rel, after, [*cached[1], _load(ReportEntry, to_dict(entry))])
+                self._cache_reports(rel, after, (*cached[1], _load(ReportEntry, to_dict(entry))))
         return entry
 
     def list_reports(
         self, org_id: str, fiscal_year: int, round_no: int | None = None, measure_id: str | None = None
     ) -> list[ReportEntry]:
         """Every revision, oldest first, optionally for one round and/or measure."""
+        return [
+            _detached(e)
+            for e in self.report_snapshot(org_id, fiscal_year)
+            if (round_no is None or e.round == round_no) and (measure_id is None or e.measure_id == measure_id)
+        ]
+
+    def report_snapshot(self, org_id: str, fiscal_year: int) -> tuple[ReportEntry, ...]:
+        """The year's revisions, shared and read-only: the same tuple until the file changes (views cache on it)."""
         rel = self._fy_file(org_id, fiscal_year)
         table = self._table(rel, "reports")
         self._db_at(rel).storage.read()  # a stat: another process may have saved a report meanwhile
         sig = getattr(self._db_at(rel).storage, "_sig", None)
         cached = self._reports_cache.get(rel)
-        if sig is None or cached is None or cached[0] != sig:
-            entries = [_load(ReportEntry, r) for r in table.all()]
-            sig = getattr(self._db_at(rel).storage, "_sig", None)
-            if sig is not None:  # converting rows is the cost of every list: keep them per file version
-                self._cache_reports(rel, sig, entries)
-        else:
-            entries = cached[1]
+        if sig is not None and cached is not None and cached[0] == sig:
             with self._lock:  # engine calls run on several threads: the LRU order is shared
                 if rel in self._reports_cache:
                     self._reports_cache.move_to_end(rel)
-        return [
-            _detached(e)
-            for e in entries
-            if (round_no is None or e.round == round_no) and (measure_id is None or e.measure_id == measure_id)
-        ]
+            return cached[1]
+        storage = self._db_at(rel).storage
+        if isinstance(storage, AtomicJSONStorage):  # the parsed rows as they are: _load copies what it keeps
+            rows = ((storage.read_shared() or {}).get("reports") or {}).values()
+        else:
+            rows = table.all()
+        entries = tuple(_load(ReportEntry, r) for r in rows)
+        sig = getattr(storage, "_sig", None)
+        if sig is not None:  # converting rows is the cost of every list: keep them per file version
+            self._cache_reports(rel, sig, entries)
+        return entries
 
-    def _cache_reports(self, rel: str, sig: Any, entries: list[ReportEntry]) -> None:
+    def _cache_reports(self, rel: str, sig: Any, entries: tuple[ReportEntry, ...]) -> None:
         with self._lock:
             self._reports_cache[rel] = (sig, entries)
             self._reports_cache.move_to_end(rel)

@@ -1,0 +1,108 @@
+"""bot.telegram_request against local HTTP servers: what PTB sees when the Bot API is slow, gone or answers."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from aiohttp import web
+from telegram import InputFile
+from telegram.error import NetworkError, TimedOut
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
+
+from bot.telegram_request import AiohttpRequest
+
+
+async def _serve(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> tuple[web.AppRunner, str]:
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def request_obj() -> AsyncIterator[AiohttpRequest]:
+    req = AiohttpRequest(2, read_timeout=0.3)
+    await req.initialize()
+    yield req
+    await req.shutdown()
+
+
+def _data(**params: object) -> RequestData:
+    return RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
+
+
+async def test_form_parameters_and_body_come_back(request_obj: AiohttpRequest) -> None:
+    seen: dict[str, str] = {}
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.update(await request.post())  # type: ignore[arg-type]
+        return web.json_response({"ok": True, "result": True}, status=200)
+
+    runner, base = await _serve(handler)
+    try:
+        status, body = await request_obj.do_request(f"{base}/sendMessage", "POST", _data(chat_id=7, text="สวัสดี"))
+    finally:
+        await runner.cleanup()
+    assert status == 200 and b'"ok": true' in body
+    assert seen == {"chat_id": "7", "text": "สวัสดี"}
+
+
+async def test_a_silent_server_is_a_timeout(request_obj: AiohttpRequest) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        await asyncio.sleep(5)
+        return web.Response()
+
+    runner, base = await _serve(handler)
+    try:
+        with pytest.raises(TimedOut):
+            await request_obj.do_request(f"{base}/getMe", "POST", read_timeout=0.2, write_timeout=0.0)
+    finally:
+        await runner.cleanup()
+
+
+async def test_an_upload_the_server_never_reads_is_a_timeout(request_obj: AiohttpRequest) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        await asyncio.sleep(5)  # the body is never read: the bot's write stalls once the socket buffers are full
+        return web.Response()
+
+    runner, base = await _serve(handler)
+    loop = asyncio.get_running_loop()
+    upload = _data(chat_id=7, document=InputFile(b"x" * 30_000_000, filename="รายงาน.pdf"))
+    try:
+        start = loop.time()
+        with pytest.raises(TimedOut):
+            await request_obj.do_request(f"{base}/sendDocument", "POST", upload, read_timeout=0.3,
+                                         write_timeout=0.3, connect_timeout=0.1, pool_timeout=0.1)
+        assert loop.time() - start < 3
+    finally:
+        await runner.cleanup()
+
+
+async def test_nobody_listening_is_a_network_error(request_obj: AiohttpRequest) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    with pytest.raises(NetworkError) as err:
+        await request_obj.do_request(f"http://127.0.0.1:{port}/getMe", "POST")
+    assert not isinstance(err.value, TimedOut) and "aiohttp." in str(err.value)
+
+
+async def test_calls_need_initialize_and_shutdown_twice_is_harmless() -> None:
+    req = AiohttpRequest()
+    with pytest.raises(RuntimeError):
+        await req.do_request("http://127.0.0.1:1/getMe", "POST")
+    await req.initialize()
+    await req.shutdown()
+    await req.shutdown()
+    with pytest.raises(RuntimeError):
+        await req.do_request("http://127.0.0.1:1/getMe", "POST")
+    await req.initialize()  # PTB may start an application again
+    await req.shutdown()
