@@ -99,7 +99,7 @@ class PgRepository:
         self.data_dir: Path | None = None  # this process's data directory (reminders.toml), as TinyDB's
         self._cache_lock = threading.Lock()  # engine calls run on several threads
         # (office, year) → (row count, newest seq, parsed rows in seq order)
-        self._reports_cache: OrderedDict[tuple[str, int], tuple[int, int, list[ReportEntry]]] = OrderedDict()
+        self._reports_cache: OrderedDict[tuple[str, int], tuple[int, int, tuple[ReportEntry, ...]]] = OrderedDict()
         # (office, year) → ((row count, newest xmin), the plan's measures in plan order)
         self._plans_cache: OrderedDict[tuple[str, int], tuple[tuple[int, int], list[Measure]]] = OrderedDict()
 
@@ -353,9 +353,11 @@ class PgRepository:
             if (round_no is None or e.round == round_no) and (measure_id is None or e.measure_id == measure_id)
         ]
 
-    def _fresh_reports(self, key: tuple[str, int], cached: tuple[int, int, list[ReportEntry]] | None) -> list[ReportEntry]:
+    def _fresh_reports(
+        self, key: tuple[str, int], cached: tuple[int, int, tuple[ReportEntry, ...]] | None
+    ) -> tuple[ReportEntry, ...]:
         """The year's entries: the cached ones plus what was added since (all of them read again if need be)."""
-        count, after, entries = cached if cached is not None else (0, 0, [])
+        count, after, entries = cached if cached is not None else (0, 0, ())
         rows = self._all(_REPORTS_SINCE, (*key, *key, after))
         total, new = int(rows[0][0]), [(int(r[1]), r[2]) for r in rows if r[1] is not None]
         if cached is not None and total == count and not new:
@@ -365,8 +367,8 @@ class PgRepository:
             return entries
         if total != count + len(new):  # a row committed behind the newest we had: read the year again
             rows = self._all(_REPORTS_SINCE, (*key, *key, 0))
-            total, new, entries = int(rows[0][0]), [(int(r[1]), r[2]) for r in rows if r[1] is not None], []
-        entries = entries + [from_dict(ReportEntry, data) for _, data in new]
+            total, new, entries = int(rows[0][0]), [(int(r[1]), r[2]) for r in rows if r[1] is not None], ()
+        entries = entries + tuple(from_dict(ReportEntry, data) for _, data in new)
         newest = new[-1][0] if new else after
         with self._cache_lock:
             self._reports_cache[key] = (total, newest, entries)
@@ -522,5 +524,8 @@ class PgRepository:
         return f"PgRepository({redact_url(conninfo) if isinstance(conninfo, str) else self.pool.name})"
 
     def report_snapshot(self, org_id: str, fiscal_year: int) -> tuple[ReportEntry, ...]:
-        """The year's revisions, read-only (a fresh tuple each time: views cache on the tuple's identity)."""
-        return tuple(self.list_reports(org_id, fiscal_year))
+        """The year's revisions, shared and read-only: the same tuple until a save (views cache on its identity)."""
+        key = (org_id, int(fiscal_year))
+        with self._cache_lock:
+            cached = self._reports_cache.get(key)
+        return self._fresh_reports(key, cached)
