@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +32,7 @@ from .models import (
     to_dict,
 )
 from .pg_schema import check_schema
+from .plan_stamps import pg_plan_stamps
 
 __all__ = ["PgRepository"]
 
@@ -522,6 +523,10 @@ class PgRepository:
     def __repr__(self) -> str:
         conninfo = self.pool.conninfo
         return f"PgRepository({redact_url(conninfo) if isinstance(conninfo, str) else self.pool.name})"
+
+    def plan_stamps(self, org_ids: Sequence[str], years: Sequence[int]) -> dict[str, Hashable]:
+        """Offices' change stamps in one query, so the reminder planner re-plans only offices that changed."""
+        return pg_plan_stamps(self.pool, org_ids, years)
 
     def report_snapshot(self, org_id: str, fiscal_year: int) -> tuple[ReportEntry, ...]:
         """The year's revisions, shared and read-only: the same tuple until a save (views cache on its identity)."""

@@ -14,6 +14,8 @@ from storage.models import Organization, ReportEntry
 from storage.tinydb_repo import TinyRepository
 from storage.verified import VERIFIED_FILE
 
+pytestmark = pytest.mark.backend("tinydb")  # the .verified record of TinyDB files found good
+
 
 def _office(data: Path) -> Path:
     repo = TinyRepository(data)
