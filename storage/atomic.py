@@ -219,15 +219,10 @@ class AtomicJSONStorage(Storage):
 
     def read(self) -> dict[str, Any] | None:
         """Return the tables, loading (and validating) the file only if it changed."""
-        sig = file_signature(self.path)
-        if sig is None:
-            self._cache, self._sig, self._damaged = None, None, None
-            return None
-        if self._cache is None or sig != self._sig:
-            self._load(sig)
-        if self._cache is not None and self._writing():
-            return {name: {k: dict(v) for k, v in table.items()} for name, table in self._cache.items()}
-        return self._cache
+        tables = self.read_shared()
+        if tables is not None and self._writing():
+            return {name: {k: dict(v) for k, v in table.items()} for name, table in tables.items()}
+        return tables
 
     def _load(self, sig: tuple[int, int, int]) -> None:
         """Parse and check the file on disk; damage is raised, never read as an empty database."""
