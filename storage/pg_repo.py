@@ -31,6 +31,8 @@ from .models import (
     from_dict,
     to_dict,
 )
+from .models import detached_report as _detached
+from .models import own_measure as _own_measure
 from .pg_schema import check_schema
 from .plan_stamps import pg_plan_stamps
 
@@ -69,21 +71,6 @@ def _doc(obj: Any) -> Jsonb:
     return Jsonb(_clean(to_dict(obj)))
 
 
-def _detached(entry: ReportEntry) -> ReportEntry:
-    """A copy the caller may change: its own evidence list (Evidence itself is immutable)."""
-    clone = object.__new__(ReportEntry)
-    clone.__dict__.update(entry.__dict__)
-    clone.evidence = list(entry.evidence)
-    return clone
-
-
-def _own_measure(measure: Measure) -> Measure:
-    """A copy the caller may change: its own lists (the cached plan stays as stored)."""
-    clone = object.__new__(Measure)
-    clone.__dict__.update(measure.__dict__)
-    clone.unit_ids, clone.rounds = list(measure.unit_ids), list(measure.rounds)
-    clone.component_list = list(measure.component_list)
-    return clone
 
 
 def _key(value: str) -> str:

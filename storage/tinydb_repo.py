@@ -40,6 +40,8 @@ from .models import (
     from_dict,
     to_dict,
 )
+from .models import detached_report as _detached
+from .models import own_measure as _own_measure
 from .schema import CHECKS, validator_for
 from .state_store import StateStore
 from .verified import VERIFIED_FILE, Verified
@@ -59,22 +61,6 @@ def _load(cls: type[T], row: Any) -> T:
     return from_dict(cls, {k: list(v) if isinstance(v, list) else v for k, v in row.items()})
 
 
-def _detached(entry: ReportEntry) -> ReportEntry:
-    """A copy the caller may change: its own evidence list (Evidence itself is immutable)."""
-    clone = object.__new__(ReportEntry)  # copy.copy is several times slower, and this runs per row read
-    clone.__dict__.update(entry.__dict__)
-    clone.evidence = list(entry.evidence)
-    return clone
-
-
-def _own_measure(measure: Measure) -> Measure:
-    """A copy the caller may change: its own lists (the cached plan stays as stored)."""
-    clone = object.__new__(Measure)
-    clone.__dict__.update(measure.__dict__)
-    clone.unit_ids, clone.rounds, clone.component_list = (
-        list(measure.unit_ids), list(measure.rounds), list(measure.component_list)
-    )
-    return clone
 
 
 def _put(table: dict[str, Any], key: str | tuple[str, ...], doc: dict[str, Any]) -> None:
