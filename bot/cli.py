@@ -8,6 +8,7 @@ cannot be used (PostgreSQL unreachable, or its schema not this release's), 130 i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import importlib
 import logging
@@ -160,7 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _normalise_time(args)
         _check_data_dir(args)
-        return int(args._run(args) or 0)
+        with contextlib.ExitStack() as closing:  # stores a command opens are closed when it ends, whatever the exit
+            args.closing = closing
+            return int(args._run(args) or 0)
     except UsageError as exc:
         print(f"itabot {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE

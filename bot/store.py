@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+from contextlib import ExitStack
 from pathlib import Path
 
 from storage.factory import Store, open_repository
@@ -20,6 +22,10 @@ def database_url(arg: str | None = None) -> str:
     return arg or os.environ.get(DATABASE_URL_ENV, "")
 
 
-def open_store(data_dir: Path | None) -> Store:
-    """The repository CLI commands work on: the same store `itabot run` serves from."""
-    return open_repository(data_dir, database_url())
+def open_store(data_dir: Path | None, args: argparse.Namespace | None = None) -> Store:
+    """The repository CLI commands work on: the same store `itabot run` serves from; closed when `args`' command ends."""
+    repo = open_repository(data_dir, database_url())
+    closing = getattr(args, "closing", None)
+    if isinstance(closing, ExitStack):
+        closing.callback(repo.close)  # a PostgreSQL pool left open would warn and hold connections until exit
+    return repo

@@ -99,6 +99,14 @@ def _add(p: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     services = build_services(resolve_data_dir(args.data_dir), make_clock(args.today))
+    try:
+        return _chat(args, services)
+    finally:
+        services.close()
+
+
+def _chat(args: argparse.Namespace, services: Services) -> int:
+    """The console conversation on the demo office, until /quit or the end of input."""
     org, created = ensure_demo(services)
     out = sys.stdout
     today = services.clock.today()

@@ -30,13 +30,13 @@ FIELDS: tuple[tuple[str, str, str], ...] = (  # attribute, option, Thai label
 )
 
 
-def open_repo(data_dir_arg: str | None) -> Store | None:
+def open_repo(data_dir_arg: str | None, args: argparse.Namespace | None = None) -> Store | None:
     """The data directory's repository, or None (with a Thai message) when the folder does not exist."""
     data_dir: Path = resolve_data_dir(data_dir_arg)
     if not data_dir.is_dir():
         print(f"ไม่พบโฟลเดอร์ข้อมูล {data_dir} (ระบุด้วย --data-dir)", file=sys.stderr)
         return None
-    return open_store(data_dir)
+    return open_store(data_dir, args)
 
 
 def pick_org(repo: Repository, name: str | None) -> Organization | None:
@@ -61,7 +61,7 @@ def open_for_round(args: argparse.Namespace) -> tuple[Store, Organization, int |
     except WordError as exc:
         print(word_problem("รอบ", exc), file=sys.stderr)
         return 2
-    repo = open_repo(args.data_dir)
+    repo = open_repo(args.data_dir, args)
     if repo is None:
         return 2
     org = pick_org(repo, args.org)
@@ -122,7 +122,7 @@ def _run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     if not data_dir.is_dir() and changes.get("name"):
         data_dir.mkdir(parents=True)
-    repo = open_repo(args.data_dir)
+    repo = open_repo(args.data_dir, args)
     if repo is None:
         return 2
     if not repo.list_orgs() and changes.get("name"):

@@ -80,7 +80,7 @@ def _role_and_units(repo: Store, org_id: str, args: argparse.Namespace) -> tuple
 
 
 def _invite(args: argparse.Namespace) -> int:
-    repo = open_store(resolve_data_dir(args.data_dir))
+    repo = open_store(resolve_data_dir(args.data_dir), args)
     org_id = _org_or_fail(repo, args.org)
     if org_id is None:
         return 2
@@ -170,7 +170,7 @@ def _grant(repo: Store, org_id: str, args: argparse.Namespace) -> int:
 
 
 def _officers(args: argparse.Namespace) -> int:
-    repo = open_store(resolve_data_dir(args.data_dir))
+    repo = open_store(resolve_data_dir(args.data_dir), args)
     org_id = _org_or_fail(repo, args.org)
     if org_id is None:
         return 2

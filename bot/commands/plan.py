@@ -141,7 +141,7 @@ def _section_hint(parsed: ParsedPlan) -> str:
 def _run_import(args: argparse.Namespace) -> int:
     """Preview the plan; import it after a yes on the terminal or with --yes; a first import needs --org."""
     clock = make_clock(args.today)
-    repo = open_store(resolve_data_dir(args.data_dir))
+    repo = open_store(resolve_data_dir(args.data_dir), args)
     try:
         fiscal_year = _fiscal_year(args)
         org = resolve_org(repo, args.org)
@@ -221,7 +221,7 @@ def _measure_json(measure: Any, units: dict[str, Unit]) -> dict[str, Any]:
 
 def _run_plan(args: argparse.Namespace) -> int:
     """Print the plan of a fiscal year as text or JSON."""
-    repo = open_store(resolve_data_dir(args.data_dir))
+    repo = open_store(resolve_data_dir(args.data_dir), args)
     try:
         fiscal_year = _fiscal_year(args)
         org = resolve_org(repo, args.org)

@@ -148,7 +148,7 @@ def run_schedule(args: argparse.Namespace) -> int:
     clock = make_clock(args.today)
     now = clock.now()
     fiscal_year = args.fiscal_year or fiscal_year_of(now.date())
-    repo = open_store(resolve_data_dir(args.data_dir))
+    repo = open_store(resolve_data_dir(args.data_dir), args)
     orgs = _orgs(repo, args.org)
     if not orgs:
         print("ไม่พบหน่วยงาน" + (f" “{args.org}”" if args.org else " — ยังไม่มีหน่วยงานในโฟลเดอร์ข้อมูลนี้"))
@@ -230,7 +230,7 @@ def run_remind(args: argparse.Namespace) -> int:
     if now is None:
         print(f"เวลาไม่ถูกต้อง: {args.time} (ใช้รูปแบบ HH:MM)")
         return 2
-    repo = open_store(resolve_data_dir(args.data_dir))
+    repo = open_store(resolve_data_dir(args.data_dir), args)
     orgs = _orgs(repo, args.org)
     if not orgs:
         print("ไม่พบหน่วยงาน")
