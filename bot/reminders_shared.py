@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -27,7 +27,6 @@ from scheduler.service import ReminderService
 from storage.models import SendRecord
 from storage.pg_lease import PgLease
 from storage.pg_workers import PgReminderWork
-from storage.plan_stamps import pg_plan_stamps
 
 from .dispatch_shared import SharedDispatcher
 from .round_report import ReportDocuments
@@ -52,7 +51,6 @@ class SharedReminders:
         self.reports = reports
         self.lease_retry = lease_retry
         self.work = PgReminderWork(dispatcher.repo.pool, dispatcher.workers.id)
-        self._pool = dispatcher.repo.pool
         self.lease = PgLease(dispatcher.workers.url, "reminders")
         self.service: ReminderService | None = None
         self._wake = asyncio.Event()
@@ -67,11 +65,7 @@ class SharedReminders:
 
     def _new_service(self) -> ReminderService:
         return ReminderService(self.services.repo, self.services.clock, self.notifier, reports=self.reports,
-                               send_due=self.request_all, recover=False, stamps=self._stamps)
-
-    def _stamps(self, org_ids: Sequence[str], years: Sequence[int]) -> dict[str, Hashable]:
-        """Offices' change stamps: the planner re-plans only those that changed (storage/plan_stamps.py)."""
-        return pg_plan_stamps(self._pool, org_ids, years)
+                               send_due=self.request_all, recover=False)  # stamps: PgRepository.plan_stamps
 
     async def _plan(self) -> None:
         """Hold the lease or wait for it; planning starts and stops with it."""

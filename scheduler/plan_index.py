@@ -11,8 +11,9 @@ TinyDB) that changes with anything planning reads: plan, people, settings, repor
 the reminders.toml beside the data. An office whose repository gives no stamp is planned every time,
 as before. The executor still plans each selected office in full and checks the send log before
 every send, so the index only decides whom to look at: it can make a tick cheaper, never send twice.
-On TinyDB the summaries are kept in ``<data dir>/.plan_index`` with their stamps, so a restart plans only
-the offices that changed meanwhile; the file names the scheduler code and holiday tables that made it,
+The summaries are kept in ``<data dir>/.plan_index`` with their stamps (on PostgreSQL too: the stamps come
+from the database, so a worker taking the lease plans only the offices that changed since its data directory's
+summaries were written), so a restart plans only the offices that changed meanwhile; the file names the scheduler code and holiday tables that made it,
 and another release (or a damaged file) starts from nothing.
 """
 

@@ -24,9 +24,8 @@ from scheduler.service import ReminderService
 from storage.clock import BANGKOK
 from storage.models import Measure, Officer, Organization, ReportEntry, SendRecord, Unit
 from storage.tinydb_repo import TinyRepository
-from tests.factory import make_office
+from tests.factory import make_office, open_store
 from tests.test_reminder_delivery import join
-from tests.tools import suite_backend
 
 SOMYING = "U0somying000000000000000000000001"
 SOMCHAI = "U0somchai000000000000000000000002"
@@ -67,10 +66,8 @@ async def test_an_unchanged_office_is_not_planned_again_and_each_reminder_goes_o
     assert told.got == ["สมหญิง", "สมชาย"]  # gets the running reminder at the next tick, once
     assert service.index.planned == settled + 1  # only the office that changed
     service.shutdown()
-    if suite_backend() == "postgresql":
-        return  # the summaries below are kept in the data directory's .plan_index, on TinyDB only
 
-    again = ReminderService(TinyRepository(data), office.clock, told)  # a restart
+    again = ReminderService(open_store(data), office.clock, told)  # a restart (PostgreSQL: a new pool)
     again.prepare()
     assert again.index.planned == 1  # the kept summaries: only o1, whose send log changed since, is planned
     await again.tick()
@@ -78,7 +75,7 @@ async def test_an_unchanged_office_is_not_planned_again_and_each_reminder_goes_o
 
     (data / INDEX_FILE).write_bytes(b'{"made_by": "another release", "offices": {}}')
     join(office, "U0somsri00000000000000000000000003", "สำนักปลัด", "สมศรี")
-    last = ReminderService(TinyRepository(data), office.clock, told)  # summaries of other code: all planned
+    last = ReminderService(open_store(data), office.clock, told)  # summaries of other code: all planned
     last.prepare()
     assert last.index.planned == 2
     await last.tick()
