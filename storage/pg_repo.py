@@ -397,15 +397,15 @@ class PgRepository:
     def add_report(self, entry: ReportEntry) -> ReportEntry:
         """Append a revision; its number follows the unit's earlier answers for that measure/round.
 
-        One transaction in one round trip (pipeline): the advisory lock queues concurrent savers of one
+        One transaction in one round trip (a pipeline of two statements and one Sync): the advisory lock queues concurrent savers of one
         (measure, round, unit), then one statement, whose snapshot is taken after the lock and so sees the
         winner, keeps a repeated save once or inserts the next revision.
         """
         self._wrote("reports")
         key = {"o": _key(entry.org_id), "fy": int(entry.fiscal_year), "m": _key(entry.measure_id),
                "r": int(entry.round), "u": _key(entry.unit_id), "id": _key(entry.id), "data": _doc(entry)}
-        with self.pool.connection() as conn, conn.pipeline():
-            with conn.transaction():
+        with self.pool.connection() as conn:
+            with conn.pipeline():  # no Sync between the two: one implicit transaction, committed at the Sync
                 conn.execute(_REPORT_LOCK, key)
                 cur = conn.execute(_ADD_REPORT, key)
             row = cur.fetchone()
