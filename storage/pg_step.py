@@ -37,7 +37,7 @@ STEP = (
     " GROUP BY fiscal_year) p), "
     "(SELECT string_agg(r.fiscal_year::text || ':' || r.n::text || ':' || r.x::text, ',') FROM ("
     " SELECT fiscal_year, count(*) AS n, max(seq) AS x FROM reports r WHERE r.org_id = i.org_id "
-    " AND r.fiscal_year = ANY(%(years)s) GROUP BY fiscal_year) r) "
+    " AND r.fiscal_year = ANY(%(years)s::int[]) GROUP BY fiscal_year) r) "
     "FROM identities i LEFT JOIN officers o ON o.org_id = i.org_id AND o.id = i.officer_id "
     "LEFT JOIN orgs g ON g.id = i.org_id LEFT JOIN states s ON s.org_id = i.org_id AND s.key = %(key)s "
     "WHERE i.platform = %(platform)s AND i.user_id = %(user)s"
