@@ -41,7 +41,10 @@ from .plan_stamps import pg_plan_stamps
 __all__ = ["PgRepository"]
 
 T = TypeVar("T")
-REPORTS_CACHE = 256  # (office, year) report lists kept parsed per process
+REPORTS_CACHE = 1024  # (office, year) plans, unit lists and report lists kept parsed per process, at most
+# revisions kept parsed per process, all offices together: ~2.4 kB each (measured on bench/workload.py's years),
+# so ~240 MB at most; 200 busy offices' years of ~450 revisions fit, a few very large ones cannot crowd memory
+REPORT_ROWS = 100_000
 RECENT_YEARS = 4  # the fiscal years whose answers a step's first statement stamps (those read lately)
 _THROTTLE_ORG, _THROTTLE_KEY = "", "invite_throttle"  # the settings row of the invite-guess throttle
 # one snapshot: the year's row count, and the rows after a seq (none: one row of NULLs carrying the count)
@@ -108,8 +111,6 @@ def _doc(obj: Any) -> Jsonb:
     return _json(to_dict(obj))
 
 
-
-
 def _own_unit(unit: Unit) -> Unit:
     """A copy the caller may change (the cached unit stays as stored)."""
     clone = object.__new__(Unit)
@@ -133,6 +134,7 @@ class PgRepository:
         self._cache_lock = threading.Lock()  # engine calls run on several threads
         # (office, year) → (row count, newest seq, parsed rows in seq order)
         self._reports_cache: OrderedDict[tuple[str, int], tuple[int, int, tuple[ReportEntry, ...]]] = OrderedDict()
+        self._report_rows = 0  # revisions held in _reports_cache: its bound (memory goes by rows, not offices)
         # (office, year) → ((row count, newest xmin), the plan's measures in plan order)
         self._plans_cache: OrderedDict[tuple[str, int], tuple[tuple[int, int], list[Measure]]] = OrderedDict()
         # office → (stamp: row count and hash of row versions, its units in creation order)
@@ -475,10 +477,13 @@ class PgRepository:
         entries = entries + tuple(from_dict(ReportEntry, data) for _, data in new)
         newest = new[-1][0] if new else after
         with self._cache_lock:
+            old = self._reports_cache.pop(key, None)
+            self._report_rows += len(entries) - (len(old[2]) if old is not None else 0)
             self._reports_cache[key] = (total, newest, entries)
-            self._reports_cache.move_to_end(key)
-            while len(self._reports_cache) > REPORTS_CACHE:
-                self._reports_cache.popitem(last=False)
+            while len(self._reports_cache) > 1 and (
+                self._report_rows > REPORT_ROWS or len(self._reports_cache) > REPORTS_CACHE
+            ):  # the least recently read office-years go first; the one just read stays
+                self._report_rows -= len(self._reports_cache.popitem(last=False)[1][2])
         return entries
 
     # ----- review decisions and approvals (append-only) ------------------------------------------
