@@ -7,6 +7,7 @@ the whole dataclass as JSONB, so fields other modules add to storage/models.py n
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
@@ -34,18 +35,35 @@ from .models import (
 from .models import detached_report as _detached
 from .models import own_measure as _own_measure
 from .pg_schema import check_schema
+from .pg_step import STEP, UNITS, Step, step_from_row
 from .plan_stamps import pg_plan_stamps
 
 __all__ = ["PgRepository"]
 
 T = TypeVar("T")
-REPORTS_CACHE = 256  # (office, year) report lists kept parsed per process
+REPORTS_CACHE = 1024  # (office, year) plans, unit lists and report lists kept parsed per process, at most
+# revisions kept parsed per process, all offices together: ~2.4 kB each (measured on bench/workload.py's years),
+# so ~240 MB at most; 200 busy offices' years of ~450 revisions fit, a few very large ones cannot crowd memory
+REPORT_ROWS = 100_000
+RECENT_YEARS = 4  # the fiscal years whose answers a step's first statement stamps (those read lately)
 _THROTTLE_ORG, _THROTTLE_KEY = "", "invite_throttle"  # the settings row of the invite-guess throttle
 # one snapshot: the year's row count, and the rows after a seq (none: one row of NULLs carrying the count)
 _REPORTS_SINCE = (
     "SELECT c.n, r.seq, r.data FROM (SELECT count(*) AS n FROM reports WHERE org_id = %s AND fiscal_year = %s) c "
     "LEFT JOIN LATERAL (SELECT seq, data FROM reports WHERE org_id = %s AND fiscal_year = %s AND seq > %s "
     "ORDER BY seq) r ON true ORDER BY r.seq"
+)
+_REPORT_WHERE = "org_id = %(o)s AND fiscal_year = %(fy)s AND measure_id = %(m)s AND round = %(r)s AND unit_id = %(u)s"
+_REPORT_LOCK = ("SELECT pg_advisory_xact_lock(hashtextextended(concat_ws(chr(31), %(o)s::text, %(fy)s::text, "
+                "%(m)s::text, %(r)s::text, %(u)s::text), 0))")
+# the revision saved before under this id (a retried save), else the next revision inserted: (inserted, revision, data)
+_ADD_REPORT = (
+    f"WITH same AS (SELECT data FROM reports WHERE {_REPORT_WHERE} AND id = %(id)s LIMIT 1), "
+    f"n AS (SELECT count(*) + 1 AS revision FROM reports WHERE {_REPORT_WHERE}), "
+    "ins AS (INSERT INTO reports (org_id, fiscal_year, measure_id, round, unit_id, revision, id, data) "
+    "SELECT %(o)s, %(fy)s, %(m)s, %(r)s, %(u)s, n.revision, %(id)s, %(data)s || jsonb_build_object('revision', n.revision) "
+    "FROM n WHERE NOT EXISTS (SELECT 1 FROM same) RETURNING revision) "
+    "SELECT true, revision, NULL::jsonb FROM ins UNION ALL SELECT false, 0, data FROM same"
 )
 # one snapshot: the plan's signature (row count, newest xmin), and its rows only when that is not the one given
 _PLAN_IF_CHANGED = (
@@ -57,20 +75,48 @@ _PLAN_IF_CHANGED = (
 
 def _clean(value: Any) -> Any:
     """PostgreSQL text cannot hold NUL characters: drop them rather than fail a user's save."""
+    if isinstance(value, dict | list):
+        try:  # C-speed check of the whole document (JSON escapes NUL as \u0000); a walk only when it may hold one
+            if "\\u0000" not in json.dumps(value):
+                return value
+        except (TypeError, ValueError):
+            pass
+    return _clean_walk(value)
+
+
+def _clean_walk(value: Any) -> Any:
+    """_clean, value by value."""
     if isinstance(value, str):
         return value.replace("\x00", "") if "\x00" in value else value
     if isinstance(value, dict):
-        return {_clean(k): _clean(v) for k, v in value.items()}
+        return {_clean_walk(k): _clean_walk(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [_clean_walk(v) for v in value]
     return value
+
+
+def _json(value: Any) -> Jsonb:
+    """A JSON value for a JSONB column, without NUL characters, dumped once (C speed) in the common case."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        return Jsonb(_clean_walk(value))
+    if "\\u0000" in text:  # JSON escapes NUL as \u0000: only then is the value walked and cleaned
+        return Jsonb(_clean_walk(value))
+    return Jsonb(value, dumps=lambda _: text)
 
 
 def _doc(obj: Any) -> Jsonb:
     """A dataclass as the JSONB `data` column."""
-    return Jsonb(_clean(to_dict(obj)))
+    return _json(to_dict(obj))
 
 
+def _own_unit(unit: Unit) -> Unit:
+    """A copy the caller may change (the cached unit stays as stored)."""
+    clone = object.__new__(Unit)
+    clone.__dict__.update(unit.__dict__)
+    clone.aliases = list(unit.aliases)
+    return clone
 
 
 def _key(value: str) -> str:
@@ -88,8 +134,13 @@ class PgRepository:
         self._cache_lock = threading.Lock()  # engine calls run on several threads
         # (office, year) → (row count, newest seq, parsed rows in seq order)
         self._reports_cache: OrderedDict[tuple[str, int], tuple[int, int, tuple[ReportEntry, ...]]] = OrderedDict()
+        self._report_rows = 0  # revisions held in _reports_cache: its bound (memory goes by rows, not offices)
         # (office, year) → ((row count, newest xmin), the plan's measures in plan order)
         self._plans_cache: OrderedDict[tuple[str, int], tuple[tuple[int, int], list[Measure]]] = OrderedDict()
+        # office → (stamp: row count and hash of row versions, its units in creation order)
+        self._units_cache: OrderedDict[str, tuple[tuple[int, str], tuple[Unit, ...]]] = OrderedDict()
+        self._recent_years: OrderedDict[int, None] = OrderedDict()  # years whose answers were read lately
+        self._local = threading.local()  # this thread's step: what find_identity read for the calls after it
 
     @classmethod
     def open(cls, conninfo: str, min_size: int = 1, max_size: int = 8, timeout: float = 10.0) -> PgRepository:
@@ -133,6 +184,24 @@ class PgRepository:
         row = self._first(query, params)
         return from_dict(cls, row[0]) if row else None
 
+    def _take(self, *key: Any) -> tuple[bool, Any]:
+        """An item the step's first statement read on this thread (storage/pg_step.py), once, while fresh."""
+        step: Step | None = getattr(self._local, "step", None)
+        return step.take(*key) if step is not None else (False, None)
+
+    def _wrote(self, kind: str = "") -> None:
+        """This thread changes one kind of item (or anything: ""): what its step read of it is not served any more."""
+        step: Step | None = getattr(self._local, "step", None)
+        if step is not None:
+            step.forget(kind)
+
+    def _cache_put(self, cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+        with self._cache_lock:
+            cache[key] = value
+            cache.move_to_end(key)
+            while len(cache) > REPORTS_CACHE:
+                cache.popitem(last=False)
+
     # ----- organizations ----------------------------------------------------------------------
     def list_orgs(self) -> list[Organization]:
         """Every hosted organization, oldest first."""
@@ -140,10 +209,14 @@ class PgRepository:
 
     def get_org(self, org_id: str) -> Organization | None:
         """One organization by id."""
+        hit, data = self._take("org", org_id)
+        if hit:
+            return from_dict(Organization, data)
         return self._record(Organization, "SELECT data FROM orgs WHERE id = %s", (org_id,))
 
     def save_org(self, org: Organization) -> None:
         """Create or update an organization."""
+        self._wrote("org")
         self._run(
             "INSERT INTO orgs (id, data) VALUES (%s, %s) ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data",
             (_key(org.id), _doc(org)),
@@ -151,11 +224,20 @@ class PgRepository:
 
     # ----- units ------------------------------------------------------------------------------
     def list_units(self, org_id: str) -> list[Unit]:
-        """Units of an organization in creation order."""
-        return self._records(Unit, "SELECT data FROM units WHERE org_id = %s ORDER BY seq", (org_id,))
+        """Units of an organization in creation order (parsed once per change of the office's units)."""
+        hit, stamp = self._take("units", org_id)
+        with self._cache_lock:
+            cached = self._units_cache.get(org_id)
+        if not hit or cached is None or cached[0] != stamp:
+            rows = self._all(UNITS, (org_id,))
+            stamp = (int(rows[0][1]), str(rows[0][2])) if rows else (0, "0")
+            cached = (stamp, tuple(from_dict(Unit, r[0]) for r in rows))
+            self._cache_put(self._units_cache, org_id, cached)
+        return [_own_unit(u) for u in cached[1]]
 
     def save_unit(self, unit: Unit) -> None:
         """Create or update a unit."""
+        self._wrote("units")
         self._run(
             "INSERT INTO units (org_id, id, data) VALUES (%s, %s, %s) "
             "ON CONFLICT (org_id, id) DO UPDATE SET data = EXCLUDED.data",
@@ -169,10 +251,14 @@ class PgRepository:
 
     def get_officer(self, org_id: str, officer_id: str) -> Officer | None:
         """One person by id."""
+        hit, data = self._take("officer", org_id, officer_id)
+        if hit:
+            return from_dict(Officer, data)
         return self._record(Officer, "SELECT data FROM officers WHERE org_id = %s AND id = %s", (org_id, officer_id))
 
     def save_officer(self, officer: Officer) -> None:
         """Create or update a person."""
+        self._wrote("officer")
         self._run(
             "INSERT INTO officers (org_id, id, data) VALUES (%s, %s, %s) "
             "ON CONFLICT (org_id, id) DO UPDATE SET data = EXCLUDED.data",
@@ -180,15 +266,24 @@ class PgRepository:
         )
 
     def find_identity(self, platform: str, user_id: str) -> tuple[str, str] | None:
-        """Which organization and officer a chat account belongs to (every event asks: primary key)."""
-        row = self._first(
-            "SELECT org_id, officer_id FROM identities WHERE platform = %s AND user_id = %s",
-            (platform, _key(user_id)),
-        )
-        return (row[0], row[1]) if row else None
+        """Which organization and officer a chat account belongs to (every event asks first).
+
+        The same statement reads what the step asks next (storage/pg_step.py): the officer, the office, the
+        chat's state and the change stamps of the office's units, plans and recently read years of answers.
+        """
+        self._local.step = None
+        with self._cache_lock:
+            years = list(self._recent_years)
+        state_key = f"{platform}:{user_id}"  # handlers.services.identity_key; another key is simply read apart
+        row = self._first(STEP, {"years": years, "key": state_key, "platform": platform, "user": _key(user_id)})
+        if row is None:
+            return None
+        self._local.step = step_from_row(row, state_key, years)
+        return (row[0], row[1])
 
     def link_identity(self, platform: str, user_id: str, org_id: str, officer_id: str) -> None:
         """Point a chat account at an officer (replacing an earlier link)."""
+        self._wrote()
         self._run(
             "INSERT INTO identities (platform, user_id, org_id, officer_id) VALUES (%s, %s, %s, %s) "
             "ON CONFLICT (platform, user_id) DO UPDATE SET org_id = EXCLUDED.org_id, officer_id = EXCLUDED.officer_id",
@@ -202,6 +297,7 @@ class PgRepository:
 
     def save_invite(self, invite: Invite) -> None:
         """Create or update an invite."""
+        self._wrote()
         self._run(
             "INSERT INTO invites (code, org_id, used_by, data) VALUES (%s, %s, %s, %s) ON CONFLICT (code) "
             "DO UPDATE SET org_id = EXCLUDED.org_id, used_by = EXCLUDED.used_by, data = EXCLUDED.data",
@@ -210,6 +306,7 @@ class PgRepository:
 
     def claim_invite(self, code: str, officer_id: str, used_at: str) -> Invite | None:
         """Mark a free invite used by officer_id; None when unknown or already used (one redeemer wins)."""
+        self._wrote()
         return self._record(
             Invite,
             "UPDATE invites SET used_by = %(by)s, "
@@ -220,6 +317,7 @@ class PgRepository:
 
     def redeem_invite(self, code: str, make: Callable[[Invite | None], Officer], platform: str, user_id: str) -> Officer:
         """Check and use a one-time code in one transaction (the invite row locked): one winner, all or nothing."""
+        self._wrote()
         with self.pool.connection() as conn, conn.transaction():
             row = conn.execute("SELECT data FROM invites WHERE code = %s FOR UPDATE", (code,)).fetchone()
             invite = from_dict(Invite, row[0]) if row else None
@@ -248,6 +346,7 @@ class PgRepository:
 
     def record_failure(self, keys: list[str], at: float, forget_before: float) -> None:
         """Count one failed attempt against each key; older attempts are dropped."""
+        self._wrote()
         with self.pool.connection() as conn, conn.transaction():
             conn.execute("INSERT INTO settings (org_id, key, value) VALUES (%s, %s, '{}'::jsonb) ON CONFLICT DO NOTHING",
                          (_THROTTLE_ORG, _THROTTLE_KEY))
@@ -263,6 +362,9 @@ class PgRepository:
     # ----- plans ------------------------------------------------------------------------------
     def fiscal_years(self, org_id: str) -> list[int]:
         """Fiscal years that have a plan."""
+        hit, years = self._take("years", org_id)
+        if hit:
+            return list(years)
         rows = self._all("SELECT DISTINCT fiscal_year FROM measures WHERE org_id = %s ORDER BY 1", (org_id,))
         return [int(r[0]) for r in rows]
 
@@ -276,6 +378,12 @@ class PgRepository:
         key = (org_id, int(fiscal_year))
         with self._cache_lock:
             cached = self._plans_cache.get(key)
+        hit, stamp = self._take("plan", *key)
+        if hit and cached is not None and stamp == cached[0]:
+            with self._cache_lock:
+                if key in self._plans_cache:
+                    self._plans_cache.move_to_end(key)
+            return [_own_measure(m) for m in cached[1]]
         sig = cached[0] if cached is not None else (-1, -1)
         rows = self._all(_PLAN_IF_CHANGED, (*key, *key, *sig))
         now = (int(rows[0][0]), int(rows[0][1]))
@@ -291,6 +399,7 @@ class PgRepository:
 
     def save_measures(self, org_id: str, fiscal_year: int, measures: list[Measure]) -> None:
         """Replace the plan's measures in one transaction: readers see the old plan or the new, never half."""
+        self._wrote("plan")
         rows = [(_key(org_id), int(fiscal_year), _key(m.id), _doc(m)) for m in measures]
         with self.pool.connection() as conn, conn.transaction():
             conn.execute("DELETE FROM measures WHERE org_id = %s AND fiscal_year = %s", (org_id, int(fiscal_year)))
@@ -299,26 +408,24 @@ class PgRepository:
 
     # ----- reports ----------------------------------------------------------------------------
     def add_report(self, entry: ReportEntry) -> ReportEntry:
-        """Append a revision; its number follows the unit's earlier answers for that measure/round."""
-        key = (_key(entry.org_id), int(entry.fiscal_year), _key(entry.measure_id), int(entry.round), _key(entry.unit_id))
-        where = "org_id = %s AND fiscal_year = %s AND measure_id = %s AND round = %s AND unit_id = %s"
-        with self.pool.connection() as conn, conn.transaction():
-            # concurrent savers of one (measure, round, unit) queue here; the count below then sees the winner
-            conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(concat_ws(chr(31), %s::text, %s::text, %s::text, %s::text, %s::text), 0))",
-                key,
-            )
-            same = conn.execute(f"SELECT data FROM reports WHERE {where} AND id = %s",  # type: ignore[arg-type]
-                                (*key, _key(entry.id))).fetchone()
-            if same is not None:  # the same save again (a retry after a crash or a lost reply): kept once
-                return from_dict(ReportEntry, same[0])
-            row = conn.execute(f"SELECT count(*) FROM reports WHERE {where}", key).fetchone()  # type: ignore[arg-type]
-            entry.revision = int(row[0] if row else 0) + 1
-            conn.execute(
-                "INSERT INTO reports (org_id, fiscal_year, measure_id, round, unit_id, revision, id, data) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (*key, entry.revision, _key(entry.id), _doc(entry)),
-            )
+        """Append a revision; its number follows the unit's earlier answers for that measure/round.
+
+        One transaction in one round trip (a pipeline of two statements and one Sync): the advisory lock queues concurrent savers of one
+        (measure, round, unit), then one statement, whose snapshot is taken after the lock and so sees the
+        winner, keeps a repeated save once or inserts the next revision.
+        """
+        self._wrote("reports")
+        key = {"o": _key(entry.org_id), "fy": int(entry.fiscal_year), "m": _key(entry.measure_id),
+               "r": int(entry.round), "u": _key(entry.unit_id), "id": _key(entry.id), "data": _doc(entry)}
+        with self.pool.connection() as conn:
+            with conn.pipeline():  # no Sync between the two: one implicit transaction, committed at the Sync
+                conn.execute(_REPORT_LOCK, key)
+                cur = conn.execute(_ADD_REPORT, key)
+            row = cur.fetchone()
+        assert row is not None
+        if not row[0]:  # the same save again (a retry after a crash or a lost reply): kept once
+            return from_dict(ReportEntry, row[2])
+        entry.revision = int(row[1])
         return entry
 
     def list_reports(
@@ -346,6 +453,17 @@ class PgRepository:
     ) -> tuple[ReportEntry, ...]:
         """The year's entries: the cached ones plus what was added since (all of them read again if need be)."""
         count, after, entries = cached if cached is not None else (0, 0, ())
+        with self._cache_lock:
+            self._recent_years[key[1]] = None
+            self._recent_years.move_to_end(key[1])
+            while len(self._recent_years) > RECENT_YEARS:
+                self._recent_years.popitem(last=False)
+        hit, stamp = self._take("reports", *key)
+        if hit and cached is not None and stamp == (count, after):  # the step's statement saw nothing new
+            with self._cache_lock:
+                if key in self._reports_cache:
+                    self._reports_cache.move_to_end(key)
+            return entries
         rows = self._all(_REPORTS_SINCE, (*key, *key, after))
         total, new = int(rows[0][0]), [(int(r[1]), r[2]) for r in rows if r[1] is not None]
         if cached is not None and total == count and not new:
@@ -359,15 +477,19 @@ class PgRepository:
         entries = entries + tuple(from_dict(ReportEntry, data) for _, data in new)
         newest = new[-1][0] if new else after
         with self._cache_lock:
+            old = self._reports_cache.pop(key, None)
+            self._report_rows += len(entries) - (len(old[2]) if old is not None else 0)
             self._reports_cache[key] = (total, newest, entries)
-            self._reports_cache.move_to_end(key)
-            while len(self._reports_cache) > REPORTS_CACHE:
-                self._reports_cache.popitem(last=False)
+            while len(self._reports_cache) > 1 and (
+                self._report_rows > REPORT_ROWS or len(self._reports_cache) > REPORTS_CACHE
+            ):  # the least recently read office-years go first; the one just read stays
+                self._report_rows -= len(self._reports_cache.popitem(last=False)[1][2])
         return entries
 
     # ----- review decisions and approvals (append-only) ------------------------------------------
     def add_review(self, review: Review) -> None:
         """Keep one review decision (earlier ones stay: the history)."""
+        self._wrote()
         self._run(
             "INSERT INTO reviews (org_id, fiscal_year, round, data) VALUES (%s, %s, %s, %s)",
             (_key(review.org_id), int(review.fiscal_year), int(review.round_no), _doc(review)),
@@ -379,6 +501,7 @@ class PgRepository:
 
     def add_approval(self, approval: Approval) -> None:
         """Keep one approval decision (earlier ones stay: the history)."""
+        self._wrote()
         self._run(
             "INSERT INTO approvals (org_id, fiscal_year, round, data) VALUES (%s, %s, %s, %s)",
             (_key(approval.org_id), int(approval.fiscal_year), int(approval.round_no), _doc(approval)),
@@ -402,18 +525,22 @@ class PgRepository:
     # ----- conversation state -----------------------------------------------------------------
     def get_state(self, org_id: str, key: str) -> dict[str, Any] | None:
         """Where a chat account is in a conversation."""
+        hit, state = self._take("state", org_id, key)
+        if hit:
+            return state  # type: ignore[no-any-return]
         row = self._first("SELECT state FROM states WHERE org_id = %s AND key = %s", (org_id, key))
         return row[0] if row else None
 
     def set_state(self, org_id: str, key: str, state: dict[str, Any] | None) -> None:
         """Store (or with None, forget) a chat account's conversation state."""
+        self._wrote("state")
         if state is None:
             self._run("DELETE FROM states WHERE org_id = %s AND key = %s", (org_id, key))
             return
         self._run(
             "INSERT INTO states (org_id, key, state) VALUES (%s, %s, %s) "
             "ON CONFLICT (org_id, key) DO UPDATE SET state = EXCLUDED.state, updated_at = now()",
-            (_key(org_id), _key(key), Jsonb(_clean(state))),
+            (_key(org_id), _key(key), _json(state)),
         )
 
     # ----- send log and settings ---------------------------------------------------------------
@@ -427,6 +554,7 @@ class PgRepository:
 
     def log_send(self, record: SendRecord) -> None:
         """Record (or update) a send attempt."""
+        self._wrote()
         self._run(
             "INSERT INTO sends (org_id, fiscal_year, key, data) VALUES (%s, %s, %s, %s) "
             "ON CONFLICT (org_id, fiscal_year, key) DO UPDATE SET data = EXCLUDED.data",
@@ -439,6 +567,7 @@ class PgRepository:
         Several workers may plan the same reminder; exactly one gets True. A claim still "sending" after
         its lease (the worker died mid-batch) is handed to the next claimer; a finished one never is.
         """
+        self._wrote()
         row = self._first(
             "INSERT INTO sends (org_id, fiscal_year, key, data, claimed_until, claimed_by) "
             "VALUES (%(org)s, %(fy)s, %(key)s, %(data)s, now() + make_interval(secs => %(lease)s), %(by)s) "
@@ -465,10 +594,11 @@ class PgRepository:
 
     def set_setting(self, org_id: str, key: str, value: Any) -> None:
         """Store a per-organization setting."""
+        self._wrote()
         self._run(
             "INSERT INTO settings (org_id, key, value) VALUES (%s, %s, %s) "
             "ON CONFLICT (org_id, key) DO UPDATE SET value = EXCLUDED.value",
-            (_key(org_id), _key(key), Jsonb(_clean(value))),
+            (_key(org_id), _key(key), _json(value)),
         )
 
     # ----- whole-store listing (itabot store copy) ----------------------------------------------

@@ -80,3 +80,23 @@ def test_a_plan_replaced_by_another_worker_is_read_at_once(workers: tuple[PgRepo
     other.save_measures("o1", 2569, [])
     assert mine.list_measures("o1", 2569) == []
     assert mine.list_measures("o1", 2570) == []
+
+
+def test_the_answers_kept_in_memory_are_bounded_by_revisions_and_stay_correct(
+    workers: tuple[PgRepository, PgRepository], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.pg_repo
+
+    mine, other = workers
+    monkeypatch.setattr(storage.pg_repo, "REPORT_ROWS", 3)
+    for org in ("o1", "o2"):
+        for n in (1, 2):
+            other.add_report(ReportEntry(id=f"{org}-{n}", org_id=org, fiscal_year=2569, measure_id="m1", round=6,
+                                         unit_id=f"u{n}", status="done", summary=f"{org} {n}"))
+    assert [e.summary for e in mine.report_snapshot("o1", 2569)] == ["o1 1", "o1 2"]
+    assert [e.summary for e in mine.report_snapshot("o2", 2569)] == ["o2 1", "o2 2"]  # o1's year gives way
+    assert mine._report_rows <= 3
+    other.add_report(ReportEntry(id="o1-3", org_id="o1", fiscal_year=2569, measure_id="m2", round=6, unit_id="u1",
+                                 status="done", summary="o1 3"))
+    assert [e.summary for e in mine.report_snapshot("o1", 2569)] == ["o1 1", "o1 2", "o1 3"]
+    assert mine._report_rows == 3  # o2's year gave way to the one just read
