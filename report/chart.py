@@ -28,16 +28,10 @@ MAX_BARS = 25
 LABEL_CHARS = 38
 
 
-@lru_cache(maxsize=1)
 def _mpl() -> Any:
-    """matplotlib, imported on the first chart: a second of start-up every `itabot` process would pay otherwise."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display on servers; must precede any pyplot import anywhere
-    import matplotlib.backends.backend_agg
-    import matplotlib.figure
-    import matplotlib.font_manager
-    import matplotlib.patches
+    """matplotlib, imported on the first chart (report/mpl.py): a second of start-up every `itabot` process would
+    pay otherwise; the bounded-work fork server preloads it."""
+    from .mpl import matplotlib
 
     return matplotlib
 
