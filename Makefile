@@ -15,7 +15,8 @@ demo: $(STAMP)
 	$(BIN)/itabot demo
 
 # the suite runs twice, once per store (both passes run even when the first fails); PYTEST_ARGS e.g. '-x -k report'
-WORKERS ?= 2
+# one pytest worker per core, at least 2 (a bigger CI machine runs the suite faster)
+WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -lt 2 ] && n=2; echo $$n)
 PYTEST := $(BIN)/pytest -n $(WORKERS) --durations=15 $(PYTEST_ARGS)
 
 test: $(STAMP)

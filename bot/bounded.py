@@ -23,7 +23,7 @@ from domain.limits import WorkLimitExceeded
 __all__ = ["Limits", "BoundedProcessRunner", "BoundedWorkError", "WorkLimitExceeded"]
 
 T = TypeVar("T")
-_PRELOAD = ["report.render", "handlers.plan_import", "domain.status"]
+_PRELOAD = ["report.render", "report.mpl", "handlers.plan_import", "domain.status"]
 
 
 @dataclass(frozen=True)

@@ -5,24 +5,20 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+from domain.fiscal import digits as dg
+from domain.fiscal import round_label
 
-matplotlib.use("Agg")  # no display on servers; must precede any pyplot import anywhere
+from .compile import RoundReport
+from .docx_table import heading_of
+from .fonts import sarabun_path
+from .text import STATUS_LABELS, STATUS_ORDER, org_place, shorten
 
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.font_manager import FontProperties  # noqa: E402
-
-from domain.fiscal import digits as dg  # noqa: E402
-from domain.fiscal import round_label  # noqa: E402
-
-from .compile import RoundReport  # noqa: E402
-from .docx_table import heading_of  # noqa: E402
-from .fonts import sarabun_path  # noqa: E402
-from .text import STATUS_LABELS, STATUS_ORDER, org_place, shorten  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
 
 __all__ = ["build_figure", "by_indicator", "chart_font", "legend_counts", "plain", "render_chart"]
 
@@ -32,12 +28,21 @@ MAX_BARS = 25
 LABEL_CHARS = 38
 
 
+def _mpl() -> Any:
+    """matplotlib, imported on the first chart (report/mpl.py): a second of start-up every `itabot` process would
+    pay otherwise; the bounded-work fork server preloads it."""
+    from .mpl import matplotlib
+
+    return matplotlib
+
+
 @lru_cache(maxsize=2)
 def chart_font(weight: str = "Regular") -> FontProperties:
     """Sarabun from the fontpkg-sarabun wheel, by file, so the machine's fonts never matter."""
     path = sarabun_path(weight)
-    font_manager.fontManager.addfont(str(path))
-    return FontProperties(fname=str(path))
+    mpl = _mpl()
+    mpl.font_manager.fontManager.addfont(str(path))
+    return mpl.font_manager.FontProperties(fname=str(path))
 
 
 def plain(text: str) -> str:
@@ -101,8 +106,9 @@ def build_figure(report: RoundReport, digits: str = "thai") -> Figure:
     indicators = _cap(by_indicator(report, digits))
     units = _cap(list(report.by_unit().items()))
     rows = max(len(indicators), 1) + max(len(units), 1)
-    fig = Figure(figsize=(10, 2.2 + 0.42 * rows), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
+    mpl = _mpl()
+    fig = mpl.figure.Figure(figsize=(10, 2.2 + 0.42 * rows), dpi=100, layout="constrained")
+    mpl.backends.backend_agg.FigureCanvasAgg(fig)
     heights = [max(len(indicators), 1) + 1, max(len(units), 1) + 1]
     axes = fig.subplots(2, 1, gridspec_kw={"height_ratios": heights})
     fy = dg(str(report.fiscal_year), digits)
@@ -112,7 +118,7 @@ def build_figure(report: RoundReport, digits: str = "thai") -> Figure:
     _panel(axes[0], "รายตัวชี้วัด (จำนวนมาตรการ)", indicators, digits)
     _panel(axes[1], "รายส่วนราชการ (จำนวนมาตรการที่รับผิดชอบ)", units, digits)
     totals = legend_counts(report)
-    handles = [matplotlib.patches.Patch(color=COLORS[s]) for s in STATUS_ORDER]
+    handles = [mpl.patches.Patch(color=COLORS[s]) for s in STATUS_ORDER]
     names = [f"{STATUS_LABELS[s]} {dg(str(totals[s]), digits)}" for s in STATUS_ORDER]
     fig.legend(handles, names, loc="outside lower center", ncol=len(STATUS_ORDER), prop=chart_font(), frameon=False)
     return fig

@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 from bot.config import load_settings, make_clock, resolve_data_dir
-from bot.doctor import FAIL, Probe, run_checks
 from bot.store import database_url
 
 from . import Command
@@ -36,6 +35,8 @@ def _add(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from bot.doctor import FAIL, Probe, run_checks  # here: aiohttp costs every other subcommand's start-up
+
     settings = load_settings()
     data_dir = resolve_data_dir(args.data_dir)
     backup = args.backup_dir or os.environ.get("ITABOT_BACKUP_DIR")

@@ -9,7 +9,6 @@ from datetime import datetime
 
 from bot.config import load_settings, make_clock, resolve_data_dir
 from bot.store import open_store
-from bot.telegram import deep_link
 from domain.fiscal import thai_date
 from domain.people import grant
 from domain.words import WordError, parse_role, parse_unit
@@ -98,6 +97,9 @@ def _invite(args: argparse.Namespace) -> int:
     print(f"ให้ผู้รับพิมพ์ในแชต: /start {invite.code}")
     bot_name = _bot_username()
     if bot_name:
+        # imported here: python-telegram-bot would cost every other subcommand's start-up
+        from bot.telegram import deep_link
+
         print(f"Telegram: {deep_link(bot_name, invite.code)}")
     print(invite.code)
     return 0
