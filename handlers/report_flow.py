@@ -209,8 +209,8 @@ def act_same(ctx: Ctx, arg: str) -> list[Reply]:
     st = ctx.state or {}
     measure = _unit_ok(ctx)
     prev = previous_answer(ctx, measure, st["uid"]) if measure else None
-    if measure is None or prev is None or prev.entry is None or not prev.carried or st.get("step") != "status":
-        return [Reply(ctx.t("stale_button"))]
+    if arg or measure is None or prev is None or prev.entry is None or not prev.carried or st.get("step") != "status":
+        return [Reply(ctx.t("stale_button"))]  # arg: no button of ours carries one; a save needs our own button
     assert prev.carried_from is not None
     entry = append_revision(ctx, measure, st["uid"], draft_from(prev.entry), confirmed_from=prev.carried_from)
     saved = ctx.t(

@@ -64,8 +64,8 @@ def _recap_screen(ctx: Ctx) -> Reply:
 def act_save(ctx: Ctx, arg: str) -> list[Reply]:
     """บันทึก: append the recap's draft as a revision, then offer the next pending measure."""
     st = ctx.state or {}
-    if st.get("step") != "confirm" or not st.get("draft"):
-        return [Reply(ctx.t("stale_button"))]
+    if arg or st.get("step") != "confirm" or not st.get("draft"):
+        return [Reply(ctx.t("stale_button"))]  # arg: no บันทึก of ours carries one; a save needs our own button
     measure = measure_of(ctx)
     if measure is None or st["uid"] not in {u.id for u in units_for_measure(ctx.officer, measure, ctx.units)}:
         ctx.save(None)

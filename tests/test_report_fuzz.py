@@ -1,6 +1,6 @@
 """Issue 14: random taps, numbers, words, files and commands never strand an officer mid-report.
 
-A seeded generator drives 2,000 random sequences of valid and invalid inputs through the engine. After
+Seeded generators drive 2,000 random sequences (in four parts) of valid and invalid inputs through the engine. After
 every input: no internal error, and a step that has buttons shows them. After every sequence a user-like
 finisher, who only looks at the screen, must get a report saved. Every saved revision must be one the
 officer confirmed: บันทึก on a recap showing that very answer, or ยังเป็นเหมือนเดิม on a carried one.
@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from domain.events import Button, Reply
 from handlers.matching import match_button
 from handlers.texts import t
@@ -23,6 +25,7 @@ from tests.factory import Chat, Office, empty_store, make_office
 
 SEED = 20261201
 SEQUENCES = int(os.environ.get("FUZZ_SEQUENCES", "2000"))
+PARTS = 4  # each its own seed, so that the parts run side by side on pytest-xdist workers
 PER_OFFICE = 10  # a fresh office now and then keeps the in-memory year small (and fast)
 BUTTON_STEPS = {"list", "unit", "status", "confirm", "edit", "cancel", "evidence", "dated"}
 COMMANDS = ["/skip", "/done", "/help", "/cancel", "/report", "/status", "/lang en", "/lang th", "/frob", "/start"]
@@ -170,17 +173,20 @@ def finish(run: Run) -> None:
                          f"{run.screen[-1].text[:300] if run.screen else ''}")
 
 
-def test_random_inputs_never_strand_the_officer_nor_save_unconfirmed() -> None:
-    rng = random.Random(SEED)
+@pytest.mark.parametrize("part", range(PARTS))
+def test_random_inputs_never_strand_the_officer_nor_save_unconfirmed(part: int) -> None:
+    """SEQUENCES in all, in PARTS seeded parts that pytest-xdist spreads over its workers."""
+    rng = random.Random(SEED + part)
     run: Run | None = None
     saved = 0
-    for n in range(SEQUENCES):
+    count = SEQUENCES // PARTS + (part < SEQUENCES % PARTS)
+    for n in range(count):
         if n % PER_OFFICE == 0:
             saved += len(run.saved) if run else 0
             if run:
                 run.office.repo.close()
             empty_store()  # each office starts on a store of its own
-            office = make_office(now=NOW[(n // PER_OFFICE) % len(NOW)])
+            office = make_office(now=NOW[(n // PER_OFFICE + part) % len(NOW)])
             chat = office.register("fz", "officer", "กองคลัง", "สำนักปลัด")
             run = Run(office, chat, random.Random(rng.random()))
             run.step("text", "/report")
@@ -189,4 +195,4 @@ def test_random_inputs_never_strand_the_officer_nor_save_unconfirmed() -> None:
             kind, value = random_input(run)
             run.step(kind, value)
         finish(run)
-    assert run is not None and saved + len(run.saved) >= SEQUENCES  # every sequence ended in a saved report
+    assert run is not None and saved + len(run.saved) >= count  # every sequence ended in a saved report
