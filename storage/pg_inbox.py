@@ -24,6 +24,9 @@ from .pg_repo import _clean
 
 __all__ = ["InboxRecord", "PgInbox", "relaxed_pool"]
 
+# The hot statements below run with prepare=True: planned once per connection, not on each of its first five runs
+# (psycopg's default), which for the claim's CTEs cost the database more than executing them.
+
 _COLUMNS = "id, platform, event_id, chat_key, payload, state, received_at"
 # the event and its chat's row in one statement (autocommit: stored before the platform hears 200)
 _APPEND = (
@@ -45,12 +48,14 @@ _CLAIM = (
     "WHERE chat_key IN (SELECT chat_key FROM picked)) "
     "SELECT * FROM picked"
 )
-# within one statement the event still reads "claimed": the others are what keeps the chat held
+# within one statement the event still reads "claimed": the others are what keeps the chat held; the answer
+# says whether the chat has events nobody claimed yet (they came while it was held: worth a claim right away)
 _DONE = (
-    "WITH d AS (UPDATE inbox SET state = 'done', done_at = now() WHERE id = %(id)s RETURNING chat_key) "
-    "UPDATE inbox_chats c SET claimed_by = '', claimed_until = NULL FROM d WHERE c.chat_key = d.chat_key "
+    "WITH d AS (UPDATE inbox SET state = 'done', done_at = now() WHERE id = %(id)s RETURNING chat_key), "
+    "freed AS (UPDATE inbox_chats c SET claimed_by = '', claimed_until = NULL FROM d WHERE c.chat_key = d.chat_key "
     "AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.chat_key = d.chat_key AND i.state = 'claimed' "
-    "AND i.id <> %(id)s)"
+    "AND i.id <> %(id)s) RETURNING 1) "
+    "SELECT EXISTS (SELECT 1 FROM inbox i JOIN d ON i.chat_key = d.chat_key WHERE i.state = 'pending')"
 )
 
 
@@ -92,7 +97,7 @@ class PgInbox:
     def append(self, platform: str, event_id: str, chat_key: str, payload: dict[str, Any]) -> bool:
         """Store an event; False when that (platform, event id) was stored before (a redelivery)."""
         with self.pool.connection() as conn:
-            row = conn.execute(_APPEND, self._row(platform, event_id, chat_key, payload)).fetchone()
+            row = conn.execute(_APPEND, self._row(platform, event_id, chat_key, payload), prepare=True).fetchone()
         return bool(row and row[0])
 
     def append_many(self, events: list[tuple[str, str, str, dict[str, Any]]]) -> list[bool]:
@@ -102,7 +107,7 @@ class PgInbox:
         fresh: list[bool] = []
         with self.pool.connection() as conn, conn.transaction():
             for event in events:
-                row = conn.execute(_APPEND, self._row(*event)).fetchone()
+                row = conn.execute(_APPEND, self._row(*event), prepare=True).fetchone()
                 fresh.append(bool(row and row[0]))
         return fresh
 
@@ -134,13 +139,16 @@ class PgInbox:
         open events marked claimed, the chats leased to this worker.
         """
         with self.relaxed.connection() as conn:
-            rows = conn.execute(_CLAIM, {"limit": limit, "me": self.worker, "lease": self.lease_seconds}).fetchall()
+            rows = conn.execute(_CLAIM, {"limit": limit, "me": self.worker, "lease": self.lease_seconds}, prepare=True).fetchall()
         return sorted((InboxRecord(*r) for r in rows), key=lambda r: r.id)
 
-    def mark_done(self, record_id: int) -> None:
-        """An event is handled; the chat is released once none of its other claimed events is left (one statement)."""
+    def mark_done(self, record_id: int) -> bool:
+        """An event is handled; the chat is released once none of its other claimed events is left (one statement).
+
+        True when the chat has events nobody claimed yet (stored while it was held): claim again soon."""
         with self.relaxed.connection() as conn:
-            conn.execute(_DONE, {"id": record_id})
+            row = conn.execute(_DONE, {"id": record_id}, prepare=True).fetchone()
+        return bool(row and row[0])
 
     def prune(self, keep_seconds: float = 86400.0) -> int:
         """Forget events done longer ago than `keep_seconds` (a platform's redeliveries come within hours)."""
