@@ -34,8 +34,7 @@ log = logging.getLogger(__name__)
 
 CHAT_LEASE_S = 60.0  # a chat's claim; renewed while this worker lives, freed at once when it dies
 REAP_EVERY_S = 1.0  # how often a worker looks for dead ones (and renews its own claims)
-POLL_S = 0.25  # idle wait for events that other workers accepted (our own accepts and freed chats poke at once)
-IDLE_POLL_MAX_S = 1.0  # empty claims double the idle wait up to this (an idle host's database is not polled 4×/s)
+POLL_S = 1.0  # how often a worker sweeps the whole inbox (its own accepts and freed chats claim their chats at once)
 BATCH = 64  # events claimed at once
 PRUNE_EVERY_S = 600.0  # done events older than a day are deleted this often
 
@@ -65,6 +64,9 @@ class SharedDispatcher(Dispatcher):
         self._pump: asyncio.Task[None] | None = None
         self._lanes: dict[str, deque[StoredRecord]] = {}
         self._recheck: set[str] = set()  # chats served here that got new events meanwhile: claim once they are done
+        self._targets: set[str] = set()  # chats to claim next (a claim of a few chats is cheap, a sweep is not)
+        self._sweep = True  # the next claim looks at every open event
+        self._next_sweep = 0.0
         self._next_reap = 0.0
         self._next_prune = time.monotonic() + PRUNE_EVERY_S
         self._rates: list[tuple[ChatRateLimiter, float]] = []  # Telegram's cap, split between live workers
@@ -130,7 +132,12 @@ class SharedDispatcher(Dispatcher):
             if total > 0:
                 limiter.overall.interval = max(1, live) / total
 
-    def _poke(self) -> None:
+    def _poke(self, chats: set[str] | None = None) -> None:
+        """Claim soon: these chats' events, or (None) sweep the whole inbox."""
+        if chats is None:
+            self._sweep = True
+        else:
+            self._targets |= chats
         if self._wake is not None:
             self._wake.set()
 
@@ -150,31 +157,37 @@ class SharedDispatcher(Dispatcher):
     def _wake_for(self, records: list[InboxRecord]) -> None:
         """Claim now, unless every new event is for a chat served here (its lane claims after its last event)."""
         chats = {_chat_key(r) for r in records}
-        if chats <= self._lanes.keys():
-            self._recheck |= chats
-        else:
-            self._poke()
+        self._recheck |= chats & self._lanes.keys()
+        if chats - self._lanes.keys():
+            self._poke(chats - self._lanes.keys())
 
     # ----- work --------------------------------------------------------------------------------
     async def _run_pump(self) -> None:
         """Claim what nobody holds, start a task per chat; look after dead workers every second."""
         assert self._wake is not None
-        idle = self.poll
         while True:
             await self._housekeeping()
             self._wake.clear()  # before claiming: a poke while the claim runs (a new event, a freed chat) is kept
+            now = time.monotonic()
+            if now >= self._next_sweep:  # every `poll` seconds, busy or not: what no poke announced (a rare race)
+                self._sweep = True
+            sweep, targets = self._sweep, sorted(self._targets)
+            self._sweep, self._targets = False, set()
+            if sweep:
+                self._next_sweep = now + self.poll
             try:
-                claimed = await asyncio.to_thread(self.shared.claim, BATCH) if self._processors else []
+                chats = None if sweep else targets
+                claimed = await asyncio.to_thread(self.shared.claim, BATCH, chats) if self._processors else []
             except psycopg.Error as exc:
                 log.warning("claiming from the shared inbox failed: %s", exc)
                 claimed = []
             self._take(claimed)
             if len(claimed) >= BATCH:
+                self._sweep = True
                 continue  # a backlog: claim on at once
-            idle = self.poll if claimed else min(idle * 2, max(self.poll, IDLE_POLL_MAX_S))
-            until_housekeeping = self._next_reap - time.monotonic()  # the reaper keeps its pace while we idle
+            wait = max(0.0, min(self._next_sweep, self._next_reap) - time.monotonic())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), min(idle, until_housekeeping) if until_housekeeping > 0 else idle)
+                await asyncio.wait_for(self._wake.wait(), wait)
 
     async def _housekeeping(self) -> None:
         """Reap dead workers and renew our claims, at most every REAP_EVERY_S."""
@@ -243,7 +256,7 @@ class SharedDispatcher(Dispatcher):
                 self._lanes.pop(chat_key, None)
             if more or chat_key in self._recheck or lane:
                 self._recheck.discard(chat_key)
-                self._poke()
+                self._poke({chat_key})
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop claiming, let running chats finish for a moment, then give the rest back."""

@@ -118,3 +118,13 @@ async def test_an_event_that_comes_while_its_chat_is_served_follows_at_once(
             await dispatcher.stop()
             dispatcher.close()
         other_repo.close()
+
+
+def test_a_claim_of_given_chats_takes_those_chats_only(repo: PgRepository) -> None:
+    """What a worker claims after its own accept or done: the chats it names, oldest event first; the rest stay."""
+    inbox = PgInbox(repo.pool, worker="w1")
+    for event, chat in (("a1", "7"), ("b1", "8"), ("a2", "7")):
+        inbox.append("telegram", event, f"telegram:{chat}", {})
+    assert [r.event_id for r in inbox.claim(chats=["telegram:7"])] == ["a1", "a2"]
+    assert inbox.claim(chats=["telegram:7", "telegram:9"]) == []  # held by w1 already; 9 has nothing
+    assert [r.event_id for r in inbox.claim()] == ["b1"]
