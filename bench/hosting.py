@@ -17,7 +17,11 @@ this process); with everything on two cores, two workers can reach at most 2W/(W
 (`bound_2_workers`), so a ratio far below that bound is contention, one above it the neighbours' load.
 One `itabot run` on TinyDB under the same load is reported beside it.
 
-Run: `python -m bench.hosting [--quick] [--scale-only]` (needs PostgreSQL's server binaries, as the tests do).
+`scale_2_workers` is the median of `--repeat N` runs (3 unless --quick), each on a fresh database, every ratio and
+the load average before each kept beside it; `predicted_by_cpu` is 2·W1/(W2+O2), what the CPU figures allow.
+
+Run: `python -m bench.hosting [--quick] [--scale-only] [--repeat N]` (needs PostgreSQL's server binaries, as the
+tests do).
 """
 
 from __future__ import annotations
@@ -189,6 +193,7 @@ async def _throughput(url: str | None, data_dirs: list[Path], evidence: Path, us
     one worker and two are measured alike, in the steady state of long-lived workers, not while filling caches.
     """
     warm_users = warm_users or []
+    load_before = round(os.getloadavg()[0], 2)
     api = await FakeTelegramAPI().start()
     ports = [free_port() for _ in data_dirs]
     procs = await asyncio.gather(*(
@@ -212,10 +217,16 @@ async def _throughput(url: str | None, data_dirs: list[Path], evidence: Path, us
             await stop_worker(proc)
         await api.stop()
     lat = sorted(s for _, s in fleet.latencies) or [0.0]
+    used = sum(meter.spent.values())
     return {"workers": len(data_dirs), "updates": fleet.answered, "seconds": round(seconds, 2),
             "updates_per_second": round(fleet.answered / seconds, 2) if seconds else 0.0,
             "latency_p50_ms": round(lat[len(lat) // 2] * 1000, 1), "timeouts": fleet.timeouts,
-            "unexpected": fleet.unexpected, **_cpu_figures(meter.spent, fleet.answered)}
+            "unexpected": fleet.unexpected, **_cpu_figures(meter.spent, fleet.answered),
+            # how busy each worker was (1.0: a core of its own all the time: the one-worker run is CPU-bound on the
+            # worker only near 1.0) and how much of the machine everything measured used (the rest: neighbours, idle)
+            "core_use_per_worker": round(meter.spent.get("workers", 0.0) / seconds / len(data_dirs), 2) if seconds else 0,
+            "machine_use": round(used / seconds / (os.cpu_count() or 1), 2) if seconds else 0,
+            "load_average_before": load_before}
 
 
 def _scale(cluster: PgCluster, tmp: Path, pool: list[Any], evidence: Path, officers: int,
@@ -238,34 +249,56 @@ def _scale(cluster: PgCluster, tmp: Path, pool: list[Any], evidence: Path, offic
     finally:
         cluster.drop_database(name)
     ratio = round(two["updates_per_second"] / one["updates_per_second"], 3) if one["updates_per_second"] else None
+    # what the CPU figures predict: one busy worker answers 1/W1 per second, two workers and everything beside them
+    # on two cores 2/(W2+O2); far below: contention, far above: the one-worker run was starved by neighbours
+    predicted = round(min(2.0, 2 * one["w_ms"] / (two["w_ms"] + two["o_ms"])), 3) if two["w_ms"] else None
     if not tiny:
-        return {"one_worker": one, "two_workers": two, "ratio": ratio}
+        return {"one_worker": one, "two_workers": two, "ratio": ratio, "predicted_by_cpu": predicted}
     tiny_dir = tmp / "tinyrun"
     write_orgs(tiny_dir, orgs)
     write_registry(tiny_dir, orgs)
     shutil.copytree(evidence, tiny_dir / "evidence", dirs_exist_ok=True)
     tiny_run = asyncio.run(_throughput(None, [tiny_dir], tiny_dir / "evidence", everyone[:officers], script, tmp, "tiny",
                                        warm_users=warm))
-    return {"one_worker": one, "two_workers": two, "tinydb_one_process": tiny_run, "ratio": ratio}
+    return {"one_worker": one, "two_workers": two, "tinydb_one_process": tiny_run, "ratio": ratio,
+            "predicted_by_cpu": predicted}
 
 
-def run_scale(officers: int = 60, work_dir: str | None = None) -> dict[str, Any]:
-    """Only `scale_2_workers` (no TinyDB run), with the CPU each side spent per update."""
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run whose ratio is the median (the lower middle one of an even count)."""
+    ranked = sorted(runs, key=lambda r: r["ratio"] or 0.0)
+    return ranked[(len(ranked) - 1) // 2]
+
+
+def _repeated(cluster: PgCluster, tmp: Path, pool: list[Any], evidence: Path, officers: int,
+              repeats: int, tiny: bool = False) -> dict[str, Any]:
+    """`scale_2_workers` measured `repeats` times (each on a fresh database); the median run and every ratio
+    (`tiny`: the first repeat runs TinyDB's one process too, reported beside the median)."""
+    runs = [_scale(cluster, tmp, pool, evidence, officers, tiny=tiny and i == 0) for i in range(max(1, repeats))]
+    middle = _median_run(runs)
+    if tiny:
+        middle = {**middle, "tinydb_one_process": runs[0]["tinydb_one_process"]}
+    return {**middle, "ratios": [r["ratio"] for r in runs], "predicted_by_cpu_all": [r["predicted_by_cpu"] for r in runs],
+            "load_average_before_each": [r["one_worker"]["load_average_before"] for r in runs]}
+
+
+def run_scale(officers: int = 60, work_dir: str | None = None, repeats: int = 3) -> dict[str, Any]:
+    """Only `scale_2_workers` (no TinyDB run), the median of `repeats` runs, with the CPU each side spent per update."""
     tmp = Path(tempfile.mkdtemp(prefix="itabot-bench-hosting-", dir=work_dir))
     cluster = start_cluster()
     try:
         pool = evidence_pool(EvidenceStore(tmp / "evidence"))
-        scale = _scale(cluster, tmp, pool, tmp / "evidence", officers, tiny=False)
+        scale = _repeated(cluster, tmp, pool, tmp / "evidence", officers, repeats)
     finally:
         cluster.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     return {"hosting.scale_2_workers": scale["ratio"], "cores": os.cpu_count(),
             "load_average_at_end": [round(x, 2) for x in os.getloadavg()], "workers": scale,
-            "officers_per_run": officers}
+            "officers_per_run": officers, "repeats": repeats}
 
 
 def run(offices: int = 1000, tiny_offices: int = 1000, samples: int = 60, officers: int = 60,
-        work_dir: str | None = None) -> dict[str, Any]:
+        work_dir: str | None = None, repeats: int = 3) -> dict[str, Any]:
     """Both figures and their TinyDB counterparts."""
     tmp = Path(tempfile.mkdtemp(prefix="itabot-bench-hosting-", dir=work_dir))
     cluster = start_cluster()
@@ -274,7 +307,7 @@ def run(offices: int = 1000, tiny_offices: int = 1000, samples: int = 60, office
         pool = evidence_pool(store)
         pg = _pg_ratio(cluster, pool, store, offices, samples)
         tiny = _tiny_ratio(tmp, pool, store, tiny_offices, samples)
-        scale = _scale(cluster, tmp, pool, tmp / "evidence", officers)
+        scale = _repeated(cluster, tmp, pool, tmp / "evidence", officers, repeats, tiny=True)
     finally:
         cluster.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -286,7 +319,7 @@ def run(offices: int = 1000, tiny_offices: int = 1000, samples: int = 60, office
         "cores": os.cpu_count(),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "postgresql": pg, "tinydb": tiny, "workers": scale,
-        "offices": offices, "tiny_offices": tiny_offices, "officers_per_run": officers,
+        "offices": offices, "tiny_offices": tiny_offices, "officers_per_run": officers, "repeats": repeats,
         "how": (f"PostgreSQL cluster from tests/pg.py (fsync off); {offices} offices of bench/workload.py (53 measures, "
                 "4 answered rounds) COPYed in; median of save (add_report) and /report (Engine.handle) for office 0 "
                 f"alone vs beside the others; TinyDB the same with {tiny_offices} offices. Workers: real `itabot run` "
@@ -299,8 +332,9 @@ def run(offices: int = 1000, tiny_offices: int = 1000, samples: int = 60, office
 
 if __name__ == "__main__":
     quick = "--quick" in sys.argv
+    times = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else (1 if quick else 3)
     if "--scale-only" in sys.argv:
-        result = run_scale(officers=8 if quick else 60)
+        result = run_scale(officers=8 if quick else 60, repeats=times)
     else:
-        result = run(offices=20, tiny_offices=20, samples=10, officers=8) if quick else run()
+        result = run(offices=20, tiny_offices=20, samples=10, officers=8, repeats=times) if quick else run(repeats=times)
     print(json.dumps({"hosting": result}, ensure_ascii=False, indent=2))

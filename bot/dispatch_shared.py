@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 CHAT_LEASE_S = 60.0  # a chat's claim; renewed while this worker lives, freed at once when it dies
 REAP_EVERY_S = 1.0  # how often a worker looks for dead ones (and renews its own claims)
-POLL_S = 0.25  # idle wait for events that other workers accepted (our own accepts and freed chats poke at once)
+POLL_S = 1.0  # how often a worker sweeps the whole inbox (its own accepts and freed chats claim their chats at once)
 BATCH = 64  # events claimed at once
 PRUNE_EVERY_S = 600.0  # done events older than a day are deleted this often
 
@@ -63,6 +63,10 @@ class SharedDispatcher(Dispatcher):
         self._wake: asyncio.Event | None = None
         self._pump: asyncio.Task[None] | None = None
         self._lanes: dict[str, deque[StoredRecord]] = {}
+        self._recheck: set[str] = set()  # chats served here that got new events meanwhile: claim once they are done
+        self._targets: set[str] = set()  # chats to claim next (a claim of a few chats is cheap, a sweep is not)
+        self._sweep = True  # the next claim looks at every open event
+        self._next_sweep = 0.0
         self._next_reap = 0.0
         self._next_prune = time.monotonic() + PRUNE_EVERY_S
         self._rates: list[tuple[ChatRateLimiter, float]] = []  # Telegram's cap, split between live workers
@@ -128,7 +132,12 @@ class SharedDispatcher(Dispatcher):
             if total > 0:
                 limiter.overall.interval = max(1, live) / total
 
-    def _poke(self) -> None:
+    def _poke(self, chats: set[str] | None = None) -> None:
+        """Claim soon: these chats' events, or (None) sweep the whole inbox."""
+        if chats is None:
+            self._sweep = True
+        else:
+            self._targets |= chats
         if self._wake is not None:
             self._wake.set()
 
@@ -142,8 +151,15 @@ class SharedDispatcher(Dispatcher):
             log.error("shared inbox not writable, the platform will retry: %s", self._failure)
             raise InboxUnavailable(5, f"inbox not writable: {self._failure}") from exc
         self._failure = ""
-        self._poke()
+        self._wake_for([r for r, new in zip(records, fresh, strict=True) if new])
         return fresh
+
+    def _wake_for(self, records: list[InboxRecord]) -> None:
+        """Claim now, unless every new event is for a chat served here (its lane claims after its last event)."""
+        chats = {_chat_key(r) for r in records}
+        self._recheck |= chats & self._lanes.keys()
+        if chats - self._lanes.keys():
+            self._poke(chats - self._lanes.keys())
 
     # ----- work --------------------------------------------------------------------------------
     async def _run_pump(self) -> None:
@@ -152,16 +168,26 @@ class SharedDispatcher(Dispatcher):
         while True:
             await self._housekeeping()
             self._wake.clear()  # before claiming: a poke while the claim runs (a new event, a freed chat) is kept
+            now = time.monotonic()
+            if now >= self._next_sweep:  # every `poll` seconds, busy or not: what no poke announced (a rare race)
+                self._sweep = True
+            sweep, targets = self._sweep, sorted(self._targets)
+            self._sweep, self._targets = False, set()
+            if sweep:
+                self._next_sweep = now + self.poll
             try:
-                claimed = await asyncio.to_thread(self.shared.claim, BATCH) if self._processors else []
+                chats = None if sweep else targets
+                claimed = await asyncio.to_thread(self.shared.claim, BATCH, chats) if self._processors else []
             except psycopg.Error as exc:
                 log.warning("claiming from the shared inbox failed: %s", exc)
                 claimed = []
             self._take(claimed)
             if len(claimed) >= BATCH:
+                self._sweep = True
                 continue  # a backlog: claim on at once
+            wait = max(0.0, min(self._next_sweep, self._next_reap) - time.monotonic())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll)
+                await asyncio.wait_for(self._wake.wait(), wait)
 
     async def _housekeeping(self) -> None:
         """Reap dead workers and renew our claims, at most every REAP_EVERY_S."""
@@ -179,6 +205,7 @@ class SharedDispatcher(Dispatcher):
                 await asyncio.to_thread(self.workers.register)
             dead, cut, chats, live = await asyncio.to_thread(self.workers.tend, CHAT_LEASE_S)  # reap + renew
             if dead:
+                self._poke()  # their chats are free now
                 log.warning("%d worker(s) died: %d chat(s) taken over, %d send(s) cut marked interrupted",
                             dead, chats, cut)
             if now >= self._next_prune:
@@ -207,6 +234,7 @@ class SharedDispatcher(Dispatcher):
     async def _serve(self, chat_key: str) -> None:
         """Process one claimed chat's events in order, each marked done (the last one frees the chat)."""
         lane = self._lanes[chat_key]
+        more = False  # events of this chat nobody claimed yet (another worker stored them while we held it)
         try:
             while lane:
                 stored = lane[0]
@@ -217,7 +245,7 @@ class SharedDispatcher(Dispatcher):
                     except Exception:  # noqa: BLE001 - one bad event never stops the chat's next ones
                         log.exception("inbox event %s failed", stored.event_id)
                 try:
-                    await asyncio.to_thread(self.shared.mark_done, stored.id)
+                    more = await asyncio.to_thread(self.shared.mark_done, stored.id) or more
                 except psycopg.Error as exc:
                     self._failure = str(exc).strip()[:200]
                     log.error("could not mark %s done (another worker may process it again): %s", stored.event_id, exc)
@@ -226,7 +254,9 @@ class SharedDispatcher(Dispatcher):
             self._runners.pop(chat_key, None)
             if not lane:
                 self._lanes.pop(chat_key, None)
-            self._poke()
+            if more or chat_key in self._recheck or lane:
+                self._recheck.discard(chat_key)
+                self._poke({chat_key})
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop claiming, let running chats finish for a moment, then give the rest back."""

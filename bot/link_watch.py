@@ -4,6 +4,10 @@ The queue is durable because the repository is: at start every link without a st
 unanswered attempts) is queued, and a saved answer queues its new links, so a restart drops no check.
 Checks run on this event loop (aiohttp, a few at a time); repository calls run on worker threads like the
 chats' own. ITABOT_LINK_CHECK=0 turns it off (bot/config.py).
+
+Several workers on one PostgreSQL database: each checks the links of the answers it saved, but the backlog of
+every office is listed by one worker only, the holder of the `link-check` lease (a worker that dies frees it and
+another takes it within LEASE_RETRY_S, listing again what is still unchecked).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from storage.link_checks import link_check, needs_check, save_link_check
 from storage.models import ReportEntry
@@ -20,9 +24,20 @@ from storage.repository import Repository
 from .linkcheck import LinkChecker
 from .wiring import Services
 
-__all__ = ["LinkWatch", "unchecked_links"]
+__all__ = ["LEASE_RETRY_S", "Lease", "LinkWatch", "unchecked_links"]
 
 log = logging.getLogger(__name__)
+LEASE_RETRY_S = 60.0  # how often a worker without the backlog's lease tries for it
+
+
+class Lease(Protocol):
+    """What the backlog needs of storage/pg_lease.PgLease."""
+
+    def acquire(self) -> bool:
+        """True while this worker holds it (never waits)."""
+
+    def release(self) -> None:
+        """Give it up."""
 
 Job = tuple[str, str, str]  # (org id, evidence id, url)
 
@@ -48,7 +63,8 @@ def unchecked_links(repo: Repository) -> list[Job]:
 class LinkWatch:
     """A runner component: a queue of links, a few workers, results stored with each evidence id."""
 
-    def __init__(self, services: Services, checker: LinkChecker | None = None, workers: int = 2) -> None:
+    def __init__(self, services: Services, checker: LinkChecker | None = None, workers: int = 2,
+                 lease: Lease | None = None) -> None:
         self.repo = services.repo
         self.clock = services.clock
         self.engine = services.engine
@@ -59,6 +75,7 @@ class LinkWatch:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._backlog_task: asyncio.Task[Any] | None = None
+        self.lease = lease  # several workers: only its holder lists every office's backlog
 
     def register_routes(self, web: Any) -> None:
         """No routes: it only reads links and writes results."""
@@ -79,6 +96,8 @@ class LinkWatch:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if self.lease is not None:
+            await asyncio.to_thread(self.lease.release)
 
     async def idle(self) -> None:
         """Wait until the backlog is queued and every queued link is checked (tests)."""
@@ -101,6 +120,8 @@ class LinkWatch:
         self.queue.put_nowait(job)
 
     async def _backlog(self) -> None:
+        while self.lease is not None and not await asyncio.to_thread(self._try_lease):
+            await asyncio.sleep(LEASE_RETRY_S)  # another worker lists it; if it dies, we take over
         try:
             jobs = await asyncio.to_thread(unchecked_links, self.repo)
         except Exception:
@@ -110,6 +131,14 @@ class LinkWatch:
             self._offer(job)
         if jobs:
             log.info("link check: %d evidence link(s) queued", len(jobs))
+
+    def _try_lease(self) -> bool:
+        assert self.lease is not None
+        try:
+            return self.lease.acquire()
+        except Exception:  # noqa: BLE001 - the database away: try again later
+            log.warning("link check: could not ask for the backlog's lease", exc_info=True)
+            return False
 
     async def _work(self) -> None:
         while True:

@@ -84,7 +84,12 @@ def build_components(settings: Settings, services: Services, outbox: Outbox) -> 
     if settings.link_check:
         from .link_watch import LinkWatch
 
-        components.append(LinkWatch(services))
+        lease = None
+        if services.database_url:  # several workers may share it: one of them lists every office's backlog
+            from storage.pg_lease import PgLease
+
+            lease = PgLease(services.database_url, "link-check")
+        components.append(LinkWatch(services, lease=lease))
     components.append(ReminderComponent(services, OfficerNotifier(outbox)))  # last: platforms are registered
     return components
 

@@ -24,6 +24,9 @@ from .pg_repo import _clean
 
 __all__ = ["InboxRecord", "PgInbox", "relaxed_pool"]
 
+# The hot statements below run with prepare=True: planned once per connection, not on each of its first five runs
+# (psycopg's default), which for the claim's CTEs cost the database more than executing them.
+
 _COLUMNS = "id, platform, event_id, chat_key, payload, state, received_at"
 # the event and its chat's row in one statement (autocommit: stored before the platform hears 200)
 _APPEND = (
@@ -33,32 +36,43 @@ _APPEND = (
     "SELECT count(*) FROM ins"
 )
 _CLAIM = (
-    # from the open events (a small partial index), not from every chat ever seen
+    # from the open events (a small partial index), not from every chat ever seen; {only} narrows it to given chats
     "WITH chats AS (SELECT c.chat_key FROM inbox_chats c JOIN (SELECT chat_key, min(id) AS first FROM inbox "
-    "WHERE state <> 'done' GROUP BY chat_key) o ON o.chat_key = c.chat_key "
+    "WHERE state <> 'done'{only} GROUP BY chat_key) o ON o.chat_key = c.chat_key "
     "WHERE (c.claimed_until IS NULL OR c.claimed_until < now()) "
     "ORDER BY o.first LIMIT %(limit)s FOR UPDATE OF c SKIP LOCKED), "
+    # the chosen chats' open events through the partial index (materialized: walking the primary key in id order
+    # instead, the planner's pick for ORDER BY id LIMIT, reads every event kept for redeliveries, done ones included)
+    "open AS MATERIALIZED (SELECT id FROM inbox WHERE chat_key IN (SELECT chat_key FROM chats) AND state <> 'done'), "
     "picked AS (UPDATE inbox i SET state = 'claimed', claimed_at = now() WHERE i.id IN ("
-    "SELECT id FROM inbox WHERE chat_key IN (SELECT chat_key FROM chats) AND state <> 'done' ORDER BY id "
-    "LIMIT %(limit)s) RETURNING " + ", ".join("i." + c for c in _COLUMNS.split(", ")) + "), "
+    "SELECT id FROM open ORDER BY id LIMIT %(limit)s) "
+    "RETURNING " + ", ".join("i." + c for c in _COLUMNS.split(", ")) + "), "
     "held AS (UPDATE inbox_chats SET claimed_by = %(me)s, claimed_until = now() + make_interval(secs => %(lease)s) "
     "WHERE chat_key IN (SELECT chat_key FROM picked)) "
     "SELECT * FROM picked"
 )
-# within one statement the event still reads "claimed": the others are what keeps the chat held
+_CLAIM_ALL = _CLAIM.format(only="")
+# a few known chats: their entries in the open-events index only (a sweep of every open event costs far more)
+_CLAIM_CHATS = _CLAIM.format(only=" AND chat_key = ANY(%(chats)s)")
+# within one statement the event still reads "claimed": the others are what keeps the chat held; the answer
+# says whether the chat has events nobody claimed yet (they came while it was held: worth a claim right away)
 _DONE = (
-    "WITH d AS (UPDATE inbox SET state = 'done', done_at = now() WHERE id = %(id)s RETURNING chat_key) "
-    "UPDATE inbox_chats c SET claimed_by = '', claimed_until = NULL FROM d WHERE c.chat_key = d.chat_key "
+    "WITH d AS (UPDATE inbox SET state = 'done', done_at = now() WHERE id = %(id)s RETURNING chat_key), "
+    "freed AS (UPDATE inbox_chats c SET claimed_by = '', claimed_until = NULL FROM d WHERE c.chat_key = d.chat_key "
     "AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.chat_key = d.chat_key AND i.state = 'claimed' "
-    "AND i.id <> %(id)s)"
+    "AND i.id <> %(id)s) RETURNING 1) "
+    "SELECT EXISTS (SELECT 1 FROM inbox i JOIN d ON i.chat_key = d.chat_key WHERE i.state = 'pending')"
 )
 
 
 def relaxed_pool(pool: ConnectionPool[Connection[Any]], max_size: int = 4) -> ConnectionPool[Connection[Any]]:
-    """A few connections beside `pool` whose commits do not wait for the WAL flush (synchronous_commit off)."""
+    """A few connections beside `pool` whose commits do not wait for the WAL flush (synchronous_commit off),
+    with generic plans for the prepared inbox statements."""
     conninfo = pool.conninfo if isinstance(pool.conninfo, str) else ""
     params = conninfo_to_dict(conninfo)
-    options = f"{params.get('options') or ''} -c synchronous_commit=off".strip()
+    # and plans made once: the claim's custom plans (psycopg prepares, the server still plans each call while custom
+    # plans look cheaper) cost more than running it
+    options = f"{params.get('options') or ''} -c synchronous_commit=off -c plan_cache_mode=force_generic_plan".strip()
     return ConnectionPool(make_conninfo(conninfo, options=options), min_size=1, max_size=max_size, open=True,
                           name=f"{pool.name}-relaxed", kwargs={"autocommit": True})
 
@@ -92,7 +106,7 @@ class PgInbox:
     def append(self, platform: str, event_id: str, chat_key: str, payload: dict[str, Any]) -> bool:
         """Store an event; False when that (platform, event id) was stored before (a redelivery)."""
         with self.pool.connection() as conn:
-            row = conn.execute(_APPEND, self._row(platform, event_id, chat_key, payload)).fetchone()
+            row = conn.execute(_APPEND, self._row(platform, event_id, chat_key, payload), prepare=True).fetchone()
         return bool(row and row[0])
 
     def append_many(self, events: list[tuple[str, str, str, dict[str, Any]]]) -> list[bool]:
@@ -102,7 +116,7 @@ class PgInbox:
         fresh: list[bool] = []
         with self.pool.connection() as conn, conn.transaction():
             for event in events:
-                row = conn.execute(_APPEND, self._row(*event)).fetchone()
+                row = conn.execute(_APPEND, self._row(*event), prepare=True).fetchone()
                 fresh.append(bool(row and row[0]))
         return fresh
 
@@ -127,20 +141,27 @@ class PgInbox:
             return False
         return True
 
-    def claim(self, limit: int = 100) -> list[InboxRecord]:
-        """Up to `limit` open events, oldest first, from chats no other worker holds; this worker holds them.
+    def claim(self, limit: int = 100, chats: list[str] | None = None) -> list[InboxRecord]:
+        """Up to `limit` open events, oldest first, from chats no other worker holds (of `chats` only, if given);
+        this worker holds them.
 
         One statement: the chats' rows locked (SKIP LOCKED: another worker's claim passes them by), their
         open events marked claimed, the chats leased to this worker.
         """
+        params: dict[str, Any] = {"limit": limit, "me": self.worker, "lease": self.lease_seconds}
+        if chats is not None:
+            params["chats"] = [_clean(c) for c in chats]
         with self.relaxed.connection() as conn:
-            rows = conn.execute(_CLAIM, {"limit": limit, "me": self.worker, "lease": self.lease_seconds}).fetchall()
+            rows = conn.execute(_CLAIM_ALL if chats is None else _CLAIM_CHATS, params, prepare=True).fetchall()
         return sorted((InboxRecord(*r) for r in rows), key=lambda r: r.id)
 
-    def mark_done(self, record_id: int) -> None:
-        """An event is handled; the chat is released once none of its other claimed events is left (one statement)."""
+    def mark_done(self, record_id: int) -> bool:
+        """An event is handled; the chat is released once none of its other claimed events is left (one statement).
+
+        True when the chat has events nobody claimed yet (stored while it was held): claim again soon."""
         with self.relaxed.connection() as conn:
-            conn.execute(_DONE, {"id": record_id})
+            row = conn.execute(_DONE, {"id": record_id}, prepare=True).fetchone()
+        return bool(row and row[0])
 
     def prune(self, keep_seconds: float = 86400.0) -> int:
         """Forget events done longer ago than `keep_seconds` (a platform's redeliveries come within hours)."""

@@ -101,7 +101,7 @@ class PgWorkers:
     def tend(self, lease_seconds: float) -> tuple[int, int, int, int]:
         """reap() and renew() in one statement: (workers reaped, sends marked interrupted, chats released, live workers)."""
         with self.relaxed.connection() as conn:
-            row = conn.execute(_TEND, {"lease": lease_seconds, "me": self.id}).fetchone()
+            row = conn.execute(_TEND, {"lease": lease_seconds, "me": self.id}, prepare=True).fetchone()
         return (int(row[0]), int(row[1]), int(row[2]), int(row[3])) if row else (0, 0, 0, 0)
 
     def renew(self, lease_seconds: float) -> None:
