@@ -17,7 +17,7 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-__all__ = ["AiohttpRequest"]
+__all__ = ["AiohttpRequest", "UpdatesRequest"]
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 KEEPALIVE_S = 30.0  # an idle connection is kept this long (Telegram's servers keep theirs open longer)
@@ -110,3 +110,26 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from err
         except aiohttp.ClientError as err:
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+
+
+class UpdatesRequest(AiohttpRequest):
+    """The getUpdates connection, keeping the updates as Telegram sent them: the inbox stores those, so
+    polling never rebuilds a dict from PTB's objects (``Update.to_dict`` costs more than the parse)."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self._raw: list[Any] | None = None
+
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
+        """PTB's parse, and the call's result kept for `take_raw`."""
+        data: dict[str, Any] = BaseRequest.parse_json_payload(payload)
+        result = data.get("result") if isinstance(data, dict) else None
+        self._raw = result if isinstance(result, list) else None
+        return data
+
+    def take_raw(self) -> list[Any] | None:
+        """The last getUpdates result as JSON (once: a second call returns None)."""
+        raw, self._raw = self._raw, None
+        return raw
