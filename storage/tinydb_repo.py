@@ -75,19 +75,24 @@ def _fast_loader(cls: type[T], nested: dict[str, Callable[[Any], Any]] | None = 
                          if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
     defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
     factories = [(f.name, f.default_factory) for f in fields if f.default_factory is not dataclasses.MISSING]
-    nested = nested or {}
+    converts = list((nested or {}).items())
+    lists = [f.name for f in fields if str(f.type).startswith("list") and f.name not in dict(converts)]
 
     def load(row: Any) -> T:
-        if not required <= row.keys():
+        keys = row.keys()
+        if not required <= keys:
             return from_dict(cls, dict(row))  # raises what the constructor says is missing
         obj = object.__new__(cls)
         values = obj.__dict__
         values.update(defaults)
-        for key, value in row.items():
-            if key in names:
-                convert = nested.get(key)
-                values[key] = (convert(value) if convert is not None
-                               else list(value) if isinstance(value, list) else value)
+        values.update(row if keys <= names else {k: v for k, v in row.items() if k in names})
+        for name in lists:  # the caller's own lists, never the stored row's
+            value = values.get(name)
+            if isinstance(value, list):
+                values[name] = list(value)
+        for name, convert in converts:
+            if name in values:
+                values[name] = convert(values[name])
         for name, factory in factories:
             if name not in values:
                 values[name] = factory()  # type: ignore[misc]
