@@ -34,6 +34,7 @@ from storage.clock import BANGKOK
 from storage.inbox import FileInbox, InboxRecord, InboxUnavailable
 
 from .dispatch import Dispatcher
+from .heap import HeapSettings
 from .outbox import Outbox, split_recipient
 from .ratelimit import ChatRateLimiter
 from .telegram_files import AlbumBuffer, download_attachment
@@ -151,6 +152,7 @@ class TelegramAdapter:
         self.albums = AlbumBuffer(self.dispatch, album_wait)
         self._locks: dict[str, asyncio.Lock] = {}
         self._parsed: dict[str, Update] = {}  # accepted updates not yet processed, as PTB read them
+        self._heap = HeapSettings()
         builder = (
             Application.builder()
             .token(token)
@@ -240,6 +242,7 @@ class TelegramAdapter:
         log.info("telegram: invite links look like %s", deep_link(self.username, "<code>"))
         if self.outbox is not None:
             self.outbox.register(PLATFORM, self.push)
+        self._heap.serve()  # what startup loaded stays: the collector stops rescanning it (bot/heap.py)
 
     async def _poll(self) -> None:
         """Long polling: fetch, store durably, and only then confirm to Telegram with the next offset."""
@@ -277,6 +280,7 @@ class TelegramAdapter:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+        self._heap.restore()
 
     @property
     def username(self) -> str:
