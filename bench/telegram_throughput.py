@@ -86,6 +86,7 @@ class Drive:
     unexpected: int = 0  # messages that were not the awaited reply (e.g. reminder pushes), or a missing button
     timeouts: int = 0
     cpu_seconds: float = 0.0  # this process's CPU time over the run (bot, fake server and officers alike)
+    api_calls: int = 0  # Bot API calls the bot made over the run, getUpdates apart (each costs client and server)
 
     @property
     def cpu_ms_per_update(self) -> float:
@@ -104,7 +105,8 @@ class Drive:
                 "updates_per_second": round(self.per_second, 1),
                 "latency_p50_ms": round(statistics.median(ms), 2), "latency_p99_ms": round(percentile(ms, 99), 2),
                 "unexpected_replies": self.unexpected, "timeouts": self.timeouts,
-                "cpu_ms_per_update": round(self.cpu_ms_per_update, 2)}
+                "cpu_ms_per_update": round(self.cpu_ms_per_update, 2),
+                "bot_api_calls_per_update": round(self.api_calls / self.updates, 2) if self.updates else 0.0}
 
 
 def _button(last: Sent | None, label: str) -> str | None:
@@ -158,9 +160,11 @@ async def drive(fake: FakeBotAPI, users: list[int], script: list[Step], echo: bo
     for user in users:
         while not fake.inbox(user).empty():
             fake.inbox(user).get_nowait()
+    calls0 = sum(n for method, n in fake.requests.items() if method != "getupdates")
     t0, cpu0 = time.perf_counter(), time.process_time()
     await asyncio.gather(*(_officer(fake, u, script, echo, out, timeout) for u in users))
     out.seconds, out.cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
+    out.api_calls = sum(n for method, n in fake.requests.items() if method != "getupdates") - calls0
     return out
 
 

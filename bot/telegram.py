@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from telegram import BotCommand, Message, Update
@@ -34,11 +34,12 @@ from storage.clock import BANGKOK
 from storage.inbox import FileInbox, InboxRecord, InboxUnavailable
 
 from .dispatch import Dispatcher
+from .heap import HeapSettings
 from .outbox import Outbox, split_recipient
 from .ratelimit import ChatRateLimiter
 from .telegram_files import AlbumBuffer, download_attachment
 from .telegram_render import render_reply
-from .telegram_request import AiohttpRequest
+from .telegram_request import AiohttpRequest, UpdatesRequest
 from .web import WebServer, telegram_webhook_handler
 
 __all__ = ["PLATFORM", "EngineLike", "TelegramAdapter", "deep_link", "webhook_path", "derive_secret", "MENU"]
@@ -105,6 +106,14 @@ def _lane(update: Update) -> str:
     return str(chat.id if chat is not None else user.id if user is not None else 0)
 
 
+def _with_payloads(updates: Sequence[Update], raw: list[Any] | None) -> list[tuple[Update, dict[str, Any]]]:
+    """Each update with the JSON Telegram sent for it (rebuilt by PTB only if that is missing or differs)."""
+    if raw is None or len(raw) != len(updates):
+        raw = [None] * len(updates)
+    return [(u, d if isinstance(d, dict) and d.get("update_id") == u.update_id else u.to_dict())
+            for u, d in zip(updates, raw, strict=True)]
+
+
 def _log_end(task: asyncio.Task[None]) -> None:
     """A background task that ended by failure is logged, never left unretrieved."""
     if not task.cancelled() and task.exception() is not None:
@@ -143,6 +152,7 @@ class TelegramAdapter:
         self.albums = AlbumBuffer(self.dispatch, album_wait)
         self._locks: dict[str, asyncio.Lock] = {}
         self._parsed: dict[str, Update] = {}  # accepted updates not yet processed, as PTB read them
+        self._heap = HeapSettings()
         builder = (
             Application.builder()
             .token(token)
@@ -152,7 +162,8 @@ class TelegramAdapter:
         # aiohttp costs far less CPU per call than PTB's httpx; 8 connections at Telegram's ~0.1 s carry well over
         # the 30 messages/s cap, and a burst beyond them waits for a free connection instead of failing after 1 s
         builder = builder.request(AiohttpRequest(SEND_CONNECTIONS, pool_timeout=SEND_POOL_WAIT_S))
-        builder = builder.get_updates_request(AiohttpRequest(1))
+        self._updates_request = UpdatesRequest()
+        builder = builder.get_updates_request(self._updates_request)
         if api_root:
             root = api_root.rstrip("/")
             builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
@@ -231,6 +242,7 @@ class TelegramAdapter:
         log.info("telegram: invite links look like %s", deep_link(self.username, "<code>"))
         if self.outbox is not None:
             self.outbox.register(PLATFORM, self.push)
+        self._heap.serve()  # what startup loaded stays: the collector stops rescanning it (bot/heap.py)
 
     async def _poll(self) -> None:
         """Long polling: fetch, store durably, and only then confirm to Telegram with the next offset."""
@@ -243,7 +255,7 @@ class TelegramAdapter:
                     read_timeout=self.poll_timeout + 10,
                 )
                 if updates:
-                    await self._accept([(u, u.to_dict()) for u in updates])
+                    await self._accept(_with_payloads(updates, self._updates_request.take_raw()))
                     offset = max(u.update_id for u in updates) + 1
                 wait = POLL_RETRY_S[0]
             except InvalidToken:
@@ -268,6 +280,7 @@ class TelegramAdapter:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+        self._heap.restore()
 
     @property
     def username(self) -> str:

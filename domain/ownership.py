@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from storage.models import Measure, Unit
 
-__all__ = ["responsible_units", "top_units", "with_sections", "parent_of"]
+__all__ = ["responsible_units", "responsibility", "top_units", "with_sections", "parent_of"]
 
 
 def parent_of(unit: Unit) -> str:
@@ -22,10 +22,20 @@ def top_units(units: list[Unit]) -> list[Unit]:
 
 def responsible_units(measure: Measure, units: list[Unit]) -> list[Unit]:
     """The units that must answer for a measure: its named units, or every division for ทุกส่วนราชการ."""
-    if measure.all_units:
-        return top_units(units)
+    return responsibility(units)(measure)
+
+
+def responsibility(units: list[Unit]) -> Callable[[Measure], list[Unit]]:
+    """responsible_units for many measures of one office, its divisions and ids worked out once."""
+    divisions = top_units(units)
     by_id = {u.id: u for u in units}
-    return [by_id[i] for i in measure.unit_ids if i in by_id]
+
+    def of(measure: Measure) -> list[Unit]:
+        if measure.all_units:
+            return list(divisions)
+        return [by_id[i] for i in measure.unit_ids if i in by_id]
+
+    return of
 
 
 def with_sections(unit_ids: Iterable[str], units: list[Unit]) -> set[str]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from storage.models import STATUS_DONE, STATUS_NOT_DONE, Measure, ReportEntry, Unit
 
-from .ownership import responsible_units
+from .ownership import responsibility, responsible_units
 
 __all__ = [
     "DONE",
@@ -171,17 +171,35 @@ def measure_status(
     carry: bool = True,
 ) -> MeasureStatus:
     """The status of one measure in a round from the year's answers (see answers_by_round)."""
-    resp = responsible_units(measure, units)
-    if only_units is not None:
-        wanted = set(only_units)
+    wanted = set(only_units) if only_units is not None else None
+    return _measure_status(measure, round_no, responsible_units(measure, units), by_round, wanted,
+                           _earlier_rounds(by_round, round_no) if carry else ())
+
+
+def _earlier_rounds(by_round: dict[int, dict[tuple[str, str], ReportEntry]], round_no: int) -> tuple[int, ...]:
+    """The rounds an answer may be carried from, newest first."""
+    return tuple(sorted((r for r in by_round if r < round_no), reverse=True))
+
+
+def _measure_status(
+    measure: Measure,
+    round_no: int,
+    resp: list[Unit],
+    by_round: dict[int, dict[tuple[str, str], ReportEntry]],
+    wanted: set[str] | None,
+    earlier_rounds: tuple[int, ...],
+) -> MeasureStatus:
+    """measure_status with the responsible units and the carry rounds already worked out."""
+    if wanted is not None:
         resp = [u for u in resp if u.id in wanted]
+    this_round = by_round.get(round_no, {})
     answers = []
     for unit in resp:
         key = (measure.id, unit.id)
-        entry = by_round.get(round_no, {}).get(key)
+        entry = this_round.get(key)
         carried_from = None
-        if entry is None and carry:
-            for earlier in sorted((r for r in by_round if r < round_no), reverse=True):
+        if entry is None:
+            for earlier in earlier_rounds:
                 entry = by_round[earlier].get(key)
                 if entry is not None:
                     carried_from = earlier
@@ -206,11 +224,13 @@ def round_statuses(
     if by_round is None:
         by_round = answers_by_round(entries)
     wanted = set(only_units) if only_units is not None else None
+    earlier = _earlier_rounds(by_round, round_no) if carry else ()
+    responsible = responsibility(units)  # the office's divisions worked out once, not per measure
     out = []
     for m in measures:
         if not m.monitored_in(round_no):
             continue
-        st = measure_status(m, round_no, units, by_round, wanted, carry)
+        st = _measure_status(m, round_no, responsible(m), by_round, wanted, earlier)
         if wanted is not None and not st.answers:
             continue
         out.append(st)

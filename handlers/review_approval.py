@@ -275,17 +275,19 @@ def act_open_document(ctx: Ctx, ref: str) -> list[Reply]:
 def ask_approver(ctx: Ctx, entry: ReportEntry) -> list[Reply]:
     """After a save: tell the approver when the round just became complete, or again when an approval is outdated."""
     fy, rnd = entry.fiscal_year, entry.round
+    approvals = ctx.repo.list_approvals(ctx.org.id, fy, rnd)
+    last = rv.last_decision(approvals)
+    if last is None or last.decision != rv.APPROVED:  # no approval stands, whatever the answers
+        tot = totals(round_statuses(ctx.measures(fy), ctx.units, (), rnd, by_round=ctx.by_round(fy)))
+        if not tot.total or tot.reported < tot.total:
+            return []  # nothing to approve before the round is complete: no digest needed (most saves)
     digest = current_digest(ctx, fy, rnd)
     req = ctx.repo.get_setting(ctx.org.id, _key(fy, rnd))
     if isinstance(req, dict) and req.get("digest") == digest:
         return []  # the approver already has (or is offered) a document of exactly these answers
-    state = rv.approval_state(ctx.repo.list_approvals(ctx.org.id, fy, rnd), digest)
+    state = rv.approval_state(approvals, digest)
     if state == rv.APPROVED:
         return []
-    if state == rv.NO_APPROVAL:
-        tot = totals(round_statuses(ctx.measures(fy), ctx.units, (), rnd, by_round=ctx.by_round(fy)))
-        if not tot.total or tot.reported < tot.total:
-            return []
     approver = approver_of(ctx)
     if approver is None:
         return []

@@ -298,9 +298,12 @@ class AtomicJSONStorage(Storage):
         """Nothing is held open between calls."""
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps builds one per call otherwise
+
+
 def _dumps(value: Any) -> str:
     """The store's JSON: compact, UTF-8 as is."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def _shape_problem(data: Any) -> str | None:

@@ -27,6 +27,7 @@ __all__ = ["COMPACT_BYTES", "StateStore", "parse_state", "state_file_name", "sta
 
 COMPACT_BYTES = 32 * 1024  # about 20 steps of a report conversation before the file is rewritten small
 SUFFIX = ".state"
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps builds one per call otherwise
 _KEEP = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
@@ -40,7 +41,7 @@ def state_file_name(key: str) -> str:
 
 def state_line(key: str, state: dict[str, Any] | None) -> bytes:
     """One step as a line of a chat's file."""
-    return (json.dumps({"k": key, "s": state}, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    return (_ENCODER.encode({"k": key, "s": state}) + "\n").encode("utf-8")
 
 
 def parse_state(path: Path, raw: bytes, every_line: bool = True) -> tuple[str, dict[str, Any] | None] | None:

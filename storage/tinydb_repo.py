@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import fcntl
 import json
 import os
@@ -29,6 +30,7 @@ from .atomic import (
 from .migrate import migrate_data_dir
 from .models import (
     Approval,
+    Evidence,
     Invite,
     Measure,
     Officer,
@@ -58,7 +60,53 @@ def _load(cls: type[T], row: Any) -> T:
     Lists are copied one level deep: their items are scalars or dicts that from_dict turns into new
     objects, so a full deepcopy (the hot spot of every read) is not needed.
     """
+    fast = _FAST.get(cls)
+    if fast is not None:
+        return fast(row)  # type: ignore[no-any-return]
     return from_dict(cls, {k: list(v) if isinstance(v, list) else v for k, v in row.items()})
+
+
+def _fast_loader(cls: type[T], nested: dict[str, Callable[[Any], Any]] | None = None) -> Callable[[Any], T]:
+    """from_dict's result for a plain dataclass (no __post_init__), built without its __init__: a year's
+    answers are converted row by row when first read, and the keyword call is most of that cost."""
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    names = frozenset(f.name for f in fields)
+    required = frozenset(f.name for f in fields
+                         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+    defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
+    factories = [(f.name, f.default_factory) for f in fields if f.default_factory is not dataclasses.MISSING]
+    converts = list((nested or {}).items())
+    lists = [f.name for f in fields if str(f.type).startswith("list") and f.name not in dict(converts)]
+
+    def load(row: Any) -> T:
+        keys = row.keys()
+        if not required <= keys:
+            return from_dict(cls, dict(row))  # raises what the constructor says is missing
+        obj = object.__new__(cls)
+        values = obj.__dict__
+        values.update(defaults)
+        values.update(row if keys <= names else {k: v for k, v in row.items() if k in names})
+        for name in lists:  # the caller's own lists, never the stored row's
+            value = values.get(name)
+            if isinstance(value, list):
+                values[name] = list(value)
+        for name, convert in converts:
+            if name in values:
+                values[name] = convert(values[name])
+        for name, factory in factories:
+            if name not in values:
+                values[name] = factory()  # type: ignore[misc]
+        return obj
+
+    return load
+
+
+_load_evidence = _fast_loader(Evidence)
+_FAST: dict[type, Callable[[Any], Any]] = {
+    Evidence: _load_evidence,
+    Measure: _fast_loader(Measure),
+    ReportEntry: _fast_loader(ReportEntry, {"evidence": lambda items: [_load_evidence(e) for e in items]}),
+}
 
 
 
@@ -405,7 +453,11 @@ class TinyRepository:
                 storage.write({**tables, "reports": {**rows, doc_id: doc}})
             cached, after = self._reports_cache.get(rel), getattr(storage, "_sig", None)
             if cached is not None and before is not None and after is not None and cached[0] == before:
-                self._cache_reports(rel, after, (*cached[1], _load(ReportEntry, to_dict(entry))))
+                self._cache_reports(rel, after, (*cached[1], _load(ReportEntry, doc)))
+            plan = self._measures_cache.get(rel)
+            if plan is not None and before is not None and after is not None and plan[0] == before:
+                with self._lock:  # the plan is not in what this write changed: it stays converted
+                    self._measures_cache[rel] = (after, plan[1])
         return entry
 
     def list_reports(

@@ -278,3 +278,27 @@ async def test_webhook_needs_the_secret(api):
 
 def test_deep_link():
     assert deep_link("@ita_test_bot", "K7Q2") == "https://t.me/ita_test_bot?start=K7Q2"
+
+
+async def test_a_polled_update_is_kept_as_telegram_sent_it(api, tmp_path: Path):
+    """After a restart an update is read again from the inbox: what was stored is Telegram's own JSON,
+    fields this PTB release does not know included, so it is processed as it would have been."""
+    import json
+
+    from bot.dispatch import Dispatcher
+    from storage.inbox import FileInbox
+
+    engine = StandInEngine()
+    adapter = TelegramAdapter(engine, api.token, api_root=api.root_url, rate_limiter=fast_limiter(),
+                              poll_timeout=1, dispatcher=Dispatcher(FileInbox(tmp_path)))
+    await adapter.start()
+    try:
+        update = api.text_update(USER, "สวัสดี")
+        update["message"]["from_a_newer_bot_api"] = {"x": 1}
+        sent = api.push(update)
+        await api.wait_sent(USER, 1)
+    finally:
+        await adapter.stop()
+    stored = [json.loads(line)["d"] for log in sorted(tmp_path.glob("seg-*.log")) for line in log.read_text().splitlines()]
+    assert stored == [sent]
+    assert api.texts_to(USER) == ["got text"]

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp import web
-from telegram import InputFile
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
@@ -39,20 +39,24 @@ def _data(**params: object) -> RequestData:
     return RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
 
 
-async def test_form_parameters_and_body_come_back(request_obj: AiohttpRequest) -> None:
-    seen: dict[str, str] = {}
+async def test_parameters_go_as_json_and_the_body_comes_back(request_obj: AiohttpRequest) -> None:
+    seen: dict[str, object] = {}
 
     async def handler(request: web.Request) -> web.Response:
-        seen.update(await request.post())  # type: ignore[arg-type]
+        assert request.content_type == "application/json"
+        seen.update(await request.json())
         return web.json_response({"ok": True, "result": True}, status=200)
 
     runner, base = await _serve(handler)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("ดำเนินการ", callback_data="ab12:s:done")]])
     try:
-        status, body = await request_obj.do_request(f"{base}/sendMessage", "POST", _data(chat_id=7, text="สวัสดี"))
+        status, body = await request_obj.do_request(
+            f"{base}/sendMessage", "POST", _data(chat_id=7, text="สวัสดี", reply_markup=keyboard))
     finally:
         await runner.cleanup()
     assert status == 200 and b'"ok": true' in body
-    assert seen == {"chat_id": "7", "text": "สวัสดี"}
+    assert seen == {"chat_id": 7, "text": "สวัสดี",
+                    "reply_markup": {"inline_keyboard": [[{"text": "ดำเนินการ", "callback_data": "ab12:s:done"}]]}}
 
 
 async def test_a_silent_server_is_a_timeout(request_obj: AiohttpRequest) -> None:
