@@ -13,10 +13,12 @@ import json
 from typing import Any
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 __all__ = ["AiohttpRequest", "UpdatesRequest"]
 
@@ -27,7 +29,7 @@ KEEPALIVE_S = 30.0  # an idle connection is kept this long (Telegram's servers k
 class AiohttpRequest(BaseRequest):
     """A PTB request on one aiohttp session with at most `connection_pool_size` connections."""
 
-    __slots__ = ("_connect", "_limit", "_media_write", "_pool", "_read", "_session", "_write")
+    __slots__ = ("_connect", "_limit", "_media_write", "_pool", "_proxies", "_read", "_session", "_write")
 
     def __init__(
         self,
@@ -42,6 +44,7 @@ class AiohttpRequest(BaseRequest):
         self._read, self._write, self._connect = read_timeout, write_timeout, connect_timeout
         self._pool, self._media_write = pool_timeout, media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, tuple[URL | None, aiohttp.BasicAuth | None]] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -53,8 +56,22 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._limit, keepalive_timeout=KEEPALIVE_S)
             self._session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": self.USER_AGENT}, trust_env=True,
+                connector=connector, headers={"User-Agent": self.USER_AGENT},
                 timeout=aiohttp.ClientTimeout(total=None))
+            self._proxies.clear()  # the environment's proxy settings, read again once per session
+
+    def _proxy(self, url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """HTTPS_PROXY/NO_PROXY for the API's host, looked up once (aiohttp's trust_env reads them on every call)."""
+        end = url.find("/", url.find("//") + 2)
+        origin = url if end < 0 else url[:end]
+        found = self._proxies.get(origin)
+        if found is None:
+            try:
+                found = get_env_proxy_for_url(URL(origin))
+            except LookupError:  # no proxy set, or NO_PROXY covers the host
+                found = (None, None)
+            self._proxies[origin] = found
+        return found
 
     async def shutdown(self) -> None:
         """Close the session and its connections; a second call does nothing."""
@@ -104,8 +121,10 @@ class AiohttpRequest(BaseRequest):
                     body.add_field(name, content, filename=filename, content_type=mime)
             elif params:  # the parameters as objects (a keyboard is an object, not a JSON string), UTF-8 as is
                 body, headers = json.dumps(request_data.parameters, ensure_ascii=False).encode(), JSON
+        proxy, proxy_auth = self._proxy(url)
         try:
-            async with session.request(method, url, data=body, headers=headers, timeout=timeout) as res:
+            async with session.request(method, url, data=body, headers=headers, timeout=timeout, proxy=proxy,
+                                       proxy_auth=proxy_auth) as res:
                 return res.status, await res.read()
         except TimeoutError as err:  # aiohttp's ServerTimeoutError is one too
             raise TimedOut from err

@@ -110,3 +110,41 @@ async def test_calls_need_initialize_and_shutdown_twice_is_harmless() -> None:
         await req.do_request("http://127.0.0.1:1/getMe", "POST")
     await req.initialize()  # PTB may start an application again
     await req.shutdown()
+
+
+async def test_a_proxy_from_the_environment_is_used_and_no_proxy_is_respected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host behind an HTTP proxy reaches Telegram through it; a host in NO_PROXY goes direct."""
+    lines: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines.append(head.split(b"\r\n", 1)[0])
+        body = b'{"ok":true,"result":true}'
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                     b"Connection: close\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    direct = await _serve(_direct)
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    req = AiohttpRequest(2, read_timeout=2)
+    await req.initialize()
+    try:
+        status, body = await req.do_request("http://api.telegram.invalid/bot1:x/getMe", "POST")
+        assert (status, body) == (200, b'{"ok":true,"result":true}')
+        assert lines == [b"POST http://api.telegram.invalid/bot1:x/getMe HTTP/1.1"]  # through the proxy
+        status, body = await req.do_request(direct[1] + "/bot1:x/getMe", "POST")
+        assert body == b'{"ok":true,"result":"direct"}' and len(lines) == 1  # NO_PROXY: straight to the host
+    finally:
+        await req.shutdown()
+        await direct[0].cleanup()
+        server.close()
+        await server.wait_closed()
+
+
+async def _direct(request: web.Request) -> web.Response:
+    return web.Response(body=b'{"ok":true,"result":"direct"}', content_type="application/json")
