@@ -1,7 +1,9 @@
 """The durable inbox shared by several `itabot run` workers on one PostgreSQL database.
 
 Any worker accepts any webhook: `accept` stores the events (one transaction) before the platform hears
-"200". Every worker's pump claims chats from the shared inbox (storage/pg_inbox.py: the chat's row locked
+"200", and in the same transaction takes the chats nobody holds: the accepting worker serves them at once. A
+chat's done mark takes the events stored for it meanwhile (storage/pg_inbox.py `finish`). Every worker's pump
+claims what is left (a chat held elsewhere when its event came, a dead worker's chats) from the shared inbox (storage/pg_inbox.py: the chat's row locked
 with FOR UPDATE SKIP LOCKED, then leased to this worker), so a chat's events are processed by one worker
 at a time, in arrival order, whichever worker received them. A chat is released once its claimed events
 are done; a killed worker's chats are freed by the reaper (storage/pg_workers.py) and processed by the
@@ -144,14 +146,23 @@ class SharedDispatcher(Dispatcher):
     async def accept(self, records: list[InboxRecord]) -> list[bool]:
         """Store durably in the shared inbox; raises InboxUnavailable when the database did not take them."""
         rows = [(r.platform, r.key, _chat_key(r), r.payload) for r in records]
+        # the chats this worker does not serve yet are claimed in the same transaction, when nobody holds them
+        chats = sorted({_chat_key(r) for r in records if r.platform in self._processors} - self._lanes.keys())
+        claimed: list[StoredRecord] = []
         try:
-            fresh = await asyncio.to_thread(self.shared.append_many, rows)
+            if chats:
+                fresh, claimed = await asyncio.to_thread(self.shared.append_claim, rows, chats)
+            else:
+                fresh = await asyncio.to_thread(self.shared.append_many, rows)
         except psycopg.Error as exc:
             self._failure = str(exc).strip()[:200] or type(exc).__name__
             log.error("shared inbox not writable, the platform will retry: %s", self._failure)
             raise InboxUnavailable(5, f"inbox not writable: {self._failure}") from exc
         self._failure = ""
-        self._wake_for([r for r, new in zip(records, fresh, strict=True) if new])
+        if claimed:
+            self._take(claimed)
+        taken = {r.chat_key for r in claimed}
+        self._wake_for([r for r, new in zip(records, fresh, strict=True) if new and _chat_key(r) not in taken])
         return fresh
 
     def _wake_for(self, records: list[InboxRecord]) -> None:
@@ -234,7 +245,7 @@ class SharedDispatcher(Dispatcher):
     async def _serve(self, chat_key: str) -> None:
         """Process one claimed chat's events in order, each marked done (the last one frees the chat)."""
         lane = self._lanes[chat_key]
-        more = False  # events of this chat nobody claimed yet (another worker stored them while we held it)
+        more = False  # the chat may have events nobody claimed (its last done mark failed): claim it again
         try:
             while lane:
                 stored = lane[0]
@@ -244,10 +255,11 @@ class SharedDispatcher(Dispatcher):
                         await process(_record(stored))
                     except Exception:  # noqa: BLE001 - one bad event never stops the chat's next ones
                         log.exception("inbox event %s failed", stored.event_id)
-                try:
-                    more = await asyncio.to_thread(self.shared.mark_done, stored.id) or more
+                try:  # the chat's events stored meanwhile come back claimed: served next, without a claim
+                    lane.extend(await asyncio.to_thread(self.shared.finish, stored.id))
                 except psycopg.Error as exc:
                     self._failure = str(exc).strip()[:200]
+                    more = True  # whether the chat was released is unknown: look at it again
                     log.error("could not mark %s done (another worker may process it again): %s", stored.event_id, exc)
                 lane.popleft()
         finally:

@@ -64,6 +64,28 @@ _DONE = (
     "SELECT EXISTS (SELECT 1 FROM inbox i JOIN d ON i.chat_key = d.chat_key WHERE i.state = 'pending')"
 )
 
+# one chat's open events for this worker, if nobody holds it (the chat's row skipped when another statement locks it)
+_CLAIM_ONE = (
+    "WITH chat AS (SELECT chat_key FROM inbox_chats WHERE chat_key = %(chat)s "
+    "AND (claimed_until IS NULL OR claimed_until < now()) FOR UPDATE SKIP LOCKED), "
+    "picked AS (UPDATE inbox i SET state = 'claimed', claimed_at = now() WHERE i.chat_key IN (SELECT chat_key FROM chat) "
+    "AND i.state <> 'done' RETURNING " + ", ".join("i." + c for c in _COLUMNS.split(", ")) + "), "
+    "held AS (UPDATE inbox_chats SET claimed_by = %(me)s, claimed_until = now() + make_interval(secs => %(lease)s) "
+    "WHERE chat_key IN (SELECT chat_key FROM picked)) "
+    "SELECT * FROM picked"
+)
+# an event handled, and what comes next for its chat in the same statement: the events stored while this worker held
+# it are claimed at once (the chat stays held), else the chat is released once none of its claimed events is left
+_FINISH = (
+    "WITH d AS (UPDATE inbox SET state = 'done', done_at = now() WHERE id = %(id)s RETURNING chat_key), "
+    "nxt AS (UPDATE inbox i SET state = 'claimed', claimed_at = now() FROM d WHERE i.chat_key = d.chat_key "
+    "AND i.state = 'pending' RETURNING " + ", ".join("i." + c for c in _COLUMNS.split(", ")) + "), "
+    "kept AS (UPDATE inbox_chats c SET claimed_by = '', claimed_until = NULL FROM d WHERE c.chat_key = d.chat_key "
+    "AND NOT EXISTS (SELECT 1 FROM nxt) AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.chat_key = d.chat_key "
+    "AND i.state = 'claimed' AND i.id <> %(id)s) RETURNING 1) "
+    "SELECT * FROM nxt"
+)
+
 
 def relaxed_pool(pool: ConnectionPool[Connection[Any]], max_size: int = 4) -> ConnectionPool[Connection[Any]]:
     """A few connections beside `pool` whose commits do not wait for the WAL flush (synchronous_commit off),
@@ -120,6 +142,20 @@ class PgInbox:
                 fresh.append(bool(row and row[0]))
         return fresh
 
+    def append_claim(self, events: list[tuple[str, str, str, dict[str, Any]]],
+                     chats: list[str]) -> tuple[list[bool], list[InboxRecord]]:
+        """Store events (False for redeliveries) and, in the same transaction, claim those of `chats` nobody holds:
+        the worker that took the webhook serves the chat without a claim of its own (one commit, one round trip)."""
+        fresh: list[bool] = []
+        claimed: list[InboxRecord] = []
+        with self.pool.connection() as conn, conn.pipeline(), conn.transaction():
+            appends = [conn.execute(_APPEND, self._row(*event), prepare=True) for event in events]
+            claims = [conn.execute(_CLAIM_ONE, {"chat": _clean(chat), "me": self.worker, "lease": self.lease_seconds},
+                                   prepare=True) for chat in chats]
+            fresh = [bool(row and row[0]) for row in (cur.fetchone() for cur in appends)]
+            claimed = [InboxRecord(*row) for cur in claims for row in cur.fetchall()]
+        return fresh, sorted(claimed, key=lambda r: r.id)
+
     @staticmethod
     def _row(platform: str, event_id: str, chat_key: str, payload: dict[str, Any]) -> tuple[Any, ...]:
         return (_clean(platform), _clean(event_id), _clean(chat_key), Jsonb(_clean(payload)))
@@ -162,6 +198,13 @@ class PgInbox:
         with self.relaxed.connection() as conn:
             row = conn.execute(_DONE, {"id": record_id}, prepare=True).fetchone()
         return bool(row and row[0])
+
+    def finish(self, record_id: int) -> list[InboxRecord]:
+        """An event is handled (one statement): the chat's events stored meanwhile come back claimed, in order, and
+        the chat stays held for them; with none (and no other claimed event of the chat) the chat is released."""
+        with self.relaxed.connection() as conn:
+            rows = conn.execute(_FINISH, {"id": record_id}, prepare=True).fetchall()
+        return sorted((InboxRecord(*r) for r in rows), key=lambda r: r.id)
 
     def prune(self, keep_seconds: float = 86400.0) -> int:
         """Forget events done longer ago than `keep_seconds` (a platform's redeliveries come within hours)."""

@@ -149,3 +149,30 @@ def test_done_events_are_forgotten_after_a_day_and_open_ones_never(repo: PgRepos
         conn.execute("UPDATE inbox SET done_at = now() - interval '2 days' WHERE state = 'done'")
     assert inbox.prune() == 1
     assert [r.event_id for r in inbox.pending()] == ["open"]
+
+
+def test_the_worker_that_stores_an_event_serves_its_chat_when_nobody_holds_it(repo: PgRepository) -> None:
+    one, two = PgInbox(repo.pool, worker="w1"), PgInbox(repo.pool, worker="w2")
+    fresh, claimed = one.append_claim([("telegram", "a1", "A", {"n": 1})], ["A"])
+    assert fresh == [True] and _events(claimed) == ["a1"]  # stored and taken in one transaction
+    a1 = claimed[0]
+    assert two.claim(limit=10) == []  # w1 holds chat A
+    fresh, claimed = two.append_claim([("telegram", "a2", "A", {"n": 2}), ("telegram", "b1", "B", {})], ["A", "B"])
+    assert fresh == [True, True] and _events(claimed) == ["b1"]  # A is w1's: a2 waits for it
+    taken = one.finish(a1.id)
+    assert _events(taken) == ["a2"] and taken[0].state == "claimed"  # w1's done mark takes what came meanwhile
+    assert two.claim(limit=10) == []  # and w1 still holds A for it
+    assert one.finish(taken[0].id) == []  # nothing left: A is let go
+    fresh, claimed = two.append_claim([("telegram", "a2", "A", {"n": 2})], ["A"])
+    assert fresh == [False] and claimed == []  # a redelivery of a done event: nothing to serve, A stays free
+    fresh, claimed = two.append_claim([("telegram", "a3", "A", {"n": 3})], ["A"])
+    assert _events(claimed) == ["a3"]  # the next event of A goes to whoever stores it
+
+
+def test_an_unfinished_event_keeps_its_chat_held_after_a_later_one_is_done(repo: PgRepository) -> None:
+    one, two = PgInbox(repo.pool, worker="w1"), PgInbox(repo.pool, worker="w2")
+    _, claimed = one.append_claim([("telegram", "a1", "A", {}), ("telegram", "a2", "A", {})], ["A"])
+    assert _events(claimed) == ["a1", "a2"]
+    assert one.finish(claimed[0].id) == []  # a2 is still w1's to do
+    assert two.claim(limit=10) == [] and two.append_claim([("telegram", "a3", "A", {})], ["A"])[1] == []
+    assert _events(one.finish(claimed[1].id)) == ["a3"]
