@@ -32,7 +32,7 @@ from . import (  # noqa: F401  (register commands, actions, steps, screens)
 from .context import ACTIONS, COMMANDS, STATELESS, STEPS, Ctx, Derived
 from .matching import match_button
 from .report_flow import prompt_for, start_report
-from .screens import current_screen, noted
+from .screens import current_screen, noted, reprompt
 from .services import InviteError, identity_key, is_admin, is_head, redeem_invite, set_identity_active
 from .texts import t
 
@@ -195,8 +195,8 @@ class Engine:
             return [Reply(ctx.t("admins_only" if spec.role == "admin" else "heads_only"))]
         if in_flow and not spec.in_flow:
             return [Reply(ctx.t("busy_flow", prompt=prompt_for(ctx)))]
-        if not in_flow and name in ("skip", "done"):
-            return [Reply(ctx.t("idle_text"))]
+        if not in_flow and name in ("skip", "done"):  # a screen of buttons (list, unit, status) or nothing going on
+            return reprompt(ctx, ctx.t("choose_button")) if ctx.state and ctx.state.get("step") else [Reply(ctx.t("idle_text"))]
         return spec.handler(ctx)
 
     def _button(self, ctx: Ctx, data: str | None = None) -> list[Reply]:

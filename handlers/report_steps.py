@@ -87,7 +87,7 @@ def finish_step(ctx: Ctx) -> list[Reply]:
         return advance(ctx, name)
     if name in TEXT_STEPS and (st["draft"].get(name) or is_optional(ctx, name)):
         return advance(ctx, name)
-    return reprompt(ctx, ctx.t("skip_not_allowed"))
+    return reprompt(ctx, ctx.t("skip_not_allowed" if name in TEXT_STEPS else "choose_button"))
 
 
 @action("k")
@@ -123,7 +123,5 @@ def cmd_skip(ctx: Ctx) -> list[Reply]:
 
 @command("done", in_flow=True)
 def cmd_done(ctx: Ctx) -> list[Reply]:
-    """/done ends the evidence step."""
-    if (ctx.state or {}).get("step") == "evidence":
-        return finish_step(ctx)
-    return reprompt(ctx, ctx.t("skip_not_allowed"))
+    """/done ends the evidence step (or a typed step, as /skip does); a step of buttons says to use them."""
+    return finish_step(ctx)

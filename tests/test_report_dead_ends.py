@@ -86,3 +86,25 @@ def test_a_stale_button_mid_report_shows_the_current_buttons() -> None:
     chat.press_data(old[0].data)
     assert "หมดอายุ" in chat.text and _labels(chat) == buttons
     assert office.repo.list_reports("o1", 2569) == []
+
+
+def test_skip_or_done_at_a_screen_of_buttons_says_to_choose_one_and_shows_them_again() -> None:
+    office = make_office()
+    chat = office.register("u1", "officer", "กองคลัง")
+    buttons = _at_status(chat)
+    for command in ("/skip", "/done"):
+        chat.say(command)
+        assert "กรุณาเลือกจากปุ่มด้านล่าง" in chat.text and "พิมพ์ /report เพื่อเริ่ม" not in chat.text
+        assert _labels(chat) == buttons
+    chat.press("ยังไม่ได้ดำเนินการ")
+    chat.say("รองบประมาณ")
+    chat.say("/skip")  # the optional suggestion
+    assert "ตรวจสอบก่อนบันทึก" in chat.text
+    recap = _labels(chat)
+    chat.say("/done")
+    assert "กรุณาเลือกจากปุ่มด้านล่าง" in chat.text and "ข้ามไม่ได้" not in chat.text and _labels(chat) == recap
+    chat.press("บันทึก")
+    assert office.repo.list_reports(office.org.id, 2569)  # saved by the button, not by /done
+    idle = office.register("u2", "officer", "กองคลัง")
+    idle.say("/done")
+    assert "พิมพ์ /report เพื่อเริ่มรายงานผล" in idle.text  # nothing going on: how to start
