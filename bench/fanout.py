@@ -83,6 +83,7 @@ async def _fan(count: int, concurrent: bool, rtt: float = 0.0) -> dict[str, Any]
     finally:
         await adapter.stop()
         await fake.stop()
+        services.close()
         for lg in watched:
             lg.removeHandler(counter)
     sent = [s for s in fake.sent if s.chat_id in set(chats)]

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,11 +59,19 @@ class Demo:
 
 
 @pytest.fixture
-def demo() -> Demo:
+def demo() -> Iterator[Demo]:
     services = build_services(None, make_clock(TODAY))
     ensure_demo(services)
     out = io.StringIO()
-    return Demo(services, ConsoleAdapter(services.engine, out), out)
+    yield Demo(services, ConsoleAdapter(services.engine, out), out)
+    services.close()  # the PostgreSQL pass's pool too
+
+
+def _seed_demo(data: Path) -> None:
+    """The demo office in `data` (or the test database), its handles closed as the CLI's are."""
+    services = build_services(data, make_clock(TODAY))
+    ensure_demo(services)
+    services.close()
 
 
 def at_status(demo: Demo) -> str:
@@ -319,7 +328,7 @@ def test_invite_takes_the_thai_role_its_help_offers(demo: Demo) -> None:
 
 def test_cli_invite_takes_a_unit_number_as_the_chat_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "data"
-    ensure_demo(build_services(data, make_clock(TODAY)))
+    _seed_demo(data)
     assert main(["invite", "--data-dir", str(data), "--unit", "3", "--role", "officer"]) == 0
     out = capsys.readouterr().out
     assert "สำนักปลัด" in out and len(out.strip().splitlines()[-1]) == 8
@@ -404,7 +413,7 @@ def test_an_unwritable_data_dir_is_one_thai_line(
 
 def test_a_read_only_data_dir_for_backup_is_one_thai_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "data"
-    ensure_demo(build_services(data, make_clock(TODAY)))
+    _seed_demo(data)
     code, text = _cli(["backup", "--data-dir", str(data), "--out", "/proc/itabot-none/b.tar.gz"], capsys)
     assert code == 1 and THAI.search(text) and "Traceback" not in text
 
@@ -416,7 +425,7 @@ def _shell(cmd: str) -> subprocess.CompletedProcess[str]:
 
 def test_plan_json_into_head_ends_quietly(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    ensure_demo(build_services(data, make_clock(TODAY)))
+    _seed_demo(data)
     done = _shell(f"{sys.executable} -m bot.cli plan --json --data-dir {data} | head -n 2")
     assert done.stdout.startswith("[") and "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
 
