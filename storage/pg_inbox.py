@@ -47,8 +47,9 @@ _CLAIM = (
     "picked AS (UPDATE inbox i SET state = 'claimed', claimed_at = now() WHERE i.id IN ("
     "SELECT id FROM open ORDER BY id LIMIT %(limit)s) "
     "RETURNING " + ", ".join("i." + c for c in _COLUMNS.split(", ")) + "), "
+    # the chats' rows by key (an IN over the CTE is planned as a hash join that reads every chat ever seen)
     "held AS (UPDATE inbox_chats SET claimed_by = %(me)s, claimed_until = now() + make_interval(secs => %(lease)s) "
-    "WHERE chat_key IN (SELECT chat_key FROM picked)) "
+    "WHERE chat_key = ANY(ARRAY(SELECT DISTINCT chat_key FROM picked))) "
     "SELECT * FROM picked"
 )
 _CLAIM_ALL = _CLAIM.format(only="")
@@ -71,7 +72,7 @@ _CLAIM_ONE = (
     "picked AS (UPDATE inbox i SET state = 'claimed', claimed_at = now() WHERE i.chat_key IN (SELECT chat_key FROM chat) "
     "AND i.state <> 'done' RETURNING " + ", ".join("i." + c for c in _COLUMNS.split(", ")) + "), "
     "held AS (UPDATE inbox_chats SET claimed_by = %(me)s, claimed_until = now() + make_interval(secs => %(lease)s) "
-    "WHERE chat_key IN (SELECT chat_key FROM picked)) "
+    "WHERE chat_key = %(chat)s AND EXISTS (SELECT 1 FROM picked)) "
     "SELECT * FROM picked"
 )
 # an event handled, and what comes next for its chat in the same statement: the events stored while this worker held
