@@ -1,0 +1,105 @@
+-- 0005: per-office change stamps, so a conversation step learns whether the office's units, plans or answers
+-- changed with one index lookup instead of aggregating their rows (storage/pg_step.py).
+--
+-- Every statement that writes units, measures or reports (INSERT, UPDATE, DELETE, COPY, TRUNCATE) gives the
+-- stamp of each (office, kind, fiscal year) it touched a new version, in the same transaction, from one
+-- sequence: a version is never given twice, so an equal version means no change was committed in between.
+-- Statement-level triggers with transition tables: a COPY of a thousand offices bumps each office once.
+-- Rows of this table are never deleted by itabot; a stamp missing for data that exists is read as version 0.
+
+CREATE SEQUENCE org_stamp_versions;
+
+CREATE TABLE org_stamps (
+    org_id      text    NOT NULL,
+    kind        text    NOT NULL CHECK (kind IN ('u', 'm', 'r')),  -- units, measures (plans), reports (answers)
+    fiscal_year integer NOT NULL,                                   -- 0 for units
+    version     bigint  NOT NULL,
+    rewritten   bigint  NOT NULL DEFAULT 0,  -- the version of the last UPDATE, DELETE or TRUNCATE (0: only INSERTs)
+    PRIMARY KEY (org_id, kind, fiscal_year)
+);
+
+-- a new version for each distinct (office, year) given, `rewritten` too when rows were changed or removed (not
+-- only added: readers that append what is new read everything again); locks the stamps in key order, so bulk
+-- writers of many offices cannot deadlock each other
+CREATE FUNCTION org_stamps_touch(kind text, orgs text[], years integer[], rewrite boolean) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO org_stamps AS s (org_id, kind, fiscal_year, version, rewritten)
+    SELECT k.o, $1, k.y, k.v, CASE WHEN $4 THEN k.v ELSE 0 END
+    FROM (SELECT d.o, d.y, nextval('org_stamp_versions') AS v
+          FROM (SELECT DISTINCT o, y FROM unnest($2, $3) AS t(o, y) ORDER BY o, y) AS d) AS k
+    ON CONFLICT (org_id, kind, fiscal_year)
+    DO UPDATE SET version = EXCLUDED.version, rewritten = CASE WHEN $4 THEN EXCLUDED.version ELSE s.rewritten END
+$$;
+
+-- TG_ARGV[0]: the kind ('u' has no fiscal_year column). Three triggers per table (transition tables allow one event each)
+CREATE FUNCTION org_stamps_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    orgs  text[];
+    years integer[];
+    o2    text[];
+    y2    integer[];
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        UPDATE org_stamps SET version = nextval('org_stamp_versions') WHERE kind = TG_ARGV[0];
+        UPDATE org_stamps SET rewritten = version WHERE kind = TG_ARGV[0];
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        IF TG_ARGV[0] = 'u' THEN
+            SELECT array_agg(DISTINCT org_id), NULL INTO orgs, years FROM new_rows;
+        ELSE
+            SELECT array_agg(org_id), array_agg(fiscal_year) INTO orgs, years
+            FROM (SELECT DISTINCT org_id, fiscal_year FROM new_rows) AS d;
+        END IF;
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        IF TG_ARGV[0] = 'u' THEN
+            SELECT array_agg(DISTINCT org_id), NULL INTO o2, y2 FROM old_rows;
+        ELSE
+            SELECT array_agg(org_id), array_agg(fiscal_year) INTO o2, y2
+            FROM (SELECT DISTINCT org_id, fiscal_year FROM old_rows) AS d;
+        END IF;
+        orgs := coalesce(orgs, '{}') || coalesce(o2, '{}');
+        years := coalesce(years, '{}') || coalesce(y2, '{}');
+    END IF;
+    IF coalesce(cardinality(orgs), 0) > 0 THEN
+        IF TG_ARGV[0] = 'u' THEN
+            years := array_fill(0, ARRAY[cardinality(orgs)]);
+        END IF;
+        PERFORM org_stamps_touch(TG_ARGV[0], orgs, years, TG_OP <> 'INSERT');
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER units_stamp_ins AFTER INSERT ON units REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION org_stamps_bump('u');
+CREATE TRIGGER units_stamp_upd AFTER UPDATE ON units REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION org_stamps_bump('u');
+CREATE TRIGGER units_stamp_del AFTER DELETE ON units REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION org_stamps_bump('u');
+CREATE TRIGGER units_stamp_trunc AFTER TRUNCATE ON units FOR EACH STATEMENT EXECUTE FUNCTION org_stamps_bump('u');
+
+CREATE TRIGGER measures_stamp_ins AFTER INSERT ON measures REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION org_stamps_bump('m');
+CREATE TRIGGER measures_stamp_upd AFTER UPDATE ON measures REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION org_stamps_bump('m');
+CREATE TRIGGER measures_stamp_del AFTER DELETE ON measures REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION org_stamps_bump('m');
+CREATE TRIGGER measures_stamp_trunc AFTER TRUNCATE ON measures FOR EACH STATEMENT EXECUTE FUNCTION org_stamps_bump('m');
+
+CREATE TRIGGER reports_stamp_ins AFTER INSERT ON reports REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION org_stamps_bump('r');
+CREATE TRIGGER reports_stamp_upd AFTER UPDATE ON reports REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION org_stamps_bump('r');
+CREATE TRIGGER reports_stamp_del AFTER DELETE ON reports REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION org_stamps_bump('r');
+CREATE TRIGGER reports_stamp_trunc AFTER TRUNCATE ON reports FOR EACH STATEMENT EXECUTE FUNCTION org_stamps_bump('r');
+
+-- the data already there gets its stamps (the triggers above already hold the tables against writers until commit)
+INSERT INTO org_stamps (org_id, kind, fiscal_year, version)
+SELECT org_id, kind, fiscal_year, nextval('org_stamp_versions') FROM (
+    SELECT DISTINCT org_id, 'u' AS kind, 0 AS fiscal_year FROM units
+    UNION SELECT DISTINCT org_id, 'm', fiscal_year FROM measures
+    UNION SELECT DISTINCT org_id, 'r', fiscal_year FROM reports
+) AS existing;
