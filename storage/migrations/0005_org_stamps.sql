@@ -18,56 +18,54 @@ CREATE TABLE org_stamps (
     PRIMARY KEY (org_id, kind, fiscal_year)
 );
 
--- a new version for each distinct (office, year) given, `rewritten` too when rows were changed or removed (not
--- only added: readers that append what is new read everything again); locks the stamps in key order, so bulk
--- writers of many offices cannot deadlock each other
-CREATE FUNCTION org_stamps_touch(kind text, orgs text[], years integer[], rewrite boolean) RETURNS void
-LANGUAGE sql AS $$
-    INSERT INTO org_stamps AS s (org_id, kind, fiscal_year, version, rewritten)
-    SELECT k.o, $1, k.y, k.v, CASE WHEN $4 THEN k.v ELSE 0 END
-    FROM (SELECT d.o, d.y, nextval('org_stamp_versions') AS v
-          FROM (SELECT DISTINCT o, y FROM unnest($2, $3) AS t(o, y) ORDER BY o, y) AS d) AS k
-    ON CONFLICT (org_id, kind, fiscal_year)
-    DO UPDATE SET version = EXCLUDED.version, rewritten = CASE WHEN $4 THEN EXCLUDED.version ELSE s.rewritten END
-$$;
-
--- TG_ARGV[0]: the kind ('u' has no fiscal_year column). Three triggers per table (transition tables allow one event each)
+-- TG_ARGV[0]: the kind ('u' has no fiscal_year column). Three triggers per table (transition tables allow one event
+-- each). Each distinct (office, year) written gets a new version, and `rewritten` too when rows were changed or
+-- removed (not only added: readers that append what is new then read everything again). The stamps are locked in
+-- key order, so bulk writers of many offices cannot deadlock each other. PL/pgSQL keeps the statements planned.
 CREATE FUNCTION org_stamps_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    orgs  text[];
-    years integer[];
-    o2    text[];
-    y2    integer[];
+    _kind    text := TG_ARGV[0];
+    _rewrite boolean := TG_OP <> 'INSERT';
+    _orgs    text[];
+    _years   integer[];
+    _o2      text[];
+    _y2      integer[];
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
-        UPDATE org_stamps SET version = nextval('org_stamp_versions') WHERE kind = TG_ARGV[0];
-        UPDATE org_stamps SET rewritten = version WHERE kind = TG_ARGV[0];
+        UPDATE org_stamps SET version = nextval('org_stamp_versions') WHERE kind = _kind;
+        UPDATE org_stamps SET rewritten = version WHERE kind = _kind;
         RETURN NULL;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        IF TG_ARGV[0] = 'u' THEN
-            SELECT array_agg(DISTINCT org_id), NULL INTO orgs, years FROM new_rows;
+        IF _kind = 'u' THEN
+            SELECT array_agg(DISTINCT org_id) INTO _orgs FROM new_rows;
         ELSE
-            SELECT array_agg(org_id), array_agg(fiscal_year) INTO orgs, years
+            SELECT array_agg(org_id), array_agg(fiscal_year) INTO _orgs, _years
             FROM (SELECT DISTINCT org_id, fiscal_year FROM new_rows) AS d;
         END IF;
     END IF;
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        IF TG_ARGV[0] = 'u' THEN
-            SELECT array_agg(DISTINCT org_id), NULL INTO o2, y2 FROM old_rows;
+        IF _kind = 'u' THEN
+            SELECT array_agg(DISTINCT org_id) INTO _o2 FROM old_rows;
         ELSE
-            SELECT array_agg(org_id), array_agg(fiscal_year) INTO o2, y2
+            SELECT array_agg(org_id), array_agg(fiscal_year) INTO _o2, _y2
             FROM (SELECT DISTINCT org_id, fiscal_year FROM old_rows) AS d;
         END IF;
-        orgs := coalesce(orgs, '{}') || coalesce(o2, '{}');
-        years := coalesce(years, '{}') || coalesce(y2, '{}');
+        _orgs := coalesce(_orgs, '{}') || coalesce(_o2, '{}');
+        _years := coalesce(_years, '{}') || coalesce(_y2, '{}');
     END IF;
-    IF coalesce(cardinality(orgs), 0) > 0 THEN
-        IF TG_ARGV[0] = 'u' THEN
-            years := array_fill(0, ARRAY[cardinality(orgs)]);
-        END IF;
-        PERFORM org_stamps_touch(TG_ARGV[0], orgs, years, TG_OP <> 'INSERT');
+    IF coalesce(cardinality(_orgs), 0) = 0 THEN
+        RETURN NULL;
     END IF;
+    IF _kind = 'u' THEN
+        _years := array_fill(0, ARRAY[cardinality(_orgs)]);
+    END IF;
+    INSERT INTO org_stamps AS s (org_id, kind, fiscal_year, version, rewritten)
+    SELECT k.o, _kind, k.y, k.v, CASE WHEN _rewrite THEN k.v ELSE 0 END
+    FROM (SELECT d.o, d.y, nextval('org_stamp_versions') AS v
+          FROM (SELECT DISTINCT o, y FROM unnest(_orgs, _years) AS t(o, y) ORDER BY o, y) AS d) AS k
+    ON CONFLICT (org_id, kind, fiscal_year)
+    DO UPDATE SET version = EXCLUDED.version, rewritten = CASE WHEN _rewrite THEN EXCLUDED.version ELSE s.rewritten END;
     RETURN NULL;
 END
 $$;
