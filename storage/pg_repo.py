@@ -402,11 +402,14 @@ class PgRepository:
     def save_measures(self, org_id: str, fiscal_year: int, measures: list[Measure]) -> None:
         """Replace the plan's measures in one transaction: readers see the old plan or the new, never half."""
         self._wrote("plan")
-        rows = [(_key(org_id), int(fiscal_year), _key(m.id), _doc(m)) for m in measures]
-        with self.pool.connection() as conn, conn.transaction():
-            conn.execute("DELETE FROM measures WHERE org_id = %s AND fiscal_year = %s", (org_id, int(fiscal_year)))
-            with conn.cursor() as cur:
-                cur.executemany("INSERT INTO measures (org_id, fiscal_year, id, data) VALUES (%s, %s, %s, %s)", rows)
+        key = (_key(org_id), int(fiscal_year))
+        with self.pool.connection() as conn, conn.transaction():  # two statements: the plan's stamp bumped twice
+            conn.execute("DELETE FROM measures WHERE org_id = %s AND fiscal_year = %s", key)
+            conn.execute(
+                "INSERT INTO measures (org_id, fiscal_year, id, data) SELECT %s, %s, t.id, t.data "
+                "FROM unnest(%s::text[], %s::jsonb[]) AS t(id, data)",
+                (*key, [_key(m.id) for m in measures], [_doc(m) for m in measures]),
+            )
 
     # ----- reports ----------------------------------------------------------------------------
     def add_report(self, entry: ReportEntry) -> ReportEntry:
