@@ -5,7 +5,9 @@
 -- stamp of each (office, kind, fiscal year) it touched a new version, in the same transaction, from one
 -- sequence: a version is never given twice, so an equal version means no change was committed in between.
 -- Statement-level triggers with transition tables: a COPY of a thousand offices bumps each office once.
--- Rows of this table are never deleted by itabot; a stamp missing for data that exists is read as version 0.
+-- A missing stamp reads as version 0, and the next write of its rows makes a new one: deleting stamps costs readers
+-- one re-read. Restarting the sequence would not be safe (a version given again): after restoring a backup over a
+-- live database, restart the workers, as their caches hold versions of the database they read before.
 
 CREATE SEQUENCE org_stamp_versions;
 
