@@ -38,6 +38,13 @@ BEGIN
         UPDATE org_stamps SET rewritten = version WHERE kind = _kind;
         RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' AND _kind <> 'u' THEN  -- a report saved: one statement
+        INSERT INTO org_stamps AS s (org_id, kind, fiscal_year, version)
+        SELECT d.org_id, _kind, d.fiscal_year, nextval('org_stamp_versions')
+        FROM (SELECT DISTINCT org_id, fiscal_year FROM new_rows ORDER BY org_id, fiscal_year) AS d
+        ON CONFLICT (org_id, kind, fiscal_year) DO UPDATE SET version = EXCLUDED.version;
+        RETURN NULL;
+    END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         IF _kind = 'u' THEN
             SELECT array_agg(DISTINCT org_id) INTO _orgs FROM new_rows;
