@@ -41,17 +41,21 @@ from .plan_stamps import pg_plan_stamps
 __all__ = ["PgRepository"]
 
 T = TypeVar("T")
+_Year = tuple[int, int, tuple["ReportEntry", ...], tuple[int, int]]  # a cached year of answers (see _reports_cache)
 REPORTS_CACHE = 1024  # (office, year) plans, unit lists and report lists kept parsed per process, at most
 # revisions kept parsed per process, all offices together: ~2.4 kB each (measured on bench/workload.py's years),
 # so ~240 MB at most; 200 busy offices' years of ~450 revisions fit, a few very large ones cannot crowd memory
 REPORT_ROWS = 100_000
 RECENT_YEARS = 4  # the fiscal years whose answers a step's first statement stamps (those read lately)
 _THROTTLE_ORG, _THROTTLE_KEY = "", "invite_throttle"  # the settings row of the invite-guess throttle
-# one snapshot: the year's row count, and the rows after a seq (none: one row of NULLs carrying the count)
+_STAMP = "(SELECT {} FROM org_stamps WHERE org_id = %(o)s AND kind = '{}' AND fiscal_year = %(fy)s)"
+# one snapshot: the year's stamp (storage/migrations/0005_org_stamps.sql: version, version of the last change that
+# was not an append) and row count, and the rows after a seq (none: one row of NULLs carrying stamp and count)
 _REPORTS_SINCE = (
-    "SELECT c.n, r.seq, r.data FROM (SELECT count(*) AS n FROM reports WHERE org_id = %s AND fiscal_year = %s) c "
-    "LEFT JOIN LATERAL (SELECT seq, data FROM reports WHERE org_id = %s AND fiscal_year = %s AND seq > %s "
-    "ORDER BY seq) r ON true ORDER BY r.seq"
+    f"SELECT c.v, c.w, c.n, r.seq, r.data FROM (SELECT coalesce({_STAMP.format('version', 'r')}, 0) AS v, "
+    f"coalesce({_STAMP.format('rewritten', 'r')}, 0) AS w, (SELECT count(*) FROM reports "
+    "WHERE org_id = %(o)s AND fiscal_year = %(fy)s) AS n) c LEFT JOIN LATERAL (SELECT seq, data FROM reports "
+    "WHERE org_id = %(o)s AND fiscal_year = %(fy)s AND seq > %(after)s ORDER BY seq) r ON true ORDER BY r.seq"
 )
 _REPORT_WHERE = "org_id = %(o)s AND fiscal_year = %(fy)s AND measure_id = %(m)s AND round = %(r)s AND unit_id = %(u)s"
 _REPORT_LOCK = ("SELECT pg_advisory_xact_lock(hashtextextended(concat_ws(chr(31), %(o)s::text, %(fy)s::text, "
@@ -65,11 +69,10 @@ _ADD_REPORT = (
     "FROM n WHERE NOT EXISTS (SELECT 1 FROM same) RETURNING revision) "
     "SELECT true, revision, NULL::jsonb FROM ins UNION ALL SELECT false, 0, data FROM same"
 )
-# one snapshot: the plan's signature (row count, newest xmin), and its rows only when that is not the one given
+# one snapshot: the plan's stamp, and its rows only when that is not the one given
 _PLAN_IF_CHANGED = (
-    "SELECT s.n, s.x, m.data FROM (SELECT count(*) AS n, coalesce(max(xmin::text::bigint), 0) AS x FROM measures "
-    "WHERE org_id = %s AND fiscal_year = %s) s LEFT JOIN LATERAL (SELECT data FROM measures WHERE org_id = %s "
-    "AND fiscal_year = %s AND (s.n, s.x) IS DISTINCT FROM (%s::bigint, %s::bigint)) m ON true"
+    f"SELECT s.v, m.data FROM (SELECT coalesce({_STAMP.format('version', 'm')}, 0) AS v) s LEFT JOIN LATERAL (SELECT data FROM measures "
+    "WHERE org_id = %(o)s AND fiscal_year = %(fy)s AND s.v <> %(had)s) m ON true"
 )
 
 
@@ -132,13 +135,13 @@ class PgRepository:
         self.worker = ""  # set by a registered worker (storage/pg_workers.py): its sends carry its id
         self.data_dir: Path | None = None  # this process's data directory (reminders.toml), as TinyDB's
         self._cache_lock = threading.Lock()  # engine calls run on several threads
-        # (office, year) → (row count, newest seq, parsed rows in seq order)
-        self._reports_cache: OrderedDict[tuple[str, int], tuple[int, int, tuple[ReportEntry, ...]]] = OrderedDict()
+        # (office, year) → (row count, newest seq, parsed rows in seq order, (stamp, rewritten) read with them)
+        self._reports_cache: OrderedDict[tuple[str, int], _Year] = OrderedDict()
         self._report_rows = 0  # revisions held in _reports_cache: its bound (memory goes by rows, not offices)
-        # (office, year) → ((row count, newest xmin), the plan's measures in plan order)
-        self._plans_cache: OrderedDict[tuple[str, int], tuple[tuple[int, int], list[Measure]]] = OrderedDict()
-        # office → (stamp: row count and hash of row versions, its units in creation order)
-        self._units_cache: OrderedDict[str, tuple[tuple[int, str], tuple[Unit, ...]]] = OrderedDict()
+        # (office, year) → (stamp, the plan's measures in plan order); stamps: storage/migrations/0005_org_stamps.sql
+        self._plans_cache: OrderedDict[tuple[str, int], tuple[int, list[Measure]]] = OrderedDict()
+        # office → (stamp, its units in creation order)
+        self._units_cache: OrderedDict[str, tuple[int, tuple[Unit, ...]]] = OrderedDict()
         self._recent_years: OrderedDict[int, None] = OrderedDict()  # years whose answers were read lately
         self._local = threading.local()  # this thread's step: what find_identity read for the calls after it
 
@@ -229,9 +232,8 @@ class PgRepository:
         with self._cache_lock:
             cached = self._units_cache.get(org_id)
         if not hit or cached is None or cached[0] != stamp:
-            rows = self._all(UNITS, (org_id,))
-            stamp = (int(rows[0][1]), str(rows[0][2])) if rows else (0, "0")
-            cached = (stamp, tuple(from_dict(Unit, r[0]) for r in rows))
+            rows = self._all(UNITS, {"o": org_id})
+            cached = (int(rows[0][1]), tuple(from_dict(Unit, r[0]) for r in rows if r[0] is not None))
             self._cache_put(self._units_cache, org_id, cached)
         return [_own_unit(u) for u in cached[1]]
 
@@ -275,7 +277,7 @@ class PgRepository:
         with self._cache_lock:
             years = list(self._recent_years)
         state_key = f"{platform}:{user_id}"  # handlers.services.identity_key; another key is simply read apart
-        row = self._first(STEP, {"years": years, "key": state_key, "platform": platform, "user": _key(user_id)})
+        row = self._first(STEP, {"key": state_key, "platform": platform, "user": _key(user_id)})
         if row is None:
             return None
         self._local.step = step_from_row(row, state_key, years)
@@ -371,9 +373,9 @@ class PgRepository:
     def list_measures(self, org_id: str, fiscal_year: int) -> list[Measure]:
         """The plan's measures in plan order.
 
-        Every step reads the plan; it changes only when replaced whole (save_measures: new rows, a new xmin).
-        One statement returns the rows' count and newest xmin, and the rows themselves only when those differ
-        from the parsed plan kept for (office, year).
+        Every step reads the plan; it changes only when replaced whole (save_measures), which gives its stamp a
+        new version. One statement returns the stamp, and the rows themselves only when it differs from the one
+        of the parsed plan kept for (office, year).
         """
         key = (org_id, int(fiscal_year))
         with self._cache_lock:
@@ -384,12 +386,12 @@ class PgRepository:
                 if key in self._plans_cache:
                     self._plans_cache.move_to_end(key)
             return [_own_measure(m) for m in cached[1]]
-        sig = cached[0] if cached is not None else (-1, -1)
-        rows = self._all(_PLAN_IF_CHANGED, (*key, *key, *sig))
-        now = (int(rows[0][0]), int(rows[0][1]))
-        if cached is not None and now == sig:
+        had = cached[0] if cached is not None else -1
+        rows = self._all(_PLAN_IF_CHANGED, {"o": org_id, "fy": key[1], "had": had})
+        now = int(rows[0][0])
+        if cached is not None and now == had:
             return [_own_measure(m) for m in cached[1]]
-        measures = sorted((from_dict(Measure, r[2]) for r in rows if r[2] is not None), key=lambda m: (m.no, m.id))
+        measures = sorted((from_dict(Measure, r[1]) for r in rows if r[1] is not None), key=lambda m: (m.no, m.id))
         with self._cache_lock:
             self._plans_cache[key] = (now, measures)
             self._plans_cache.move_to_end(key)
@@ -400,11 +402,14 @@ class PgRepository:
     def save_measures(self, org_id: str, fiscal_year: int, measures: list[Measure]) -> None:
         """Replace the plan's measures in one transaction: readers see the old plan or the new, never half."""
         self._wrote("plan")
-        rows = [(_key(org_id), int(fiscal_year), _key(m.id), _doc(m)) for m in measures]
-        with self.pool.connection() as conn, conn.transaction():
-            conn.execute("DELETE FROM measures WHERE org_id = %s AND fiscal_year = %s", (org_id, int(fiscal_year)))
-            with conn.cursor() as cur:
-                cur.executemany("INSERT INTO measures (org_id, fiscal_year, id, data) VALUES (%s, %s, %s, %s)", rows)
+        key = (_key(org_id), int(fiscal_year))
+        with self.pool.connection() as conn, conn.transaction():  # two statements: the plan's stamp bumped twice
+            conn.execute("DELETE FROM measures WHERE org_id = %s AND fiscal_year = %s", key)
+            conn.execute(
+                "INSERT INTO measures (org_id, fiscal_year, id, data) SELECT %s, %s, t.id, t.data "
+                "FROM unnest(%s::text[], %s::jsonb[]) AS t(id, data)",
+                (*key, [_key(m.id) for m in measures], [_doc(m) for m in measures]),
+            )
 
     # ----- reports ----------------------------------------------------------------------------
     def add_report(self, entry: ReportEntry) -> ReportEntry:
@@ -448,42 +453,48 @@ class PgRepository:
             if (round_no is None or e.round == round_no) and (measure_id is None or e.measure_id == measure_id)
         ]
 
-    def _fresh_reports(
-        self, key: tuple[str, int], cached: tuple[int, int, tuple[ReportEntry, ...]] | None
-    ) -> tuple[ReportEntry, ...]:
+    def _fresh_reports(self, key: tuple[str, int], cached: _Year | None) -> tuple[ReportEntry, ...]:
         """The year's entries: the cached ones plus what was added since (all of them read again if need be)."""
-        count, after, entries = cached if cached is not None else (0, 0, ())
+        count, after, entries, (version, rewritten) = cached if cached is not None else (0, 0, (), (-1, -1))
         with self._cache_lock:
             self._recent_years[key[1]] = None
             self._recent_years.move_to_end(key[1])
             while len(self._recent_years) > RECENT_YEARS:
                 self._recent_years.popitem(last=False)
         hit, stamp = self._take("reports", *key)
-        if hit and cached is not None and stamp == (count, after):  # the step's statement saw nothing new
-            with self._cache_lock:
-                if key in self._reports_cache:
-                    self._reports_cache.move_to_end(key)
-            return entries
-        rows = self._all(_REPORTS_SINCE, (*key, *key, after))
-        total, new = int(rows[0][0]), [(int(r[1]), r[2]) for r in rows if r[1] is not None]
-        if cached is not None and total == count and not new:
-            with self._cache_lock:
-                if key in self._reports_cache:
-                    self._reports_cache.move_to_end(key)
-            return entries
-        if total != count + len(new):  # a row committed behind the newest we had: read the year again
-            rows = self._all(_REPORTS_SINCE, (*key, *key, 0))
-            total, new, entries = int(rows[0][0]), [(int(r[1]), r[2]) for r in rows if r[1] is not None], ()
+        if hit and cached is not None and stamp == version:  # the step's statement saw no change since
+            return self._touched(key, entries)
+        params = {"o": key[0], "fy": key[1], "after": after}
+        rows = self._all(_REPORTS_SINCE, params)
+        now, total, new = (int(rows[0][0]), int(rows[0][1])), int(rows[0][2]), self._rows(rows)
+        if cached is not None and now[0] == version:
+            return self._touched(key, entries)
+        # a row committed behind the newest we had (count), or one changed or removed (rewritten): read all again
+        if cached is not None and (total != count + len(new) or now[1] != rewritten):
+            rows = self._all(_REPORTS_SINCE, {**params, "after": 0})
+            now, total, new, entries, after = (int(rows[0][0]), int(rows[0][1])), int(rows[0][2]), self._rows(rows), (), 0
         entries = entries + tuple(from_dict(ReportEntry, data) for _, data in new)
         newest = new[-1][0] if new else after
         with self._cache_lock:
             old = self._reports_cache.pop(key, None)
             self._report_rows += len(entries) - (len(old[2]) if old is not None else 0)
-            self._reports_cache[key] = (total, newest, entries)
+            self._reports_cache[key] = (total, newest, entries, now)
             while len(self._reports_cache) > 1 and (
                 self._report_rows > REPORT_ROWS or len(self._reports_cache) > REPORTS_CACHE
             ):  # the least recently read office-years go first; the one just read stays
                 self._report_rows -= len(self._reports_cache.popitem(last=False)[1][2])
+        return entries
+
+    @staticmethod
+    def _rows(rows: list[tuple[Any, ...]]) -> list[tuple[int, Any]]:
+        """(seq, data) of the _REPORTS_SINCE rows that carry one."""
+        return [(int(r[3]), r[4]) for r in rows if r[3] is not None]
+
+    def _touched(self, key: tuple[str, int], entries: tuple[ReportEntry, ...]) -> tuple[ReportEntry, ...]:
+        """The cached year, marked as read lately (the last to be dropped)."""
+        with self._cache_lock:
+            if key in self._reports_cache:
+                self._reports_cache.move_to_end(key)
         return entries
 
     # ----- review decisions and approvals (append-only) ------------------------------------------

@@ -4,7 +4,8 @@ Every event asks, in order: which officer is this chat account (find_identity), 
 the chat's conversation state, and then the office's units, plan and year of answers. PgRepository keeps the
 office's parsed units, plans and answers in process; what it needs per step is whether they changed.
 `STEP` answers all of it in one round trip: the identity, the officer's and the office's rows, the
-state, and change stamps of the units, of each year's plan and of the recently read years' answers.
+state, and the office's change stamps (org_stamps: one version per units, per year's plan and per year's
+answers, bumped by triggers in the writing transaction), read with index lookups, never aggregates.
 
 What it read is kept for the thread that asked, and handed out once per item to the calls that follow,
 only while fresh (`FRESH_S`) and until that thread writes anything: a step reads one snapshot taken at its
@@ -25,32 +26,32 @@ _AFFECTS = {  # a write of one kind → the items it may change ("" or any other
     "org": ("org",), "units": ("units",), "officer": ("officer",), "state": ("state",),
     "reports": ("reports",), "plan": ("plan", "years"),
 }
-_UNIT_STAMP = "count(*) OVER () AS n, coalesce(sum(hashtextextended(xmin::text || ctid::text, 0)) OVER (), 0)::text AS h"
-# the office's units with their stamp (row count, hash of every row version): a changed stamp is a changed list
-UNITS = f"SELECT data, {_UNIT_STAMP} FROM units WHERE org_id = %s ORDER BY seq"
+# the office's units with their stamp (storage/migrations/0005_org_stamps.sql), read in one snapshot: one row of
+# NULLs carrying the stamp when the office has no units. A stamp equal to the cached one is an unchanged list.
+UNITS = (
+    "SELECT u.data, s.v FROM (SELECT coalesce((SELECT version FROM org_stamps WHERE org_id = %(o)s AND kind = 'u' "
+    "AND fiscal_year = 0), 0) AS v) s LEFT JOIN LATERAL (SELECT data, seq FROM units WHERE org_id = %(o)s) u ON true "
+    "ORDER BY u.seq"
+)
+# the office's stamps as 'kind:year:version:has rows' (has rows: for plans only, whether the year has measures)
 STEP = (
     "SELECT i.org_id, i.officer_id, o.data, g.data, s.state, s.state IS NOT NULL, "
-    "(SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(u.xmin::text || u.ctid::text, 0)), 0)::text "
-    " FROM units u WHERE u.org_id = i.org_id), "
-    "(SELECT string_agg(p.fiscal_year::text || ':' || p.n::text || ':' || p.x::text, ',') FROM ("
-    " SELECT fiscal_year, count(*) AS n, max(xmin::text::bigint) AS x FROM measures m WHERE m.org_id = i.org_id "
-    " GROUP BY fiscal_year) p), "
-    "(SELECT string_agg(r.fiscal_year::text || ':' || r.n::text || ':' || r.x::text, ',') FROM ("
-    " SELECT fiscal_year, count(*) AS n, max(seq) AS x FROM reports r WHERE r.org_id = i.org_id "
-    " AND r.fiscal_year = ANY(%(years)s::int[]) GROUP BY fiscal_year) r) "
+    "(SELECT string_agg(t.kind || ':' || t.fiscal_year || ':' || t.version || ':' || (t.kind <> 'm' OR EXISTS "
+    " (SELECT 1 FROM measures m WHERE m.org_id = t.org_id AND m.fiscal_year = t.fiscal_year))::int, ',') "
+    " FROM org_stamps t WHERE t.org_id = i.org_id) "
     "FROM identities i LEFT JOIN officers o ON o.org_id = i.org_id AND o.id = i.officer_id "
     "LEFT JOIN orgs g ON g.id = i.org_id LEFT JOIN states s ON s.org_id = i.org_id AND s.key = %(key)s "
     "WHERE i.platform = %(platform)s AND i.user_id = %(user)s"
 )
 
 
-def _triples(text: str | None) -> dict[int, tuple[int, int]]:
-    """'year:a:b,year:a:b' → {year: (a, b)}."""
+def _stamps(text: str | None) -> dict[tuple[str, int], tuple[int, bool]]:
+    """'kind:year:version:rows,…' → {(kind, year): (version, has rows)}."""
     found = {}
     for part in (text or "").split(","):
         if part:
-            year, a, b = part.split(":")
-            found[int(year)] = (int(a), int(b))
+            kind, year, version, rows = part.split(":")
+            found[kind, int(year)] = (int(version), rows == "1")
     return found
 
 
@@ -83,8 +84,11 @@ class Step:
 
 
 def step_from_row(row: tuple[Any, ...], state_key: str, report_years: list[int]) -> Step:
-    """The items of a STEP row: each keyed by the call (and arguments) it answers."""
-    org_id, officer_id, officer, org, state, has_state, units, plans, reports = row
+    """The items of a STEP row: each keyed by the call (and arguments) it answers.
+
+    A stamp is the version of storage/migrations/0005_org_stamps.sql, 0 where the office has none yet.
+    """
+    org_id, officer_id, officer, org, state, has_state, stamps_text = row
     step = Step(org_id)
     items = step.items
     if officer is not None:
@@ -92,13 +96,15 @@ def step_from_row(row: tuple[Any, ...], state_key: str, report_years: list[int])
     if org is not None:
         items["org", org_id] = org
     items["state", org_id, state_key] = state if has_state else None
-    count, _, hashed = (units or "0:0").partition(":")
-    items["units", org_id] = (int(count), hashed)
-    plan_stamps = _triples(plans)
-    items["years", org_id] = sorted(plan_stamps)
-    for year in plan_stamps:
-        items["plan", org_id, year] = plan_stamps[year]
-    report_stamps = _triples(reports)
-    for year in report_years:  # a year without rows is stamped (0, 0): nothing to read either
-        items["reports", org_id, year] = report_stamps.get(year, (0, 0))
+    stamps = _stamps(stamps_text)
+    items["units", org_id] = stamps.get(("u", 0), (0, True))[0]
+    plans = {year: version for (kind, year), (version, rows) in stamps.items() if kind == "m"}
+    items["years", org_id] = sorted(year for (kind, year), (_, rows) in stamps.items() if kind == "m" and rows)
+    for year, version in plans.items():
+        items["plan", org_id, year] = version
+    for (kind, year), (version, _) in stamps.items():
+        if kind == "r":
+            items["reports", org_id, year] = version
+    for year in report_years:  # a year without a stamp has no rows: nothing to read either
+        items.setdefault(("reports", org_id, year), 0)
     return step

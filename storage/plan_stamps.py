@@ -2,11 +2,11 @@
 
 The reminder planner (scheduler/plan_index.py) plans an office again only when its stamp changes.
 On TinyDB the stamp is the office's file signatures (TinyRepository.plan_stamps). Here it is one
-query over the rows planning reads (settings, units, officers, and the years' measures, reports and
-send log): per table, the number of rows and the sum of a hash of each row version's (xmin, ctid),
-which every INSERT, UPDATE and DELETE changes. Reports are append-only, so their count and sum of
-`seq` (an index-only scan) say the same more cheaply. A table rewrite (VACUUM FULL) changes every
-stamp once: a re-plan, never a missed change.
+query over what planning reads: units, the years' plans and answers by their change stamps
+(org_stamps, storage/migrations/0005_org_stamps.sql: a new version in every transaction that writes
+them), and settings, officers and the years' send log by the number of rows and the sum of a hash of
+each row version's (xmin, ctid), which every INSERT, UPDATE and DELETE changes. A table rewrite
+(VACUUM FULL) changes those stamps once: a re-plan, never a missed change.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ _ROW = "hashtextextended(xmin::text || ctid::text, 0)"
 _STAMPS = f"""
 SELECT org_id, tbl, count(*), coalesce(sum(h), 0)::text FROM (
     SELECT 's' AS tbl, org_id, {_ROW} AS h FROM settings WHERE org_id = ANY(%(orgs)s)
-    UNION ALL SELECT 'u', org_id, {_ROW} FROM units WHERE org_id = ANY(%(orgs)s)
+    UNION ALL SELECT kind || fiscal_year, org_id, version FROM org_stamps WHERE org_id = ANY(%(orgs)s)
+        AND (kind = 'u' OR fiscal_year = ANY(%(years)s))
     UNION ALL SELECT 'o', org_id, {_ROW} FROM officers WHERE org_id = ANY(%(orgs)s)
-    UNION ALL SELECT 'm', org_id, {_ROW} FROM measures WHERE org_id = ANY(%(orgs)s) AND fiscal_year = ANY(%(years)s)
     UNION ALL SELECT 'd', org_id, {_ROW} FROM sends WHERE org_id = ANY(%(orgs)s) AND fiscal_year = ANY(%(years)s)
-    UNION ALL SELECT 'r', org_id, seq FROM reports WHERE org_id = ANY(%(orgs)s) AND fiscal_year = ANY(%(years)s)
 ) AS rows GROUP BY org_id, tbl
 """
 
