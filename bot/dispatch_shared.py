@@ -39,6 +39,9 @@ REAP_EVERY_S = 1.0  # how often a worker looks for dead ones (and renews its own
 POLL_S = 1.0  # how often a worker sweeps the whole inbox (its own accepts and freed chats claim their chats at once)
 BATCH = 64  # events claimed at once
 PRUNE_EVERY_S = 600.0  # done events older than a day are deleted this often
+# a new event's chat held by another worker: that worker's done mark usually takes it, but one racing with the
+# event's commit frees the chat without seeing it; look again soon, then leave it to the sweep
+RETRY_S = (0.005, 0.02, 0.08, 0.3)
 
 
 def _chat_key(record: InboxRecord) -> str:
@@ -68,6 +71,7 @@ class SharedDispatcher(Dispatcher):
         self._recheck: set[str] = set()  # chats served here that got new events meanwhile: claim once they are done
         self._targets: set[str] = set()  # chats to claim next (a claim of a few chats is cheap, a sweep is not)
         self._sweep = True  # the next claim looks at every open event
+        self._retry: dict[str, tuple[float, int]] = {}  # chat held elsewhere when its event came → (next look, tries)
         self._next_sweep = 0.0
         self._next_reap = 0.0
         self._next_prune = time.monotonic() + PRUNE_EVERY_S
@@ -162,15 +166,20 @@ class SharedDispatcher(Dispatcher):
         if claimed:
             self._take(claimed)
         taken = {r.chat_key for r in claimed}
-        self._wake_for([r for r, new in zip(records, fresh, strict=True) if new and _chat_key(r) not in taken])
+        new_elsewhere = {_chat_key(r) for r, new in zip(records, fresh, strict=True) if new} - taken
+        self._recheck |= new_elsewhere & self._lanes.keys()
+        self._contest(new_elsewhere - self._lanes.keys())
         return fresh
 
-    def _wake_for(self, records: list[InboxRecord]) -> None:
-        """Claim now, unless every new event is for a chat served here (its lane claims after its last event)."""
-        chats = {_chat_key(r) for r in records}
-        self._recheck |= chats & self._lanes.keys()
-        if chats - self._lanes.keys():
-            self._poke(chats - self._lanes.keys())
+    def _contest(self, chats: set[str]) -> None:
+        """These chats' new events are stored but another worker holds them: look again in a moment."""
+        if not chats:
+            return
+        at = time.monotonic() + RETRY_S[0]
+        for chat in chats:
+            self._retry.setdefault(chat, (at, 0))
+        if self._wake is not None:
+            self._wake.set()
 
     # ----- work --------------------------------------------------------------------------------
     async def _run_pump(self) -> None:
@@ -182,7 +191,8 @@ class SharedDispatcher(Dispatcher):
             now = time.monotonic()
             if now >= self._next_sweep:  # every `poll` seconds, busy or not: what no poke announced (a rare race)
                 self._sweep = True
-            sweep, targets = self._sweep, sorted(self._targets)
+            due = {c for c, (at, _) in self._retry.items() if at <= now}
+            sweep, targets = self._sweep, sorted(self._targets | due)
             self._sweep, self._targets = False, set()
             if sweep:
                 self._next_sweep = now + self.poll
@@ -193,12 +203,23 @@ class SharedDispatcher(Dispatcher):
                 log.warning("claiming from the shared inbox failed: %s", exc)
                 claimed = []
             self._take(claimed)
+            self._retry_later(due, {r.chat_key for r in claimed}, now)
             if len(claimed) >= BATCH:
                 self._sweep = True
                 continue  # a backlog: claim on at once
-            wait = max(0.0, min(self._next_sweep, self._next_reap) - time.monotonic())
+            wake_at = min([self._next_sweep, self._next_reap, *(at for at, _ in self._retry.values())])
+            wait = max(0.0, wake_at - time.monotonic())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
+
+    def _retry_later(self, looked: set[str], got: set[str], now: float) -> None:
+        """Contested chats looked at: the next look a little later, until the sweep's turn; claimed ones are ours."""
+        for chat in got:
+            self._retry.pop(chat, None)
+        for chat in looked - got:
+            _, tries = self._retry.pop(chat, (0.0, 0))
+            if chat not in self._lanes and tries + 1 < len(RETRY_S):
+                self._retry[chat] = (now + RETRY_S[tries + 1], tries + 1)
 
     async def _housekeeping(self) -> None:
         """Reap dead workers and renew our claims, at most every REAP_EVERY_S."""
