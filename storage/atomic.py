@@ -294,6 +294,11 @@ class AtomicJSONStorage(Storage):
         if self._vouch is not None:  # written from checked records: the next start need not check it
             self._vouch(payload)
 
+    def held_bytes(self) -> int:
+        """Roughly what this storage keeps in memory: the parsed file's size on disk, plus a kept table text."""
+        parsed = self._sig[1] if self._cache is not None and self._sig is not None else 0
+        return parsed + (2 * len(self._text[2]) if self._text is not None else 0)  # Thai text: 2 bytes a character
+
     def close(self) -> None:
         """Nothing is held open between calls."""
 
