@@ -320,18 +320,10 @@ def now_iso(dt: datetime) -> str:
 
 
 def _shallow_copier(cls: type[T]) -> Callable[[T], T]:
-    """A shallow copy of a slotted dataclass: copy.copy is several times slower, and stores run this per row read."""
-    names = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
-    values = operator.attrgetter(*names)
-    put = object.__setattr__  # also for frozen classes
-
-    def clone(obj: T) -> T:
-        new = object.__new__(cls)
-        for name, value in zip(names, values(obj), strict=True):
-            put(new, name, value)
-        return new
-
-    return clone
+    """A shallow copy by one positional call (a class without __post_init__): copy.copy and a loop over the
+    fields are several times slower, and stores run this per row read."""
+    values = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))  # type: ignore[arg-type]
+    return lambda obj: cls(*values(obj))
 
 
 _copy_report = _shallow_copier(ReportEntry)

@@ -55,13 +55,13 @@ Q = Query()
 T = TypeVar("T")
 # What one process keeps of the files it serves; a province's hundreds of offices do not fit, so these bound
 # memory (bench/memory.py) while the offices chatting at one time (tens) stay cached (telegram_throughput).
-MAX_OPEN_BYTES = 24 << 20  # parsed files, by their size on disk (and a kept table text, by its length)
-MAX_CACHED_ROWS = 12_000  # converted report rows: ~25 offices of a full year (53 measures, 5 units)
+MAX_OPEN_BYTES = 48 << 20  # parsed files (and kept table texts): ~20 offices' year files after a save each
+MAX_CACHED_ROWS = 10_000  # converted report rows: ~22 offices of a full year (53 measures, 5 units)
 MAX_CACHED_MEASURES = 2_000  # converted plan rows: ~35 offices' plans
 
 
 def _held_bytes(db: TinyDB) -> int:
-    """What an open file keeps in memory, measured by its bytes on disk (parsed, it takes ~3x that)."""
+    """About what an open file keeps in memory (storage/atomic.py's estimate)."""
     held = getattr(db.storage, "held_bytes", None)
     return int(held()) if held is not None else 0
 
@@ -78,36 +78,45 @@ def _load(cls: type[T], row: Any) -> T:
     return from_dict(cls, {k: list(v) if isinstance(v, list) else v for k, v in row.items()})
 
 
-def _fast_loader(cls: type[T], nested: dict[str, Callable[[Any], Any]] | None = None) -> Callable[[Any], T]:
-    """from_dict's result for a slotted dataclass without __post_init__, built without its __init__: a year's
-    answers are converted row by row when first read, and the keyword call is most of that cost.
+def _own_list(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else value
 
-    Fields are set one by one through their slots (object.__setattr__ also passes a frozen class's guard);
-    lists are the caller's own, never the stored row's.
+
+def _fast_loader(cls: type[T], nested: dict[str, Callable[[Any], Any]] | None = None) -> Callable[[Any], T]:
+    """from_dict's result for a dataclass without __post_init__, made by one positional call: a year's answers
+    are converted row by row when first read, and a keyword call (or a loop over the fields) is most of that cost.
+
+    The function is generated once per class, as dataclasses makes __init__: each field's expression reads the
+    row (a missing field takes its default or a new one from its factory); lists are the caller's own, never the
+    stored row's; unknown keys are ignored. A row missing a required field goes to from_dict, which refuses it.
     """
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     required = frozenset(f.name for f in fields
                          if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
-    convert = nested or {}
-    spec = [(f.name, f.default, f.default_factory, convert.get(f.name),
-             str(f.type).startswith("list") and f.name not in convert) for f in fields]
-    put, missing = object.__setattr__, dataclasses.MISSING
+    env: dict[str, Any] = {"C": cls, "M": dataclasses.MISSING, "own": _own_list}
+    args = []
+    for i, f in enumerate(fields):
+        convert = (nested or {}).get(f.name)
+        if convert is not None:
+            env[f"c{i}"], wrap = convert, f"c{i}"
+        else:
+            wrap = "own" if str(f.type).startswith("list") else ""
+        if f.name in required:
+            args.append(f"{wrap}(row[{f.name!r}])")
+        elif f.default_factory is not dataclasses.MISSING:
+            env[f"f{i}"] = f.default_factory
+            args.append(f"(f{i}() if (v := get({f.name!r}, M)) is M else {wrap}(v))")
+        else:
+            env[f"d{i}"] = f.default
+            args.append(f"{wrap}(get({f.name!r}, d{i}))")
+    source = "def make(row):\n    get = row.get\n    return C(" + ", ".join(args) + ")\n"
+    exec(source, env)  # noqa: S102 - our own field names, as dataclasses does for __init__
+    make = env["make"]
 
     def load(row: Any) -> T:
         if not required <= row.keys():
             return from_dict(cls, dict(row))  # raises what the constructor says is missing
-        obj = object.__new__(cls)
-        get = row.get
-        for name, default, factory, conv, is_list in spec:
-            value = get(name, missing)
-            if value is missing:
-                value = default if factory is missing else factory()  # type: ignore[operator]
-            elif conv is not None:
-                value = conv(value)
-            elif is_list and isinstance(value, list):
-                value = list(value)
-            put(obj, name, value)
-        return obj
+        return make(row)  # type: ignore[no-any-return]
 
     return load
 
