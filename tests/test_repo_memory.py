@@ -124,3 +124,23 @@ def test_slotted_records_copy_compare_and_pickle_like_plain_ones():
     own = own_measure(measure)
     own.unit_ids.append("u2")
     assert own != measure and measure.unit_ids == ["u1"] and pickle.loads(pickle.dumps(measure)) == measure
+
+
+def test_views_keep_figures_of_at_most_their_bound_of_answer_rows_and_still_reuse_current_ones():
+    from handlers.context import Derived
+
+    derived, made = Derived(rows=100), []
+    snaps = {org: tuple(_entry(org, n) for n in range(40)) for org in ORGS}
+
+    def figure(org: str, what: str = "latest") -> int:
+        value: int = derived.get((what, org), (snaps[org],), lambda: made.append(org) or len(snaps[org]))
+        return value
+
+    for org in ORGS:
+        figure(org)
+        figure(org, "reuse")  # the same snapshot under a second key counts once
+    twice = [org for org in ORGS for _ in "ab"]
+    assert made == twice and len(derived._items) == 4  # two offices' 80 rows fit under 100, a third's do not
+    assert figure("o6") == 40 and figure("o5", "reuse") == 40 and made == twice  # the newest are still reused
+    figure("o1")
+    assert made == [*twice, "o1"]  # dropped: computed again
