@@ -13,6 +13,10 @@ found good, storage/verified.py); `startup_seconds` (wall) and `startup_cpu_seco
 user + system time from /proc/<pid>/stat) run from the start of `itabot run` to its first getUpdates,
 and the load average beside them says how busy the machine was.
 
+2026-12-02: 247.2, 244.3 and 245.8 MiB (RSS 107-112 MiB after start), 0 timeouts, at load average 1.3-2.5; 407 MiB
+before the store's caches were bounded by size, its rows slotted and the link backlog listed office by office
+(README, benchmark table).
+
 Run: `python -m bench.memory [--quick]` (Linux only: it reads /proc).
 """
 

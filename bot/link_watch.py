@@ -1,7 +1,8 @@
 """The background link check of `itabot run`: every evidence link is checked once, off the conversation.
 
 The queue is durable because the repository is: at start every link without a stored result (or with only
-unanswered attempts) is queued, and a saved answer queues its new links, so a restart drops no check.
+unanswered attempts) is queued, office by office as the queue empties (a province's ~100,000 links are never
+held at once), and a saved answer queues its new links, so a restart drops no check.
 Checks run on this event loop (aiohttp, a few at a time); repository calls run on worker threads like the
 chats' own. ITABOT_LINK_CHECK=0 turns it off (bot/config.py).
 
@@ -24,10 +25,11 @@ from storage.repository import Repository
 from .linkcheck import LinkChecker
 from .wiring import Services
 
-__all__ = ["LEASE_RETRY_S", "Lease", "LinkWatch", "unchecked_links"]
+__all__ = ["BACKLOG_LOW", "LEASE_RETRY_S", "Lease", "LinkWatch", "office_links", "unchecked_links"]
 
 log = logging.getLogger(__name__)
 LEASE_RETRY_S = 60.0  # how often a worker without the backlog's lease tries for it
+BACKLOG_LOW = 200  # the next office's links are listed once fewer wait: hundreds of offices' links are never held at once
 
 
 class Lease(Protocol):
@@ -48,15 +50,23 @@ def _links(entry: ReportEntry) -> Iterator[Job]:
             yield entry.org_id, ev.id, ev.url
 
 
+def office_links(repo: Repository, org_id: str) -> list[Job]:
+    """One office's evidence links that have no final result yet (oldest first, each once)."""
+    jobs: dict[str, Job] = {}
+    for fy in repo.fiscal_years(org_id):
+        for entry in repo.list_reports(org_id, fy):
+            for job in _links(entry):
+                if job[1] not in jobs and needs_check(link_check(repo, org_id, job[1])):
+                    jobs[job[1]] = job
+    return list(jobs.values())
+
+
 def unchecked_links(repo: Repository) -> list[Job]:
     """Every evidence link of every office that has no final result yet (oldest first, each once)."""
     jobs: dict[str, Job] = {}
     for org in repo.list_orgs():
-        for fy in repo.fiscal_years(org.id):
-            for entry in repo.list_reports(org.id, fy):
-                for job in _links(entry):
-                    if job[1] not in jobs and needs_check(link_check(repo, org.id, job[1])):
-                        jobs[job[1]] = job
+        for job in office_links(repo, org.id):
+            jobs.setdefault(job[1], job)
     return list(jobs.values())
 
 
@@ -64,7 +74,7 @@ class LinkWatch:
     """A runner component: a queue of links, a few workers, results stored with each evidence id."""
 
     def __init__(self, services: Services, checker: LinkChecker | None = None, workers: int = 2,
-                 lease: Lease | None = None) -> None:
+                 lease: Lease | None = None, backlog_low: int = BACKLOG_LOW) -> None:
         self.repo = services.repo
         self.clock = services.clock
         self.engine = services.engine
@@ -76,6 +86,8 @@ class LinkWatch:
         self._tasks: list[asyncio.Task[Any]] = []
         self._backlog_task: asyncio.Task[Any] | None = None
         self.lease = lease  # several workers: only its holder lists every office's backlog
+        self.backlog_low = backlog_low
+        self._room = asyncio.Event()  # set by the workers when fewer than backlog_low links wait
 
     def register_routes(self, web: Any) -> None:
         """No routes: it only reads links and writes results."""
@@ -122,15 +134,21 @@ class LinkWatch:
     async def _backlog(self) -> None:
         while self.lease is not None and not await asyncio.to_thread(self._try_lease):
             await asyncio.sleep(LEASE_RETRY_S)  # another worker lists it; if it dies, we take over
+        queued = 0
         try:
-            jobs = await asyncio.to_thread(unchecked_links, self.repo)
+            for org in await asyncio.to_thread(self.repo.list_orgs):  # office by office, as the queue empties
+                while self.queue.qsize() >= self.backlog_low:
+                    self._room.clear()
+                    await self._room.wait()
+                jobs = await asyncio.to_thread(office_links, self.repo, org.id)
+                for job in jobs:
+                    self._offer(job)
+                queued += len(jobs)
         except Exception:
             log.exception("listing unchecked evidence links failed")
             return
-        for job in jobs:
-            self._offer(job)
-        if jobs:
-            log.info("link check: %d evidence link(s) queued", len(jobs))
+        if queued:
+            log.info("link check: %d evidence link(s) queued", queued)
 
     def _try_lease(self) -> bool:
         assert self.lease is not None
@@ -149,6 +167,9 @@ class LinkWatch:
                 log.exception("checking an evidence link failed")
             finally:
                 self.queue.task_done()
+                self._queued.discard(job[1])  # checked: its result is stored, and a later offer finds it there
+                if self.queue.qsize() < self.backlog_low:
+                    self._room.set()
 
     async def _check(self, job: Job) -> None:
         """Check one link (unless a result is already stored) and store what was found in one write."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,12 +48,15 @@ class Derived:
 
     A value is keyed by what it is and checked against its basis: the repository's read-only snapshots it was
     computed from (`report_snapshot`), compared by identity, so a save (a new snapshot) recomputes it. Values
-    are shared by every event and thread: callers never change them.
+    are shared by every event and thread: callers never change them. Bounded by entries and by the answer rows
+    their bases hold (each snapshot counted once): a value whose snapshot the store has dropped never matches
+    again, and must not keep a year's answers alive (the TinyDB store keeps 10,000 rows: room for stale ones).
     """
 
-    def __init__(self, size: int = 72) -> None:  # ~3 values per office: the 24 offices the TinyDB cache keeps
+    def __init__(self, size: int = 72, rows: int = 12_000) -> None:  # ~3 values per office of ~24 offices
         self._items: OrderedDict[tuple[Any, ...], tuple[tuple[object, ...], Any]] = OrderedDict()
         self._size = size
+        self._rows = rows
         self._lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...], basis: tuple[object, ...], make: Callable[[], Any]) -> Any:
@@ -67,9 +70,14 @@ class Derived:
         with self._lock:
             self._items[key] = (basis, value)
             self._items.move_to_end(key)
-            while len(self._items) > self._size:
+            while len(self._items) > 1 and (len(self._items) > self._size or self._held_rows() > self._rows):
                 self._items.popitem(last=False)
         return value
+
+    def _held_rows(self) -> int:
+        """Answer rows of the distinct snapshots (the bases' items) the kept values came from."""
+        snaps = {id(snap): snap for basis, _ in self._items.values() for snap in basis}
+        return sum(len(snap) for snap in snaps.values() if isinstance(snap, Sized))
 
 
 @dataclass

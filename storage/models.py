@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import operator
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -153,7 +155,7 @@ class Invite:
     used_at: str = ""
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a year's plan and answers are cached per office; ~5x smaller than a __dict__
 class Measure:
     """One row of the plan: a มาตรการ/กิจกรรม with its units, period and monitored rounds."""
 
@@ -184,7 +186,7 @@ class Measure:
         return self.all_units or unit_id in self.unit_ids
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """Proof behind a report: a URL, or a file kept under the data directory by its SHA-256 (immutable)."""
 
@@ -202,7 +204,7 @@ class Evidence:
     phash: str = ""  # perceptual hash of a photo (hex), to notice the same picture used again
 
 
-@dataclass
+@dataclass(slots=True)
 class ReportEntry:
     """One revision of a unit's answer for a measure in a round; the newest one is current."""
 
@@ -317,18 +319,27 @@ def now_iso(dt: datetime) -> str:
     return dt.isoformat(timespec="seconds")
 
 
+def _shallow_copier(cls: type[T]) -> Callable[[T], T]:
+    """A shallow copy by one positional call (a class without __post_init__): copy.copy and a loop over the
+    fields are several times slower, and stores run this per row read."""
+    values = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))  # type: ignore[arg-type]
+    return lambda obj: cls(*values(obj))
+
+
+_copy_report = _shallow_copier(ReportEntry)
+_copy_measure = _shallow_copier(Measure)
+
+
 def detached_report(entry: ReportEntry) -> ReportEntry:
     """A copy the caller may change: its own evidence list (Evidence itself is immutable)."""
-    clone = object.__new__(ReportEntry)  # copy.copy is several times slower, and stores run this per row read
-    clone.__dict__.update(entry.__dict__)
+    clone = _copy_report(entry)
     clone.evidence = list(entry.evidence)
     return clone
 
 
 def own_measure(measure: Measure) -> Measure:
     """A copy the caller may change: its own lists (a store's cached plan stays as stored)."""
-    clone = object.__new__(Measure)
-    clone.__dict__.update(measure.__dict__)
+    clone = _copy_measure(measure)
     clone.unit_ids, clone.rounds = list(measure.unit_ids), list(measure.rounds)
     clone.component_list = list(measure.component_list)
     return clone

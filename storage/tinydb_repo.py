@@ -8,8 +8,8 @@ import dataclasses
 import fcntl
 import json
 import os
+import sys
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +27,7 @@ from .atomic import (
     remove_stale_temp_files,
     safe_json_loads,
 )
+from .lru import SizedLRU
 from .migrate import migrate_data_dir
 from .models import (
     Approval,
@@ -48,10 +49,21 @@ from .schema import CHECKS, validator_for
 from .state_store import StateStore
 from .verified import VERIFIED_FILE, Verified
 
-__all__ = ["TinyRepository"]
+__all__ = ["MAX_CACHED_ROWS", "MAX_OPEN_BYTES", "TinyRepository"]
 
 Q = Query()
 T = TypeVar("T")
+# What one process keeps of the files it serves; a province's hundreds of offices do not fit, so these bound
+# memory (bench/memory.py) while the offices chatting at one time (tens) stay cached (telegram_throughput).
+MAX_OPEN_BYTES = 48 << 20  # parsed files (and kept table texts): ~20 offices' year files after a save each
+MAX_CACHED_ROWS = 10_000  # converted report rows: ~22 offices of a full year (53 measures, 5 units)
+MAX_CACHED_MEASURES = 2_000  # converted plan rows: ~35 offices' plans
+
+
+def _held_bytes(db: TinyDB) -> int:
+    """About what an open file keeps in memory (storage/atomic.py's estimate)."""
+    held = getattr(db.storage, "held_bytes", None)
+    return int(held()) if held is not None else 0
 
 
 def _load(cls: type[T], row: Any) -> T:
@@ -66,37 +78,45 @@ def _load(cls: type[T], row: Any) -> T:
     return from_dict(cls, {k: list(v) if isinstance(v, list) else v for k, v in row.items()})
 
 
+def _own_list(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else value
+
+
 def _fast_loader(cls: type[T], nested: dict[str, Callable[[Any], Any]] | None = None) -> Callable[[Any], T]:
-    """from_dict's result for a plain dataclass (no __post_init__), built without its __init__: a year's
-    answers are converted row by row when first read, and the keyword call is most of that cost."""
+    """from_dict's result for a dataclass without __post_init__, made by one positional call: a year's answers
+    are converted row by row when first read, and a keyword call (or a loop over the fields) is most of that cost.
+
+    The function is generated once per class, as dataclasses makes __init__: each field's expression reads the
+    row (a missing field takes its default or a new one from its factory); lists are the caller's own, never the
+    stored row's; unknown keys are ignored. A row missing a required field goes to from_dict, which refuses it.
+    """
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    names = frozenset(f.name for f in fields)
     required = frozenset(f.name for f in fields
                          if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
-    defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
-    factories = [(f.name, f.default_factory) for f in fields if f.default_factory is not dataclasses.MISSING]
-    converts = list((nested or {}).items())
-    lists = [f.name for f in fields if str(f.type).startswith("list") and f.name not in dict(converts)]
+    env: dict[str, Any] = {"C": cls, "M": dataclasses.MISSING, "own": _own_list}
+    args = []
+    for i, f in enumerate(fields):
+        convert = (nested or {}).get(f.name)
+        if convert is not None:
+            env[f"c{i}"], wrap = convert, f"c{i}"
+        else:
+            wrap = "own" if str(f.type).startswith("list") else ""
+        if f.name in required:
+            args.append(f"{wrap}(row[{f.name!r}])")
+        elif f.default_factory is not dataclasses.MISSING:
+            env[f"f{i}"] = f.default_factory
+            args.append(f"(f{i}() if (v := get({f.name!r}, M)) is M else {wrap}(v))")
+        else:
+            env[f"d{i}"] = f.default
+            args.append(f"{wrap}(get({f.name!r}, d{i}))")
+    source = "def make(row):\n    get = row.get\n    return C(" + ", ".join(args) + ")\n"
+    exec(source, env)  # noqa: S102 - our own field names, as dataclasses does for __init__
+    make = env["make"]
 
     def load(row: Any) -> T:
-        keys = row.keys()
-        if not required <= keys:
+        if not required <= row.keys():
             return from_dict(cls, dict(row))  # raises what the constructor says is missing
-        obj = object.__new__(cls)
-        values = obj.__dict__
-        values.update(defaults)
-        values.update(row if keys <= names else {k: v for k, v in row.items() if k in names})
-        for name in lists:  # the caller's own lists, never the stored row's
-            value = values.get(name)
-            if isinstance(value, list):
-                values[name] = list(value)
-        for name, convert in converts:
-            if name in values:
-                values[name] = convert(values[name])
-        for name, factory in factories:
-            if name not in values:
-                values[name] = factory()  # type: ignore[misc]
-        return obj
+        return make(row)  # type: ignore[no-any-return]
 
     return load
 
@@ -132,20 +152,26 @@ def _safe_part(value: str) -> str:
 class TinyRepository:
     """Repository on TinyDB files under a data directory (or in memory when data_dir is None)."""
 
-    def __init__(self, data_dir: str | Path | None, max_open: int = 64) -> None:
+    def __init__(self, data_dir: str | Path | None, max_open: int = 64, max_open_bytes: int = MAX_OPEN_BYTES,
+                 max_cached_rows: int = MAX_CACHED_ROWS) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else None
-        self._dbs: OrderedDict[str, TinyDB] = OrderedDict()
-        self._max_open = max_open
+        # parsed files in use order, bounded by their size (in memory nothing is dropped: it is the only copy)
+        self._dbs: SizedLRU[str, TinyDB] = (
+            SizedLRU(max_open_bytes, _held_bytes, count=max_open) if self.data_dir is not None
+            else SizedLRU(sys.maxsize, lambda db: 0)
+        )
         self._lock = threading.RLock()  # short: the open-file table, indexes and caches
         self._write_mutex = threading.RLock()  # writers of this process, one at a time (held across fsyncs)
         self._lock_fh: Any = None
         self._depth = 0
         self._ident_index: dict[tuple[str, str], tuple[str, str]] = {}
         self._ident_sig: Any = None
-        # converted report rows of the most recently used year files (bounded: a province hosts hundreds)
-        self._reports_cache: OrderedDict[str, tuple[Any, tuple[ReportEntry, ...]]] = OrderedDict()
-        self._reports_cache_max = 24
-        self._measures_cache: OrderedDict[str, tuple[Any, list[Measure]]] = OrderedDict()  # same bound
+        # converted report rows of the most recently used year files, checked by the file's signature (a stat,
+        # no parse) and bounded by rows: a province hosts hundreds of offices, and a year's answers are ~1 MB
+        self._reports_cache: SizedLRU[str, tuple[Any, tuple[ReportEntry, ...]]] = SizedLRU(
+            max_cached_rows, lambda item: len(item[1]))
+        self._measures_cache: SizedLRU[str, tuple[Any, list[Measure]]] = SizedLRU(
+            MAX_CACHED_MEASURES, lambda item: len(item[1]))
         self._local = threading.local()  # which thread holds the write lock (it reads copies)
         self._throttle: dict[str, list[float]] = {}  # in memory only when data_dir is None
         self._states = StateStore(self.data_dir)  # a step appends to its chat's file, not the office file
@@ -191,7 +217,6 @@ class TinyRepository:
         with self._lock:
             db = self._dbs.get(rel)
             if db is not None:
-                self._dbs.move_to_end(rel)
                 return db
             if self.data_dir is None:
                 db = TinyDB(storage=MemoryStorage)
@@ -201,12 +226,12 @@ class TinyRepository:
                     trust=lambda raw: self._verified.known(rel, raw), vouch=lambda raw: self._verified.vouch(rel, raw),
                 )
                 db.storage.read()  # parse now so damage is reported, not skipped
-            self._dbs[rel] = db
-            while self.data_dir is not None and len(self._dbs) > self._max_open:
-                evicted, _ = self._dbs.popitem(last=False)
-                self._reports_cache.pop(evicted, None)
-                self._measures_cache.pop(evicted, None)
+            self._dbs.put(rel, db)  # the converted caches stay: they are checked by the file's signature
             return db
+
+    def _signature(self, rel: str) -> Any:
+        """The file's signature now (a stat); None in memory, where nothing is cached by signature."""
+        return file_signature(self.data_dir / rel) if self.data_dir is not None else None
 
     def _table(self, rel: str, name: str) -> Any:
         # cache_size=0 and no cached next id: another process may have replaced the file meanwhile
@@ -400,19 +425,17 @@ class TinyRepository:
     def list_measures(self, org_id: str, fiscal_year: int) -> list[Measure]:
         """The plan's measures in plan order (converted once per file version: every event reads the plan)."""
         rel = self._fy_file(org_id, fiscal_year)
-        table = self._table(rel, "measures")
-        self._db_at(rel).storage.read()  # a stat: another process may have replaced the file
-        sig = getattr(self._db_at(rel).storage, "_sig", None)
-        cached = self._measures_cache.get(rel)
+        sig = self._signature(rel)  # a stat: another process may have replaced the file
+        with self._lock:
+            cached = self._measures_cache.get(rel)
         if sig is not None and cached is not None and cached[0] == sig:
             return [_own_measure(m) for m in cached[1]]
+        table = self._table(rel, "measures")
         measures = sorted((_load(Measure, r) for r in table.all()), key=lambda m: (m.no, m.id))
-        sig = getattr(self._db_at(rel).storage, "_sig", None)
+        sig = getattr(self._db_at(rel).storage, "_sig", None)  # the version just read
         if sig is not None:
             with self._lock:
-                self._measures_cache[rel] = (sig, measures)
-                while len(self._measures_cache) > self._reports_cache_max:
-                    self._measures_cache.popitem(last=False)
+                self._measures_cache.put(rel, (sig, measures))
             return [_own_measure(m) for m in measures]
         return measures
 
@@ -451,13 +474,16 @@ class TinyRepository:
                 shared.append_row(tables, "reports", doc_id, doc)
             else:  # copy on write: readers on other threads may be iterating `rows`
                 storage.write({**tables, "reports": {**rows, doc_id: doc}})
-            cached, after = self._reports_cache.get(rel), getattr(storage, "_sig", None)
+            with self._lock:
+                cached, plan = self._reports_cache.peek(rel), self._measures_cache.peek(rel)
+            after = getattr(storage, "_sig", None)
             if cached is not None and before is not None and after is not None and cached[0] == before:
                 self._cache_reports(rel, after, (*cached[1], _load(ReportEntry, doc)))
-            plan = self._measures_cache.get(rel)
             if plan is not None and before is not None and after is not None and plan[0] == before:
                 with self._lock:  # the plan is not in what this write changed: it stays converted
-                    self._measures_cache[rel] = (after, plan[1])
+                    self._measures_cache.replace(rel, (after, plan[1]))
+            with self._lock:  # the file grew (and keeps its table's text for the next append)
+                self._dbs.trim()
         return entry
 
     def list_reports(
@@ -473,20 +499,16 @@ class TinyRepository:
     def report_snapshot(self, org_id: str, fiscal_year: int) -> tuple[ReportEntry, ...]:
         """The year's revisions, shared and read-only: the same tuple until the file changes (views cache on it)."""
         rel = self._fy_file(org_id, fiscal_year)
-        table = self._table(rel, "reports")
-        self._db_at(rel).storage.read()  # a stat: another process may have saved a report meanwhile
-        sig = getattr(self._db_at(rel).storage, "_sig", None)
-        cached = self._reports_cache.get(rel)
+        sig = self._signature(rel)  # a stat, no parse: another process may have saved a report meanwhile
+        with self._lock:  # engine calls run on several threads: the LRU order is shared
+            cached = self._reports_cache.get(rel)
         if sig is not None and cached is not None and cached[0] == sig:
-            with self._lock:  # engine calls run on several threads: the LRU order is shared
-                if rel in self._reports_cache:
-                    self._reports_cache.move_to_end(rel)
             return cached[1]
         storage = self._db_at(rel).storage
         if isinstance(storage, AtomicJSONStorage):  # the parsed rows as they are: _load copies what it keeps
             rows = ((storage.read_shared() or {}).get("reports") or {}).values()
         else:
-            rows = table.all()
+            rows = self._table(rel, "reports").all()
         entries = tuple(_load(ReportEntry, r) for r in rows)
         sig = getattr(storage, "_sig", None)
         if sig is not None:  # converting rows is the cost of every list: keep them per file version
@@ -495,10 +517,7 @@ class TinyRepository:
 
     def _cache_reports(self, rel: str, sig: Any, entries: tuple[ReportEntry, ...]) -> None:
         with self._lock:
-            self._reports_cache[rel] = (sig, entries)
-            self._reports_cache.move_to_end(rel)
-            while len(self._reports_cache) > self._reports_cache_max:
-                self._reports_cache.popitem(last=False)
+            self._reports_cache.put(rel, (sig, entries))
 
     # ----- review decisions and approvals (append-only) ------------------------------------------
     def _append(self, org_id: str, fiscal_year: int, table: str, doc: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ everywhere — the officer's recap, the officer's and the head's /status, the he
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from report.render import to_pdf
 from report.xlsx import render_xlsx
 from scheduler.reminders import run_due
 from storage.clock import BANGKOK, FixedClock
-from storage.models import Measure, Officer
+from storage.models import Officer
 from tests.docx_read import open_docx
 from tests.factory import Chat, Office, make_office
 from tests.pdf_pages import pages
@@ -39,7 +40,7 @@ class Recorder:
 
 def _oit_item(office: Office) -> None:
     """Measure 2 (กองคลัง's) becomes OIT item o12 with its four required components."""
-    plan = [Measure(**{**vars(m), "oit_code": "o12", "component_list": list(O12)}) if m.id == "m2" else m
+    plan = [replace(m, oit_code="o12", component_list=list(O12)) if m.id == "m2" else m
             for m in office.measures]
     office.repo.save_measures(office.org.id, 2569, plan)
 

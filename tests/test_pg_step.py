@@ -4,6 +4,7 @@ workers wrote before it started, its own writes at once, and hands out records t
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import psycopg
@@ -143,5 +144,5 @@ def test_the_same_save_again_is_kept_once(workers: tuple[PgRepository, PgReposit
     saved = mine.add_report(answer("ครั้งเดียว"))
     retried = other.add_report(answer("ครั้งเดียว"))  # a retry after a lost reply, on another worker
     assert (saved.revision, retried.revision, retried.summary) == (1, 1, "ครั้งเดียว")
-    assert mine.add_report(ReportEntry(**{**answer("แก้ไข").__dict__, "evidence": []})).revision == 2
+    assert mine.add_report(replace(answer("แก้ไข"), evidence=[])).revision == 2
     assert [(e.summary, e.revision) for e in other.report_snapshot("o1", FY)] == [("ครั้งเดียว", 1), ("แก้ไข", 2)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -119,7 +120,7 @@ O12 = ["ผลการดำเนินงาน", "ผลการใช้�
 
 def _with_requirements(office: Office) -> None:
     """Measure 2 becomes an OIT item with o12's four required components."""
-    plan = [Measure(**{**vars(m), "component_list": list(O12)}) if m.id == "m2" else m for m in office.measures]
+    plan = [replace(m, component_list=list(O12)) if m.id == "m2" else m for m in office.measures]
     office.repo.save_measures(office.org.id, 2569, plan)
 
 
