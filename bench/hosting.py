@@ -68,6 +68,7 @@ __all__ = ["run"]
 
 EVENING = "2026-09-10 20:00"  # round 12 open, outside reminder hours: chats hear only their replies
 CHUNK = 50  # offices generated and copied at a time (a full year is ~1 MB of JSON per office)
+HANDLED_PER_CHAT = 20  # the inbox a live host keeps: a day of handled events (pruned after that), not an empty table
 WARM_UP = [("text", "/report", "มาตรการที่ต้องรายงาน")]  # reads the office's plan and year
 
 
@@ -178,6 +179,17 @@ def _cpu_figures(spent: dict[str, float], updates: int) -> dict[str, Any]:
             "bound_2_workers": round(2 * worker / (worker + other), 3) if worker + other else None}
 
 
+def _steady_rate(times: list[float], cut: float = 0.1) -> float:
+    """Answers per second between the first and last `cut` of them: the run's steady state, without the start (every
+    officer's first updates at once) and the end (the last officers alone, each paced by Telegram's per-chat limit)."""
+    if len(times) < 10:
+        return 0.0
+    ordered = sorted(times)
+    lo, hi = int(len(ordered) * cut), int(len(ordered) * (1 - cut))
+    span = ordered[hi] - ordered[lo]
+    return round((hi - lo) / span, 2) if span > 0 else 0.0
+
+
 async def _settle(procs: list[asyncio.subprocess.Process], quiet: float = 0.1, limit: float = 90.0) -> None:
     """Wait until the workers use less than `quiet` of a core (their start-up work done), at most `limit` s."""
     deadline = time.monotonic() + max(limit, 0.0)
@@ -224,9 +236,11 @@ async def _throughput(url: str | None, data_dirs: list[Path], evidence: Path, us
             await stop_worker(proc)
         await api.stop()
     lat = sorted(s for _, s in fleet.latencies) or [0.0]
+    steady = _steady_rate(fleet.answered_at)
     used = sum(meter.spent.values())
     return {"workers": len(data_dirs), "updates": fleet.answered, "seconds": round(seconds, 2),
             "updates_per_second": round(fleet.answered / seconds, 2) if seconds else 0.0,
+            "steady_updates_per_second": steady,
             "latency_p50_ms": round(lat[len(lat) // 2] * 1000, 1), "timeouts": fleet.timeouts,
             "unexpected": fleet.unexpected, **_cpu_figures(meter.spent, fleet.answered),
             # how busy each worker was (1.0: a core of its own all the time: the one-worker run is CPU-bound on the
@@ -238,25 +252,36 @@ async def _throughput(url: str | None, data_dirs: list[Path], evidence: Path, us
             "load_average_before": load_before}
 
 
-def _scale(cluster: PgCluster, tmp: Path, pool: list[Any], evidence: Path, officers: int,
-           tiny: bool = True) -> dict[str, Any]:
-    """One worker, then two, each on fresh officers of the same 20-office database; TinyDB's one beside."""
+def _fresh_database(cluster: PgCluster, orgs: list[OrgData]) -> tuple[str, str]:
+    """A new migrated database holding `orgs` and a day's handled events of their chats (name, url)."""
     name = cluster.new_database()
     url = cluster.url(name)
     with psycopg.connect(url, autocommit=True) as conn:
         migrate(conn)
-    n_orgs = max(2, (3 * officers) // 5 + 1)  # one officer per unit in every run: nobody finds a colleague's answer
-    orgs = [make_org(i, pool, rounds=OPEN_ROUND_DATA) for i in range(n_orgs)]
-    seed(url, orgs)
-    everyone = load_users(orgs, 3 * officers + n_orgs)
-    warm = everyone[3 * officers:]  # one officer of every office, who only asks /report before each run
-    script = officer_script(1)
+    seed(url, orgs, handled_per_chat=HANDLED_PER_CHAT)
+    return name, url
+
+
+def _pg_run(cluster: PgCluster, orgs: list[OrgData], dirs: list[Path], evidence: Path, users: list[int],
+            script: list[Any], tmp: Path, label: str, warm: list[int]) -> dict[str, Any]:
+    """One measured run of these workers on a database of its own, seeded with the same offices as every other."""
+    name, url = _fresh_database(cluster, orgs)
     try:
-        one = asyncio.run(_throughput(url, [tmp / "p1"], evidence, everyone[:officers], script, tmp, "one", cluster, warm))
-        two = asyncio.run(_throughput(url, [tmp / "p2a", tmp / "p2b"], evidence, everyone[officers:2 * officers],
-                                      script, tmp, "two", cluster, warm))
+        return asyncio.run(_throughput(url, dirs, evidence, users, script, tmp, label, cluster, warm))
     finally:
         cluster.drop_database(name)
+
+
+def _scale(cluster: PgCluster, tmp: Path, pool: list[Any], evidence: Path, officers: int,
+           tiny: bool = True) -> dict[str, Any]:
+    """One worker, then two, each on a fresh database of the same offices, the same officers; TinyDB's one beside."""
+    n_orgs = max(2, officers // 5 + 1)  # one officer per unit: nobody finds a colleague's answer
+    orgs = [make_org(i, pool, rounds=OPEN_ROUND_DATA) for i in range(n_orgs)]
+    everyone = load_users(orgs, officers + n_orgs)
+    users, warm = everyone[:officers], everyone[officers:]  # warm: one more officer per office, who only asks /report
+    script = officer_script(1)
+    one = _pg_run(cluster, orgs, [tmp / "p1"], evidence, users, script, tmp, "one", warm)
+    two = _pg_run(cluster, orgs, [tmp / "p2a", tmp / "p2b"], evidence, users, script, tmp, "two", warm)
     ratio = round(two["updates_per_second"] / one["updates_per_second"], 3) if one["updates_per_second"] else None
     # what the CPU figures predict: one busy worker answers 1/W1 per second, two workers and everything beside them
     # on two cores 2/(W2+O2); far below: contention, far above: the one-worker run was starved by neighbours
@@ -267,7 +292,7 @@ def _scale(cluster: PgCluster, tmp: Path, pool: list[Any], evidence: Path, offic
     write_orgs(tiny_dir, orgs)
     write_registry(tiny_dir, orgs)
     shutil.copytree(evidence, tiny_dir / "evidence", dirs_exist_ok=True)
-    tiny_run = asyncio.run(_throughput(None, [tiny_dir], tiny_dir / "evidence", everyone[:officers], script, tmp, "tiny",
+    tiny_run = asyncio.run(_throughput(None, [tiny_dir], tiny_dir / "evidence", users, script, tmp, "tiny",
                                        warm_users=warm))
     return {"one_worker": one, "two_workers": two, "tinydb_one_process": tiny_run, "ratio": ratio,
             "predicted_by_cpu": predicted}

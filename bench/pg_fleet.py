@@ -97,10 +97,12 @@ class CpuMeter:
         return self.spent
 
 
-def seed(url: str, orgs: list[OrgData]) -> None:
-    """Write the organizations (people, chat accounts, plans, answered rounds) into a migrated database."""
+def seed(url: str, orgs: list[OrgData], handled_per_chat: int = 0) -> None:
+    """Write the organizations (people, chat accounts, plans, answered rounds) into a migrated database;
+    `handled_per_chat`: and that many handled events per chat account in the inbox, as a live host keeps a day of
+    them to recognize redeliveries (what the inbox's statistics and its claims' plans then see)."""
     with psycopg.connect(url) as conn, conn.cursor() as cur:
-        for table, columns, rows in _tables(orgs):
+        for table, columns, rows in _tables(orgs) + _inbox(orgs, handled_per_chat):
             with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
@@ -110,6 +112,22 @@ def seed(url: str, orgs: list[OrgData]) -> None:
         # the COPY's commit, which the test cluster made without waiting (VACUUM marks no page all-visible before)
         conn.execute("CHECKPOINT")
         conn.execute("VACUUM ANALYZE")
+
+
+def _inbox(orgs: list[OrgData], per_chat: int) -> list[tuple[str, str, list[tuple[Any, ...]]]]:
+    """Handled Telegram updates, `per_chat` for every chat account (none: no rows)."""
+    if per_chat <= 0:
+        return []
+    chats = [f"{i['platform']}:{i['user_id']}" for d in orgs for i in d.identities]
+    stamp = "2026-09-10 08:00+07"
+    events = []
+    for n, (chat, k) in enumerate((c, k) for c in chats for k in range(per_chat)):
+        user = int(chat.partition(":")[2])
+        update = {"update_id": n, "message": {"message_id": k + 1, "date": 0, "text": "/report",
+                                              "chat": {"id": user, "type": "private"}, "from": {"id": user}}}
+        events.append((chat.partition(":")[0], f"seeded-{n}", chat, Jsonb(update), "done", stamp, stamp, stamp))
+    return [("inbox_chats", "chat_key", [(c,) for c in chats]),
+            ("inbox", "platform, event_id, chat_key, payload, state, received_at, claimed_at, done_at", events)]
 
 
 def _tables(orgs: list[OrgData]) -> list[tuple[str, str, list[tuple[Any, ...]]]]:
@@ -237,6 +255,7 @@ class Fleet:
     timeouts: int = 0
     answered: int = 0
     latencies: list[tuple[str, float]] = field(default_factory=list)  # (step marker, seconds update → reply)
+    answered_at: list[float] = field(default_factory=list)  # monotonic time of every answer, in order
 
     def __post_init__(self) -> None:
         self._turn = itertools.count()
@@ -338,7 +357,9 @@ class Fleet:
             last, seen = await self.reply(user, seen, marker, timeout)
             if last is None:
                 return done
-            self.latencies.append((marker, time.monotonic() - t0))
+            now = time.monotonic()
+            self.latencies.append((marker, now - t0))
+            self.answered_at.append(now)
             done += 1
             self.answered += 1
         return done

@@ -277,7 +277,7 @@ class SharedDispatcher(Dispatcher):
                     except Exception:  # noqa: BLE001 - one bad event never stops the chat's next ones
                         log.exception("inbox event %s failed", stored.event_id)
                 try:  # the chat's events stored meanwhile come back claimed: served next, without a claim
-                    lane.extend(await asyncio.to_thread(self.shared.finish, stored.id))
+                    lane.extend(await asyncio.to_thread(self.shared.finish, stored))
                 except psycopg.Error as exc:
                     self._failure = str(exc).strip()[:200]
                     more = True  # whether the chat was released is unknown: look at it again

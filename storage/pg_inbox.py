@@ -41,9 +41,11 @@ _CLAIM = (
     "WHERE state <> 'done'{only} GROUP BY chat_key) o ON o.chat_key = c.chat_key "
     "WHERE (c.claimed_until IS NULL OR c.claimed_until < now()) "
     "ORDER BY o.first LIMIT %(limit)s FOR UPDATE OF c SKIP LOCKED), "
-    # the chosen chats' open events through the partial index (materialized: walking the primary key in id order
-    # instead, the planner's pick for ORDER BY id LIMIT, reads every event kept for redeliveries, done ones included)
-    "open AS MATERIALIZED (SELECT id FROM inbox WHERE chat_key IN (SELECT chat_key FROM chats) AND state <> 'done'), "
+    # the chosen chats' open events through the partial index, by key (materialized: walking the primary key in id
+    # order instead, the planner's pick for ORDER BY id LIMIT, reads every event kept for redeliveries, done ones
+    # included; an IN over the CTE was planned as a hash semi join over a scan of the whole inbox)
+    "open AS MATERIALIZED (SELECT id FROM inbox WHERE chat_key = ANY(ARRAY(SELECT chat_key FROM chats)) "
+    "AND state <> 'done'), "
     "picked AS (UPDATE inbox i SET state = 'claimed', claimed_at = now() WHERE i.id IN ("
     "SELECT id FROM open ORDER BY id LIMIT %(limit)s) "
     "RETURNING " + ", ".join("i." + c for c in _COLUMNS.split(", ")) + "), "
@@ -65,12 +67,16 @@ _DONE = (
     "SELECT EXISTS (SELECT 1 FROM inbox i JOIN d ON i.chat_key = d.chat_key WHERE i.state = 'pending')"
 )
 
+# Each statement below names its chat by key: a lookup in the partial index of open events, whatever the statistics
+# say (a chat taken from a CTE, `IN (SELECT … FROM cte)` or a join, was planned as a scan of the whole inbox).
+
 # one chat's open events for this worker, if nobody holds it (the chat's row skipped when another statement locks it)
 _CLAIM_ONE = (
     "WITH chat AS (SELECT chat_key FROM inbox_chats WHERE chat_key = %(chat)s "
     "AND (claimed_until IS NULL OR claimed_until < now()) FOR UPDATE SKIP LOCKED), "
-    "picked AS (UPDATE inbox i SET state = 'claimed', claimed_at = now() WHERE i.chat_key IN (SELECT chat_key FROM chat) "
-    "AND i.state <> 'done' RETURNING " + ", ".join("i." + c for c in _COLUMNS.split(", ")) + "), "
+    "picked AS (UPDATE inbox i SET state = 'claimed', claimed_at = now() WHERE i.chat_key = %(chat)s "
+    "AND i.state <> 'done' AND EXISTS (SELECT 1 FROM chat) "
+    "RETURNING " + ", ".join("i." + c for c in _COLUMNS.split(", ")) + "), "
     "held AS (UPDATE inbox_chats SET claimed_by = %(me)s, claimed_until = now() + make_interval(secs => %(lease)s) "
     "WHERE chat_key = %(chat)s AND EXISTS (SELECT 1 FROM picked)) "
     "SELECT * FROM picked"
@@ -78,12 +84,14 @@ _CLAIM_ONE = (
 # an event handled, and what comes next for its chat in the same statement: the events stored while this worker held
 # it are claimed at once (the chat stays held), else the chat is released once none of its claimed events is left
 _FINISH = (
-    "WITH d AS (UPDATE inbox SET state = 'done', done_at = now() WHERE id = %(id)s RETURNING chat_key), "
-    "nxt AS (UPDATE inbox i SET state = 'claimed', claimed_at = now() FROM d WHERE i.chat_key = d.chat_key "
-    "AND i.state = 'pending' RETURNING " + ", ".join("i." + c for c in _COLUMNS.split(", ")) + "), "
-    "kept AS (UPDATE inbox_chats c SET claimed_by = '', claimed_until = NULL FROM d WHERE c.chat_key = d.chat_key "
-    "AND NOT EXISTS (SELECT 1 FROM nxt) AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.chat_key = d.chat_key "
-    "AND i.state = 'claimed' AND i.id <> %(id)s) RETURNING 1) "
+    "WITH d AS (UPDATE inbox SET state = 'done', done_at = now() WHERE id = %(id)s AND chat_key = %(chat)s "
+    "RETURNING id), "
+    "nxt AS (UPDATE inbox i SET state = 'claimed', claimed_at = now() WHERE i.chat_key = %(chat)s "
+    "AND i.state = 'pending' AND EXISTS (SELECT 1 FROM d) "
+    "RETURNING " + ", ".join("i." + c for c in _COLUMNS.split(", ")) + "), "
+    "kept AS (UPDATE inbox_chats c SET claimed_by = '', claimed_until = NULL WHERE c.chat_key = %(chat)s "
+    "AND EXISTS (SELECT 1 FROM d) AND NOT EXISTS (SELECT 1 FROM nxt) AND NOT EXISTS (SELECT 1 FROM inbox i "
+    "WHERE i.chat_key = %(chat)s AND i.state = 'claimed' AND i.id <> %(id)s) RETURNING 1) "
     "SELECT * FROM nxt"
 )
 
@@ -200,11 +208,11 @@ class PgInbox:
             row = conn.execute(_DONE, {"id": record_id}, prepare=True).fetchone()
         return bool(row and row[0])
 
-    def finish(self, record_id: int) -> list[InboxRecord]:
+    def finish(self, record: InboxRecord) -> list[InboxRecord]:
         """An event is handled (one statement): the chat's events stored meanwhile come back claimed, in order, and
         the chat stays held for them; with none (and no other claimed event of the chat) the chat is released."""
         with self.relaxed.connection() as conn:
-            rows = conn.execute(_FINISH, {"id": record_id}, prepare=True).fetchall()
+            rows = conn.execute(_FINISH, {"id": record.id, "chat": record.chat_key}, prepare=True).fetchall()
         return sorted((InboxRecord(*r) for r in rows), key=lambda r: r.id)
 
     def prune(self, keep_seconds: float = 86400.0) -> int:
