@@ -9,22 +9,28 @@ the worse of the two ratios is the headline. TinyDB is measured the same way bes
 
 `scale_2_workers`: updates answered per second by two real `itabot run` workers on one database ÷ by one,
 Telegram webhooks delivered round-robin (bench/pg_fleet.py) by closed-loop officers each reporting one
-measure; the fake Bot API, the driver, PostgreSQL and the workers share this machine (its cores recorded).
-Each run starts once the workers' start-up work is done and each worker has answered `/report` for every
-office (long-lived workers hold the offices' parsed years). The CPU every side spent per answered update is
-recorded from /proc: W (the workers) and O (PostgreSQL's server and backends, the fake Bot API and driver in
-this process); with everything on two cores, two workers can reach at most 2W/(W+O) of one worker's rate
-(`bound_2_workers`), so a ratio far below that bound is contention, one above it the neighbours' load.
-One `itabot run` on TinyDB under the same load is reported beside it.
+measure; the fake Bot API (its bare HTTP front, tests/fakes/lean_http.py: Telegram is not on a host), the driver,
+PostgreSQL and the workers share this machine (its cores recorded). Each run has a database of its own, seeded
+with the same offices, their answered year and a day of handled inbox events (a live host's inbox, whose
+statistics its claims are planned with), and the same officers. It starts once the workers' start-up work is
+done and each worker has answered `/report` for every office (long-lived workers hold the offices' parsed years).
+The CPU every side spent per answered update is recorded from /proc: W (the workers) and O (PostgreSQL's server
+and backends, the fake Bot API and driver in this process); with everything on two cores, two workers can reach
+at most 2W/(W+O) of one worker's rate (`bound_2_workers`), so a ratio far below that bound is contention, one
+above it the neighbours' load. One `itabot run` on TinyDB under the same load is reported beside it.
 
 The load must keep the workers busy, not Telegram's pacing: a chat gets about one message a second after a burst
-of three (bot/ratelimit.py, as Telegram asks), so officers × 1/s must stay well above what two workers answer. With
-60 officers (until session 6) both runs were paced, not worker-bound (p50 latency ~0.8 s with the workers at half a
-core; the ratio, 1.1–1.4, said nothing about the workers); 300 officers leave twice the headroom.
-`pacing_cap_per_second` records that bound beside each run.
+of three (bot/ratelimit.py, as Telegram asks), so officers × 1/s must stay well above what two workers answer
+(`pacing_cap_per_second`): 600 officers, one per unit of 121 offices. Each officer pauses 0.5–1.5 s before each
+update, as people read and tap: officers that answer within a millisecond are all paced at once, a second
+apart, and march in lockstep, the machine idle between their waves (session 7: 15–25 % idle with 600 of them).
+With 60 officers (until session 6) both runs were paced, not worker-bound (p50 latency ~0.8 s with the workers at
+half a core). `steady_updates_per_second` leaves out the first and last tenth of the answers (everyone's first
+update at once; the last officers alone).
 
-`scale_2_workers` is the median of `--repeat N` runs (3 unless --quick), each on a fresh database, every ratio and
-the load average before each kept beside it; `predicted_by_cpu` is 2·W1/(W2+O2), what the CPU figures allow.
+`scale_2_workers` is the median of `--repeat N` runs (5 unless --quick), every ratio and the load average before
+each kept beside it; `predicted_by_cpu` is 2·W1/(W2+O2), what the CPU figures allow. This machine's speed drifts
+from minute to minute (the same run's W varies by ±15 %), hence the repeats.
 
 Run: `python -m bench.hosting [--quick] [--scale-only] [--repeat N]` (needs PostgreSQL's server binaries, as the
 tests do).
@@ -68,6 +74,7 @@ __all__ = ["run"]
 
 EVENING = "2026-09-10 20:00"  # round 12 open, outside reminder hours: chats hear only their replies
 CHUNK = 50  # offices generated and copied at a time (a full year is ~1 MB of JSON per office)
+THINK_S = (0.5, 1.5)  # an officer reads and taps: without it Telegram's pacing marches 600 officers in lockstep
 HANDLED_PER_CHAT = 20  # the inbox a live host keeps: a day of handled events (pruned after that), not an empty table
 WARM_UP = [("text", "/report", "มาตรการที่ต้องรายงาน")]  # reads the office's plan and year
 
@@ -213,7 +220,7 @@ async def _throughput(url: str | None, data_dirs: list[Path], evidence: Path, us
     """
     warm_users = warm_users or []
     load_before = round(os.getloadavg()[0], 2)
-    api = await FakeTelegramAPI().start()
+    api = await FakeTelegramAPI().start(lean=True)  # Telegram is not on a host: its stand-in costs little
     ports = [free_port() for _ in data_dirs]
     procs = await asyncio.gather(*(
         start_worker(url, port, d, api, EVENING, tmp / f"{label}-{i}.log", evidence, link_check=False)
@@ -225,7 +232,7 @@ async def _throughput(url: str | None, data_dirs: list[Path], evidence: Path, us
                 await asyncio.gather(*(warm.officer(u, WARM_UP) for u in warm_users))
         await _settle(procs)
         meter = CpuMeter({"workers": [p.pid for p in procs], "postgresql": _postmaster(cluster)})
-        async with Fleet([api], list(ports)) as fleet:
+        async with Fleet([api], list(ports), think=THINK_S) as fleet:
             t0 = time.perf_counter()
             meter.start()
             await asyncio.gather(*(fleet.officer(u, script) for u in users))
@@ -316,7 +323,7 @@ def _repeated(cluster: PgCluster, tmp: Path, pool: list[Any], evidence: Path, of
             "load_average_before_each": [r["one_worker"]["load_average_before"] for r in runs]}
 
 
-def run_scale(officers: int = 300, work_dir: str | None = None, repeats: int = 3) -> dict[str, Any]:
+def run_scale(officers: int = 600, work_dir: str | None = None, repeats: int = 5) -> dict[str, Any]:
     """Only `scale_2_workers` (no TinyDB run), the median of `repeats` runs, with the CPU each side spent per update."""
     tmp = Path(tempfile.mkdtemp(prefix="itabot-bench-hosting-", dir=work_dir))
     cluster = start_cluster()
@@ -331,8 +338,8 @@ def run_scale(officers: int = 300, work_dir: str | None = None, repeats: int = 3
             "officers_per_run": officers, "repeats": repeats}
 
 
-def run(offices: int = 1000, tiny_offices: int = 1000, samples: int = 60, officers: int = 300,
-        work_dir: str | None = None, repeats: int = 3) -> dict[str, Any]:
+def run(offices: int = 1000, tiny_offices: int = 1000, samples: int = 60, officers: int = 600,
+        work_dir: str | None = None, repeats: int = 5) -> dict[str, Any]:
     """Both figures and their TinyDB counterparts."""
     tmp = Path(tempfile.mkdtemp(prefix="itabot-bench-hosting-", dir=work_dir))
     cluster = start_cluster()
@@ -357,7 +364,9 @@ def run(offices: int = 1000, tiny_offices: int = 1000, samples: int = 60, office
         "how": (f"PostgreSQL cluster from tests/pg.py (fsync off); {offices} offices of bench/workload.py (53 measures, "
                 "4 answered rounds) COPYed in; median of save (add_report) and /report (Engine.handle) for office 0 "
                 f"alone vs beside the others; TinyDB the same with {tiny_offices} offices. Workers: real `itabot run` "
-                f"processes, Telegram webhook mode, fake Bot API, {officers} closed-loop officers reporting one measure, "
+                f"processes, Telegram webhook mode, fake Bot API (bare HTTP front), {officers} closed-loop officers "
+                f"(a {THINK_S[0]}–{THINK_S[1]} s pause before each update) reporting one measure, each run on a database "
+                f"of its own (the same offices, {HANDLED_PER_CHAT} handled inbox events per chat), "
                 "webhooks round-robin, the seeded evidence links not checked in the background (ITABOT_LINK_CHECK=0); "
                 "everything on this machine; CPU per update from /proc (workers, PostgreSQL's server and backends, "
                 "this process: fake Bot API and driver)"),
@@ -366,9 +375,9 @@ def run(offices: int = 1000, tiny_offices: int = 1000, samples: int = 60, office
 
 if __name__ == "__main__":
     quick = "--quick" in sys.argv
-    times = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else (1 if quick else 3)
+    times = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else (1 if quick else 5)
     if "--scale-only" in sys.argv:
-        result = run_scale(officers=8 if quick else 300, repeats=times)
+        result = run_scale(officers=8 if quick else 600, repeats=times)
     else:
         result = run(offices=20, tiny_offices=20, samples=10, officers=8, repeats=times) if quick else run(repeats=times)
     print(json.dumps({"hosting": result}, ensure_ascii=False, indent=2))

@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import json
 import os
+import random
 import sys
 import time
 from collections import defaultdict
@@ -256,6 +257,7 @@ class Fleet:
     answered: int = 0
     latencies: list[tuple[str, float]] = field(default_factory=list)  # (step marker, seconds update → reply)
     answered_at: list[float] = field(default_factory=list)  # monotonic time of every answer, in order
+    think: tuple[float, float] | None = None  # an officer's pause before each update, uniform in (low, high) s
 
     def __post_init__(self) -> None:
         self._turn = itertools.count()
@@ -347,7 +349,10 @@ class Fleet:
         last: ApiCall | None = None
         seen = len(self.received[user])
         done = 0
+        pauses = random.Random(user)  # the same pauses for the same officer in every run
         for kind, arg, marker in script:
+            if self.think is not None:
+                await asyncio.sleep(pauses.uniform(*self.think))
             update = self._update(fake, user, kind, arg, last)
             if update is None:
                 self.unexpected += 1

@@ -2,7 +2,9 @@
 
 Any worker accepts any webhook: `accept` stores the events (one transaction) before the platform hears
 "200", and in the same transaction takes the chats nobody holds: the accepting worker serves them at once. A
-chat's done mark takes the events stored for it meanwhile (storage/pg_inbox.py `finish`). Every worker's pump
+chat's done mark takes the events stored for it meanwhile (storage/pg_inbox.py `finish`), and never lets the chat go
+while one it could not see yet is being stored: an event whose chat another worker holds is that worker's to
+serve, and no event waits for a sweep because of the race. Every worker's pump
 claims what is left (a chat held elsewhere when its event came, a dead worker's chats) from the shared inbox (storage/pg_inbox.py: the chat's row locked
 with FOR UPDATE SKIP LOCKED, then leased to this worker), so a chat's events are processed by one worker
 at a time, in arrival order, whichever worker received them. A chat is released once its claimed events
@@ -39,9 +41,6 @@ REAP_EVERY_S = 1.0  # how often a worker looks for dead ones (and renews its own
 POLL_S = 1.0  # how often a worker sweeps the whole inbox (its own accepts and freed chats claim their chats at once)
 BATCH = 64  # events claimed at once
 PRUNE_EVERY_S = 600.0  # done events older than a day are deleted this often
-# a new event's chat held by another worker: that worker's done mark usually takes it, but one racing with the
-# event's commit frees the chat without seeing it; look again soon, then leave it to the sweep
-RETRY_S = (0.005, 0.02, 0.08, 0.3)
 
 
 def _chat_key(record: InboxRecord) -> str:
@@ -68,10 +67,8 @@ class SharedDispatcher(Dispatcher):
         self._wake: asyncio.Event | None = None
         self._pump: asyncio.Task[None] | None = None
         self._lanes: dict[str, deque[StoredRecord]] = {}
-        self._recheck: set[str] = set()  # chats served here that got new events meanwhile: claim once they are done
         self._targets: set[str] = set()  # chats to claim next (a claim of a few chats is cheap, a sweep is not)
         self._sweep = True  # the next claim looks at every open event
-        self._retry: dict[str, tuple[float, int]] = {}  # chat held elsewhere when its event came → (next look, tries)
         self._next_sweep = 0.0
         self._next_reap = 0.0
         self._next_prune = time.monotonic() + PRUNE_EVERY_S
@@ -150,8 +147,9 @@ class SharedDispatcher(Dispatcher):
     async def accept(self, records: list[InboxRecord]) -> list[bool]:
         """Store durably in the shared inbox; raises InboxUnavailable when the database did not take them."""
         rows = [(r.platform, r.key, _chat_key(r), r.payload) for r in records]
-        # the chats this worker does not serve yet are claimed in the same transaction, when nobody holds them
-        chats = sorted({_chat_key(r) for r in records if r.platform in self._processors} - self._lanes.keys())
+        # their chats are claimed in the same transaction, when nobody holds them (one served here may have just been
+        # let go: its done mark ran before this event was stored)
+        chats = sorted({_chat_key(r) for r in records if r.platform in self._processors})
         claimed: list[StoredRecord] = []
         try:
             if chats:
@@ -164,22 +162,8 @@ class SharedDispatcher(Dispatcher):
             raise InboxUnavailable(5, f"inbox not writable: {self._failure}") from exc
         self._failure = ""
         if claimed:
-            self._take(claimed)
-        taken = {r.chat_key for r in claimed}
-        new_elsewhere = {_chat_key(r) for r, new in zip(records, fresh, strict=True) if new} - taken
-        self._recheck |= new_elsewhere & self._lanes.keys()
-        self._contest(new_elsewhere - self._lanes.keys())
+            self._take(claimed)  # the chats held elsewhere (or here) are served by their holder's done mark
         return fresh
-
-    def _contest(self, chats: set[str]) -> None:
-        """These chats' new events are stored but another worker holds them: look again in a moment."""
-        if not chats:
-            return
-        at = time.monotonic() + RETRY_S[0]
-        for chat in chats:
-            self._retry.setdefault(chat, (at, 0))
-        if self._wake is not None:
-            self._wake.set()
 
     # ----- work --------------------------------------------------------------------------------
     async def _run_pump(self) -> None:
@@ -191,8 +175,7 @@ class SharedDispatcher(Dispatcher):
             now = time.monotonic()
             if now >= self._next_sweep:  # every `poll` seconds, busy or not: what no poke announced (a rare race)
                 self._sweep = True
-            due = {c for c, (at, _) in self._retry.items() if at <= now}
-            sweep, targets = self._sweep, sorted(self._targets | due)
+            sweep, targets = self._sweep, sorted(self._targets)
             self._sweep, self._targets = False, set()
             if sweep:
                 self._next_sweep = now + self.poll
@@ -203,23 +186,12 @@ class SharedDispatcher(Dispatcher):
                 log.warning("claiming from the shared inbox failed: %s", exc)
                 claimed = []
             self._take(claimed)
-            self._retry_later(due, {r.chat_key for r in claimed}, now)
             if len(claimed) >= BATCH:
                 self._sweep = True
                 continue  # a backlog: claim on at once
-            wake_at = min([self._next_sweep, self._next_reap, *(at for at, _ in self._retry.values())])
-            wait = max(0.0, wake_at - time.monotonic())
+            wait = max(0.0, min(self._next_sweep, self._next_reap) - time.monotonic())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
-
-    def _retry_later(self, looked: set[str], got: set[str], now: float) -> None:
-        """Contested chats looked at: the next look a little later, until the sweep's turn; claimed ones are ours."""
-        for chat in got:
-            self._retry.pop(chat, None)
-        for chat in looked - got:
-            _, tries = self._retry.pop(chat, (0.0, 0))
-            if chat not in self._lanes and tries + 1 < len(RETRY_S):
-                self._retry[chat] = (now + RETRY_S[tries + 1], tries + 1)
 
     async def _housekeeping(self) -> None:
         """Reap dead workers and renew our claims, at most every REAP_EVERY_S."""
@@ -287,8 +259,7 @@ class SharedDispatcher(Dispatcher):
             self._runners.pop(chat_key, None)
             if not lane:
                 self._lanes.pop(chat_key, None)
-            if more or chat_key in self._recheck or lane:
-                self._recheck.discard(chat_key)
+            if more or lane:
                 self._poke({chat_key})
 
     async def stop(self, grace: float = 5.0) -> None:

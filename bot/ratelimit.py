@@ -88,18 +88,23 @@ class ChatRateLimiter(BaseRateLimiter[int]):
             self._chats[key] = lane
         return lane
 
-    def reserve(self, chat_id: object | None, per_chat: bool = True) -> float:
-        """Book the earliest slot for a send to chat_id; return the delay to wait before sending."""
-        now = self._now()
-        if chat_id is None:
+    def reserve_chat(self, chat_id: object | None, per_chat: bool = True) -> float:
+        """Book the earliest slot of chat_id's own lane; the delay before it (0: no chat, or an edit of a keyboard)."""
+        if chat_id is None or not per_chat:
             return 0.0
-        if not per_chat:  # an edit of a keyboard just pressed: only the bot-wide limit applies
-            at = self.overall.earliest(now)
-            self.overall.reserve(at)
-            return max(0.0, at - now)
+        now = self._now()
         lane = self._lane(chat_id)
-        at = self.overall.earliest(lane.earliest(now))
+        at = lane.earliest(now)
         lane.reserve(at)
+        return max(0.0, at - now)
+
+    def reserve_overall(self) -> float:
+        """Book the bot-wide slot of a send that is due now; the delay before it.
+
+        Taken once the chat's own slot has come, never ahead: a slot booked a second away for a paced chat would
+        hold every other chat's reply behind it (one busy chat stalling the rest)."""
+        now = self._now()
+        at = self.overall.earliest(now)
         self.overall.reserve(at)
         return max(0.0, at - now)
 
@@ -124,7 +129,10 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         chat_id = data.get("chat_id")
         attempt = 0
         while True:
-            delay = self.reserve(chat_id, per_chat=not endpoint.startswith("editMessage"))
+            delay = self.reserve_chat(chat_id, per_chat=not endpoint.startswith("editMessage"))
+            if delay > 0:
+                await self._sleep(delay)
+            delay = self.reserve_overall() if chat_id is not None else 0.0
             if delay > 0:
                 await self._sleep(delay)
             try:

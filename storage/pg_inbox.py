@@ -32,7 +32,9 @@ _COLUMNS = "id, platform, event_id, chat_key, payload, state, received_at"
 _APPEND = (
     "WITH ins AS (INSERT INTO inbox (platform, event_id, chat_key, payload) VALUES (%s, %s, %s, %s) "
     "ON CONFLICT (platform, event_id) DO NOTHING RETURNING chat_key), "
-    "chat AS (INSERT INTO inbox_chats (chat_key) SELECT chat_key FROM ins ON CONFLICT (chat_key) DO NOTHING) "
+    # the chat's arrivals counter bumped (its row locked until commit: a done mark racing with this waits, and sees)
+    "chat AS (INSERT INTO inbox_chats (chat_key) SELECT chat_key FROM ins ON CONFLICT (chat_key) "
+    "DO UPDATE SET arrivals = inbox_chats.arrivals + 1) "
     "SELECT count(*) FROM ins"
 )
 _CLAIM = (
@@ -82,18 +84,28 @@ _CLAIM_ONE = (
     "SELECT * FROM picked"
 )
 # an event handled, and what comes next for its chat in the same statement: the events stored while this worker held
-# it are claimed at once (the chat stays held), else the chat is released once none of its claimed events is left
+# it are claimed at once (the chat stays held), else the chat is released once none of its claimed events is left,
+# and only if no event arrived since the statement's snapshot (storage/migrations/0006_inbox_arrivals.sql: an event
+# committed meanwhile moved the counter; the lock wait re-reads the row, not the snapshot). id 0: no done mark, look
+# again. The answer: the events taken (none: one row of NULLs), whether the chat was let go, whether it has other
+# claimed events.
 _FINISH = (
     "WITH d AS (UPDATE inbox SET state = 'done', done_at = now() WHERE id = %(id)s AND chat_key = %(chat)s "
     "RETURNING id), "
+    "go AS (SELECT 1 WHERE %(id)s = 0 OR EXISTS (SELECT 1 FROM d)), "
+    "seen AS (SELECT arrivals FROM inbox_chats WHERE chat_key = %(chat)s), "
     "nxt AS (UPDATE inbox i SET state = 'claimed', claimed_at = now() WHERE i.chat_key = %(chat)s "
-    "AND i.state = 'pending' AND EXISTS (SELECT 1 FROM d) "
+    "AND i.state = 'pending' AND EXISTS (SELECT 1 FROM go) "
     "RETURNING " + ", ".join("i." + c for c in _COLUMNS.split(", ")) + "), "
+    "busy AS (SELECT EXISTS (SELECT 1 FROM inbox i WHERE i.chat_key = %(chat)s AND i.state = 'claimed' "
+    "AND i.id <> %(id)s) AS b), "
     "kept AS (UPDATE inbox_chats c SET claimed_by = '', claimed_until = NULL WHERE c.chat_key = %(chat)s "
-    "AND EXISTS (SELECT 1 FROM d) AND NOT EXISTS (SELECT 1 FROM nxt) AND NOT EXISTS (SELECT 1 FROM inbox i "
-    "WHERE i.chat_key = %(chat)s AND i.state = 'claimed' AND i.id <> %(id)s) RETURNING 1) "
-    "SELECT * FROM nxt"
+    "AND EXISTS (SELECT 1 FROM go) AND c.arrivals = (SELECT arrivals FROM seen) AND NOT EXISTS (SELECT 1 FROM nxt) "
+    "AND NOT (SELECT b FROM busy) RETURNING 1) "
+    "SELECT n.*, k.released, (SELECT b FROM busy) FROM (SELECT count(*) AS released FROM kept) k "
+    "LEFT JOIN nxt n ON true"
 )
+FINISH_LOOKS = 5  # a chat let go is looked at again at most this often in a row (events keep arriving meanwhile)
 
 
 def relaxed_pool(pool: ConnectionPool[Connection[Any]], max_size: int = 4) -> ConnectionPool[Connection[Any]]:
@@ -211,9 +223,16 @@ class PgInbox:
     def finish(self, record: InboxRecord) -> list[InboxRecord]:
         """An event is handled (one statement): the chat's events stored meanwhile come back claimed, in order, and
         the chat stays held for them; with none (and no other claimed event of the chat) the chat is released."""
+        params = {"id": record.id, "chat": record.chat_key}
         with self.relaxed.connection() as conn:
-            rows = conn.execute(_FINISH, {"id": record.id, "chat": record.chat_key}, prepare=True).fetchall()
-        return sorted((InboxRecord(*r) for r in rows), key=lambda r: r.id)
+            for _ in range(FINISH_LOOKS):
+                rows = conn.execute(_FINISH, params, prepare=True).fetchall()
+                taken = sorted((InboxRecord(*r[:7]) for r in rows if r[0] is not None), key=lambda r: r.id)
+                released, busy = bool(rows[0][7]), bool(rows[0][8])
+                if taken or released or busy:
+                    return taken
+                params = {"id": 0, "chat": record.chat_key}  # an event came while letting go: take it, or let go now
+        return []  # still arriving: the chat stays held, the sweep or the next done mark takes what came
 
     def prune(self, keep_seconds: float = 86400.0) -> int:
         """Forget events done longer ago than `keep_seconds` (a platform's redeliveries come within hours)."""

@@ -216,3 +216,34 @@ def test_a_chats_claim_and_done_mark_read_its_open_events_by_key_however_big_the
         for name in ("_CLAIM_ONE", "_FINISH", "_CLAIM_CHATS"):
             plan = _generic_plan(conn, getattr(pg_inbox, name), values)
             assert not re.search(r"Seq Scan on inbox\b(?!_chats)", plan), f"{name} reads the whole inbox:\n{plan}"
+
+
+def test_a_done_mark_racing_with_a_new_events_commit_never_lets_the_chat_go_without_it(repo: PgRepository,
+                                                                                        pg_url: str) -> None:
+    # w2 stores the chat's next event while w1 marks the current one done: w1's statement read the inbox before the
+    # event was committed. Without the chat's arrivals counter w1 let the chat go, and the event waited for a sweep.
+    from psycopg.types.json import Jsonb
+
+    from storage.pg_inbox import _APPEND
+
+    holder, other = PgInbox(repo.pool, worker="w1"), PgInbox(repo.pool, worker="w2")
+    _, claimed = holder.append_claim([("telegram", "a1", "A", {"n": 1})], ["A"])
+    done: list[list[InboxRecord]] = []
+    with psycopg.connect(pg_url) as storing:  # w2's transaction: the event stored, not committed yet
+        storing.execute(_APPEND, ("telegram", "a2", "A", Jsonb({"n": 2})))
+        marking = threading.Thread(target=lambda: done.append(holder.finish(claimed[0])))
+        marking.start()
+        with psycopg.connect(pg_url, autocommit=True) as watch:
+            for _ in range(200):  # until the done mark waits for the stored event's lock
+                if watch.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").fetchone()[0]:
+                    break
+                time.sleep(0.02)
+            else:
+                pytest.fail("the done mark did not wait for the event being stored")
+        storing.commit()
+    marking.join(10)
+    assert [_events(d) for d in done] == [["a2"]]  # w1 took the event that came while it let go
+    assert other.claim(limit=10) == []  # and holds the chat for it
+    assert _events(holder.finish(done[0][0])) == [] and _events(other.claim(limit=10)) == []  # then lets it go
+    _, claimed = other.append_claim([("telegram", "a3", "A", {"n": 3})], ["A"])
+    assert _events(claimed) == ["a3"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import warnings
 
 import pytest
@@ -91,7 +93,7 @@ async def test_429_waits_retry_after_then_delivers_and_holds_other_chats_too():
     assert len(attempts) == 2 and attempts[1] - attempts[0] >= 5.0
     # while a flood wait runs, other chats wait it out too (Telegram's limit is per bot)
     lim.penalize(7, 4.0)
-    assert lim.reserve(8) >= 4.0
+    assert lim.reserve_chat(8) == 0 and lim.reserve_overall() >= 4.0
 
 
 async def test_429_beyond_max_retries_is_raised():
@@ -122,3 +124,24 @@ async def test_editing_a_pressed_keyboard_does_not_wait_for_the_chat_slot():
         await lim.process_request(callback, (), {}, endpoint, {"chat_id": 7}, None)
     # the burst of three, then the edit only waits for the bot-wide 30/s; the next message for its second
     assert times == pytest.approx([0, 1 / 30, 2 / 30, 3 / 30, 1], abs=1e-3)
+
+
+async def test_a_paced_chat_does_not_hold_other_chats_replies_behind_it():
+    # real time, small intervals: chat 42 has used its burst and waits for its next slot; chat 7's reply goes now
+    lim = ChatRateLimiter(overall_per_second=1000, chat_interval=0.4, chat_burst=3)
+    start = time.monotonic()
+    sent: dict[str, float] = {}
+
+    async def send(chat: int, label: str) -> None:
+        async def callback() -> bool:
+            sent[label] = time.monotonic() - start
+            return True
+
+        await lim.process_request(callback, (), {}, "sendMessage", {"chat_id": chat}, None)
+
+    busy = asyncio.gather(*(send(42, f"42-{i}") for i in range(4)))
+    await asyncio.sleep(0.05)  # chat 42's fourth message is waiting for its slot
+    await send(7, "7")
+    await busy
+    assert sent["42-3"] >= 0.35  # the fourth message of a chat waits for its slot
+    assert sent["7"] < 0.3  # another chat's reply does not wait with it

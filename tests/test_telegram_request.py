@@ -148,3 +148,35 @@ async def test_a_proxy_from_the_environment_is_used_and_no_proxy_is_respected(mo
 
 async def _direct(request: web.Request) -> web.Response:
     return web.Response(body=b'{"ok":true,"result":"direct"}', content_type="application/json")
+
+
+async def test_the_lean_fake_bot_api_answers_ptb_like_the_full_one() -> None:
+    # benchmarks run the fake Bot API's bare HTTP front beside the workers (tests/fakes/lean_http.py)
+    from telegram import Bot
+    from telegram.error import BadRequest, InvalidToken
+
+    from tests.fakes.telegram_api import FakeTelegramAPI
+
+    api = await FakeTelegramAPI().start(lean=True)
+    bot = Bot(api.token, base_url=f"{api.root_url}/bot", request=AiohttpRequest(4))
+    try:
+        await bot.initialize()
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("ดำเนินการ", callback_data="ab12:s:done")]])
+        sent = await bot.send_message(7, "สวัสดี", reply_markup=keyboard)
+        assert sent.text == "สวัสดี" and sent.reply_markup == keyboard
+        await bot.edit_message_reply_markup(7, sent.message_id, reply_markup=None)
+        with pytest.raises(BadRequest, match="text is empty"):
+            await bot.send_message(7, "")
+        assert [c.method for c in api.calls] == ["getMe", "sendMessage", "editMessageReplyMarkup", "sendMessage"]
+        wrong = Bot("1:wrong", base_url=f"{api.root_url}/bot", request=AiohttpRequest(1))
+        with pytest.raises(InvalidToken):
+            await wrong.initialize()  # its getMe: 401
+        await wrong.shutdown()
+        reader, writer = await asyncio.open_connection("127.0.0.1", api.port)  # not HTTP the front knows: 4xx, closed
+        writer.write(b"POST /botX/getMe HTTP/1.1\r\nContent-Length: nope\r\n\r\n")
+        assert (await reader.readline()).startswith(b"HTTP/1.1 413")
+        writer.close()
+        assert (await bot.get_me()).username == "ita_test_bot"  # and it goes on serving
+    finally:
+        await bot.shutdown()
+        await api.stop()

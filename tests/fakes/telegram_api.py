@@ -18,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
+from .lean_http import LeanHttp
+
 __all__ = ["ApiCall", "FakeTelegramAPI", "Upload"]
 
 JSON_FIELDS = {
@@ -80,17 +82,23 @@ class FakeTelegramAPI:
         self._new_update = asyncio.Event()
         self._closing = asyncio.Event()
         self._runner: web.BaseRunner | None = None
+        self._lean: asyncio.Server | None = None
         self.port = 0
         self.on_call: Callable[[ApiCall], Any] | None = None  # sees each recorded call before it is answered
         self.last_message: dict[int, dict[str, Any]] = {}  # chat id → the last message the bot sent there
 
     # ------------------------------------------------------------------ server lifecycle
-    async def start(self) -> FakeTelegramAPI:
+    async def start(self, lean: bool = False) -> FakeTelegramAPI:
         """Listen on 127.0.0.1 at a random free port.
 
         aiohttp's low-level server with the two routes matched by hand: this stands in for Telegram, which is
-        not on the host, so benchmarks that run it beside the workers want it to cost them little CPU."""
+        not on the host, so benchmarks that run it beside the workers want it to cost them little CPU. `lean`:
+        a bare HTTP/1.1 front for JSON calls only (tests/fakes/lean_http.py), cheaper still."""
         loop = asyncio.get_running_loop()
+        if lean:
+            self._lean = await loop.create_server(lambda: LeanHttp(self), "127.0.0.1", 0)
+            self.port = self._lean.sockets[0].getsockname()[1]
+            return self
 
         def request(message: Any, payload: Any, protocol: Any, writer: Any, task: Any) -> web.BaseRequest:
             return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=64 * 1024 * 1024)
@@ -120,6 +128,9 @@ class FakeTelegramAPI:
     async def stop(self) -> None:
         """Release long polls and stop listening."""
         self._closing.set()
+        if self._lean is not None:
+            self._lean.close()
+            self._lean = None
         if self._runner:
             await self._runner.cleanup()
             self._runner = None
@@ -372,6 +383,18 @@ class FakeTelegramAPI:
         if token != self.token:
             return self._error(401, "Unauthorized")
         params, files = await self._params(request)
+        result = await self._invoke(method, params, files)
+        return result if isinstance(result, web.Response) else self._ok(result)
+
+    async def invoke_json(self, token: str, method: str, params: dict[str, Any]) -> tuple[int, bytes]:
+        """One call with JSON parameters, for the lean front (tests/fakes/lean_http.py): (status, JSON body)."""
+        result = self._error(401, "Unauthorized") if token != self.token else await self._invoke(method, params, {})
+        if isinstance(result, web.Response):
+            return result.status, bytes(result.body) if isinstance(result.body, (bytes, bytearray)) else b""
+        return 200, json.dumps({"ok": True, "result": result}, ensure_ascii=False).encode()
+
+    async def _invoke(self, method: str, params: dict[str, Any], files: dict[str, Upload]) -> Any:
+        """The method's result, or the error response."""
         call = ApiCall(method, params, files, at=time.monotonic())
         pending = self._fail.get(method.lower())
         if pending:
@@ -386,10 +409,7 @@ class FakeTelegramAPI:
             self.calls.append(call)
             if self.on_call is not None:
                 self.on_call(call)
-        result = await handler(params, files)
-        if isinstance(result, web.Response):
-            return result
-        return self._ok(result)
+        return await handler(params, files)
 
     async def _download(self, token: str, path: str) -> web.StreamResponse:
         if token != self.token:
