@@ -232,7 +232,10 @@ class PgInbox:
                 if taken or released or busy:
                     return taken
                 params = {"id": 0, "chat": record.chat_key}  # an event came while letting go: take it, or let go now
-        return []  # still arriving: the chat stays held, the sweep or the next done mark takes what came
+        # the next look sees the event that stopped the last one, so this is not reached in practice; if it were, the
+        # chat must not stay held (and renewed) by a worker with nothing of it to do: let it go, the sweep takes the rest
+        self.release([record.chat_key])
+        return []
 
     def prune(self, keep_seconds: float = 86400.0) -> int:
         """Forget events done longer ago than `keep_seconds` (a platform's redeliveries come within hours)."""
